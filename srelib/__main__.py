@@ -1,0 +1,3 @@
+from srelib.cli import main
+
+main()

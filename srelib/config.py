@@ -1,0 +1,151 @@
+"""The workbench's configuration: the files under ``params/``.
+
+A workbench is a folder with ``params/org.yaml`` at its root (like a dbt project); every
+command finds it from the current directory upwards. Paths in params are relative to
+that root.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from srelib.errors import ConfigError
+from srelib.period import zone
+
+_HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+class Colours(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    primary: str = "#1f4e79"
+    accent: str = "#e07a1f"
+    good: str = "#2e7d32"
+    warning: str = "#f9a825"
+    bad: str = "#c62828"
+    muted: str = "#9e9e9e"
+
+    @field_validator("*")
+    @classmethod
+    def _hex(cls, value: str) -> str:
+        if not _HEX_COLOUR.match(value):
+            raise ValueError(f"{value!r} is not a #rrggbb colour")
+        return value
+
+
+class OrgConfig(BaseModel):
+    """``params/org.yaml``."""
+
+    model_config = ConfigDict(extra="allow")
+    name: str = "Our organisation"
+    timezone: str = "UTC"
+    colours: Colours = Field(default_factory=Colours)
+    warehouse: str = "warehouse/workbench.duckdb"
+    data: str = "data"
+    outputs: str = "outputs"
+    programme_start: str | None = Field(
+        default=None, description="first month of the SRE programme, e.g. 2025-11"
+    )
+    slo_at_risk_below: float = Field(default=0.25, ge=0, le=1)
+    trend_periods: int = Field(default=12, ge=2, le=60)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        zone(value)
+        return value
+
+
+class Service(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    team: str
+    tier: int | None = None
+    description: str | None = None
+
+
+class ServiceCatalogue(BaseModel):
+    """``params/services.yaml``: which team owns which service."""
+
+    model_config = ConfigDict(extra="forbid")
+    services: dict[str, Service] = Field(default_factory=dict)
+
+    def team_of(self, service: str) -> str | None:
+        entry = self.services.get(service)
+        return entry.team if entry else None
+
+    @property
+    def teams(self) -> list[str]:
+        return sorted({s.team for s in self.services.values()})
+
+
+def _load_yaml(path: Path) -> Any:
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: invalid YAML: {exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not a UTF-8 text file") from exc
+
+
+def _model(cls: type[ModelT], path: Path) -> ModelT:
+    if not path.exists():
+        return cls()
+    try:
+        return cls.model_validate(_load_yaml(path))
+    except ValidationError as exc:
+        details = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+        )
+        raise ConfigError(f"{path}: {details}") from exc
+
+
+@dataclass(frozen=True)
+class Workbench:
+    """A workbench folder and its parsed params."""
+
+    root: Path
+    org: OrgConfig
+    catalogue: ServiceCatalogue
+
+    @classmethod
+    def load(cls, root: Path) -> Workbench:
+        root = root.resolve()
+        params = root / "params"
+        return cls(
+            root=root,
+            org=_model(OrgConfig, params / "org.yaml"),
+            catalogue=_model(ServiceCatalogue, params / "services.yaml"),
+        )
+
+    @classmethod
+    def find(cls, start: Path | None = None) -> Workbench:
+        """The workbench containing ``start`` (default: the current directory)."""
+        start = (start or Path.cwd()).resolve()
+        for folder in (start, *start.parents):
+            if (folder / "params" / "org.yaml").is_file():
+                return cls.load(folder)
+        raise ConfigError(
+            f"no workbench found: neither {start} nor any folder above it has params/org.yaml"
+        )
+
+    def path(self, relative: str) -> Path:
+        p = Path(relative).expanduser()
+        return p if p.is_absolute() else self.root / p
+
+    @property
+    def warehouse_path(self) -> Path:
+        return self.path(self.org.warehouse)
+
+    @property
+    def data_path(self) -> Path:
+        return self.path(self.org.data)
+
+    @property
+    def outputs_path(self) -> Path:
+        return self.path(self.org.outputs)

@@ -1,0 +1,111 @@
+"""Incident metrics (DESIGN.md, "Metric semantics").
+
+An incident belongs to the period containing its ``started_at``. Durations in minutes,
+over the period's incidents that have both timestamps:
+
+- time to detect      = detected_at − started_at
+- time to acknowledge = acknowledged_at − (detected_at, or started_at when empty)
+- time to resolve     = resolved_at − started_at
+
+Open incidents (no ``resolved_at``) count in ``count`` and ``open``, never in a resolve time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import duckdb
+
+from srelib.metrics.scope import Scope, periods_sql
+from srelib.metrics.stats import DurationStats, duration_sql
+from srelib.period import Period
+from srelib.schemas import SEVERITIES
+
+DURATIONS = {
+    "mttd_minutes": "epoch(detected_at - started_at) / 60.0",
+    "mtta_minutes": "epoch(acknowledged_at - coalesce(detected_at, started_at)) / 60.0",
+    "mttr_minutes": "epoch(resolved_at - started_at) / 60.0",
+}
+
+
+@dataclass(frozen=True)
+class IncidentStats:
+    count: int = 0
+    open: int = 0
+    customer_impacting: int = 0
+    by_severity: dict[str, int] = field(default_factory=lambda: dict.fromkeys(SEVERITIES, 0))
+    mttd_minutes: DurationStats = field(default_factory=DurationStats)
+    mtta_minutes: DurationStats = field(default_factory=DurationStats)
+    mttr_minutes: DurationStats = field(default_factory=DurationStats)
+
+
+@dataclass(frozen=True)
+class IncidentRecord:
+    """One incident as a reader sees it in a report's list."""
+
+    incident_id: str
+    title: str | None
+    service: str
+    team: str | None
+    severity: str
+    started_at: datetime  # UTC
+    resolved_at: datetime | None
+    customer_impact: bool | None
+    postmortem_url: str | None
+
+    @property
+    def minutes_to_resolve(self) -> float | None:
+        if self.resolved_at is None:
+            return None
+        return round((self.resolved_at - self.started_at).total_seconds() / 60, 4)
+
+
+def _scoped_incidents(scope: Scope, periods: list[Period]) -> tuple[str, list[object]]:
+    period_rel, period_params = periods_sql(periods)
+    catalogue_rel, catalogue_params = scope.catalogue_sql()
+    sql = f"""
+        SELECT p.period, i.*, coalesce(i.team, c.team) AS owner
+        FROM incidents i
+        JOIN {period_rel} p ON i.started_at >= p.start_at AND i.started_at < p.end_at
+        LEFT JOIN {catalogue_rel} c ON c.service = i.service
+        WHERE ?::VARCHAR IS NULL OR coalesce(i.team, c.team) = ?::VARCHAR"""
+    return sql, [*period_params, *catalogue_params, scope.team, scope.team]
+
+
+def incident_stats(con: duckdb.DuckDBPyConnection, periods: list[Period],
+                   scope: Scope) -> dict[str, IncidentStats]:
+    """:class:`IncidentStats` for each period (periods without incidents get zeros)."""
+    scoped, params = _scoped_incidents(scope, periods)
+    severities = ", ".join(f"count(*) FILTER (WHERE severity = '{s}')" for s in SEVERITIES)
+    durations = ", ".join(duration_sql(expr) for expr in DURATIONS.values())
+    rows = con.execute(f"""
+        SELECT period, count(*), count(*) FILTER (WHERE resolved_at IS NULL),
+               count(*) FILTER (WHERE customer_impact), {severities}, {durations}
+        FROM ({scoped}) GROUP BY period""", params).fetchall()
+    result = {p.label: IncidentStats() for p in periods}
+    for row in rows:
+        period, count, open_, impacting = row[0], row[1], row[2], row[3]
+        by_severity = dict(zip(SEVERITIES, (int(v) for v in row[4:4 + len(SEVERITIES)]), strict=True))
+        base = 4 + len(SEVERITIES)
+        stats = [DurationStats.from_row(*row[base + 4 * i: base + 4 * i + 4]) for i in range(len(DURATIONS))]
+        result[period] = IncidentStats(int(count), int(open_), int(impacting), by_severity, *stats)
+    return result
+
+
+def incident_list(con: duckdb.DuckDBPyConnection, period: Period, scope: Scope,
+                  severities: tuple[str, ...] = ("SEV1", "SEV2")) -> list[IncidentRecord]:
+    """The period's incidents of the given severities, in order of start."""
+    scoped, params = _scoped_incidents(scope, [period])
+    rows = con.execute(f"""
+        SELECT incident_id, title, service, owner, severity, started_at, resolved_at,
+               customer_impact, postmortem_url
+        FROM ({scoped}) WHERE severity IN (SELECT unnest(?::VARCHAR[]))
+        ORDER BY started_at, incident_id""", [*params, list(severities)]).fetchall()
+    return [IncidentRecord(*row) for row in rows]
+
+
+def all_teams(con: duckdb.DuckDBPyConnection, scope: Scope) -> list[str]:
+    """Every team named by the catalogue or by an incident."""
+    rows = con.execute("SELECT DISTINCT team FROM incidents WHERE team IS NOT NULL").fetchall()
+    return sorted({r[0] for r in rows} | set(scope.catalogue.teams))

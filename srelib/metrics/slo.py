@@ -1,0 +1,169 @@
+"""SLO attainment, error budget and status for a period (DESIGN.md, "Metric semantics").
+
+- Occurrences: attainment = Σgood / Σtotal over the SLI buckets whose timestamp lies in the
+  period.
+- Timeslices: a slice of ``timeSliceWindow`` is good when its good/total ≥
+  ``timeSliceTarget``; slices without traffic are left out; attainment = good slices / slices.
+- RatioTimeslices: attainment = the mean of the slices' good/total ratios.
+
+Error budget remaining = 1 − (1 − attainment) / (1 − target), which for Occurrences is
+1 − (Σtotal − Σgood) / ((1 − target) · Σtotal); negative when overspent. Status: ``no_data``
+(no traffic), ``breached`` (attainment < target), ``at_risk`` (remaining < 0.25, configurable),
+else ``met``. A 100 % target has no error budget: remaining is None and any bad event breaches.
+
+Sources: OpenSLO v1 spec (budgetingMethod); Google SRE Workbook, "Implementing SLOs" and
+"Alerting on SLOs" (error budget, burn rate).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+
+from srelib.metrics.scope import Scope, periods_sql
+from srelib.period import Period
+
+STATUSES = ("met", "at_risk", "breached", "no_data")
+
+
+def attainment_ratio(good: float, total: float) -> float | None:
+    """Σgood / Σtotal; None without traffic."""
+    return None if total == 0 else good / total
+
+
+def error_budget_remaining(attainment: float | None, target: float) -> float | None:
+    """1 − (1 − attainment) / (1 − target); None without data or at a 100 % target."""
+    if attainment is None or target >= 1:
+        return None
+    return 1 - (1 - attainment) / (1 - target)
+
+
+def slo_status(attainment: float | None, remaining: float | None, target: float,
+               at_risk_below: float = 0.25) -> str:
+    if attainment is None:
+        return "no_data"
+    if attainment < target:
+        return "breached"
+    if remaining is not None and remaining < at_risk_below:
+        return "at_risk"
+    return "met"
+
+
+def budget_minutes(target: float, window_minutes: float) -> float:
+    """Error budget of a time window in minutes: (1 − target) × window (99.9 % over 30 d = 43.2)."""
+    return (1 - target) * window_minutes
+
+
+def burn_rate(bad: float, total: float, target: float) -> float | None:
+    """(bad / total over a window) / (1 − target): 1 spends the budget exactly over the SLO window."""
+    if total == 0 or target >= 1:
+        return None
+    return (bad / total) / (1 - target)
+
+
+@dataclass(frozen=True)
+class SloDefinition:
+    name: str
+    service: str
+    team: str | None
+    display_name: str | None
+    target: float
+    budgeting_method: str
+    window_duration: str
+    window_minutes: float
+    time_slice_target: float | None
+    time_slice_seconds: int | None
+
+
+@dataclass(frozen=True)
+class SloResult:
+    service: str
+    team: str | None
+    target: float
+    budgeting_method: str
+    good: int
+    total: int
+    attainment: float | None
+    error_budget_remaining: float | None
+    status: str
+    slices: int | None = None
+    good_slices: int | None = None
+    display_name: str | None = None
+    window: str = "28d"
+    window_budget_minutes: float | None = None
+
+
+def slo_definitions(con: duckdb.DuckDBPyConnection, scope: Scope) -> list[SloDefinition]:
+    """The SLOs in scope: a team's SLOs are those of its services (catalogue, else the SLO's team label)."""
+    rows = con.execute("""
+        SELECT name, service, team, display_name, target, budgeting_method, window_duration,
+               window_minutes, time_slice_target, time_slice_seconds
+        FROM slos ORDER BY name""").fetchall()
+    definitions = []
+    for row in rows:
+        slo = SloDefinition(*row)
+        team = scope.catalogue.team_of(slo.service) or slo.team
+        slo = SloDefinition(slo.name, slo.service, team, *row[3:])
+        if scope.team is None or team == scope.team:
+            definitions.append(slo)
+    return definitions
+
+
+def slo_results(con: duckdb.DuckDBPyConnection, periods: list[Period], scope: Scope,
+                at_risk_below: float = 0.25) -> dict[str, dict[str, SloResult]]:
+    """For each period, each in-scope SLO's :class:`SloResult`, aggregated in DuckDB."""
+    definitions = slo_definitions(con, scope)
+    result: dict[str, dict[str, SloResult]] = {p.label: {} for p in periods}
+    if not definitions:
+        return result
+    period_rel, period_params = periods_sql(periods)
+    names = [d.name for d in definitions]
+    rows = con.execute(f"""
+        WITH buckets AS (
+            SELECT p.period, s.slo, s."timestamp", s.good, s.total
+            FROM sli s JOIN {period_rel} p ON s."timestamp" >= p.start_at AND s."timestamp" < p.end_at
+            WHERE s.slo IN (SELECT unnest(?::VARCHAR[]))
+        ), events AS (
+            SELECT period, slo, sum(good) AS good, sum(total) AS total FROM buckets GROUP BY ALL
+        ), slices AS (
+            SELECT b.period, b.slo, floor(epoch(b."timestamp") / d.time_slice_seconds) AS slice,
+                   sum(b.good) AS good, sum(b.total) AS total,
+                   any_value(d.time_slice_target) AS slice_target
+            FROM buckets b JOIN slos d ON d.name = b.slo
+            WHERE d.budgeting_method <> 'Occurrences' AND d.time_slice_seconds > 0
+            GROUP BY ALL HAVING sum(b.total) > 0
+        ), slice_summary AS (
+            SELECT period, slo, count(*) AS slices,
+                   count(*) FILTER (WHERE good / total >= slice_target) AS good_slices,
+                   avg(good / total) AS mean_ratio
+            FROM slices GROUP BY ALL
+        )
+        SELECT e.period, e.slo, e.good, e.total, s.slices, s.good_slices, s.mean_ratio
+        FROM events e LEFT JOIN slice_summary s USING (period, slo)""",
+        [*period_params, names]).fetchall()
+    measured = {(r[0], r[1]): r[2:] for r in rows}
+    for period in periods:
+        for d in definitions:
+            good, total, slices, good_slices, mean_ratio = measured.get(
+                (period.label, d.name), (0, 0, None, None, None))
+            good, total = int(good or 0), int(total or 0)
+            if d.budgeting_method == "Occurrences":
+                attainment = attainment_ratio(good, total)
+            elif d.budgeting_method == "Timeslices":
+                attainment = attainment_ratio(good_slices or 0, slices or 0)
+            else:  # RatioTimeslices
+                attainment = None if not slices else float(mean_ratio)
+            remaining = error_budget_remaining(attainment, d.target)
+            result[period.label][d.name] = SloResult(
+                service=d.service, team=d.team, target=d.target, budgeting_method=d.budgeting_method,
+                good=good, total=total,
+                attainment=None if attainment is None else round(attainment, 8),
+                error_budget_remaining=None if remaining is None else round(remaining, 6),
+                status=slo_status(attainment, remaining, d.target, at_risk_below),
+                slices=None if d.budgeting_method == "Occurrences" else int(slices or 0),
+                good_slices=None if d.budgeting_method == "Occurrences" else int(good_slices or 0),
+                display_name=d.display_name, window=d.window_duration,
+                window_budget_minutes=round(budget_minutes(d.target, d.window_minutes), 4),
+            )
+    return result

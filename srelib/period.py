@@ -1,0 +1,136 @@
+"""Reporting periods: calendar months, quarters and ISO weeks.
+
+A period is half-open, ``[start, end)``, with its boundaries at midnight in the org's
+time zone (DESIGN.md, "Metric semantics"). The warehouse stores UTC, so every period
+also knows its boundaries as naive UTC datetimes for SQL.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from srelib.errors import UsageError
+
+_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+_QUARTER = re.compile(r"^(\d{4})-Q([1-4])$", re.IGNORECASE)
+_WEEK = re.compile(r"^(\d{4})-W(\d{2})$", re.IGNORECASE)
+
+
+def zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise UsageError(f"unknown time zone {name!r}") from exc
+
+
+@dataclass(frozen=True)
+class Period:
+    """A month (``2026-10``), quarter (``2026-Q4``) or ISO week (``2026-W43``)."""
+
+    kind: str  # "month" | "quarter" | "week"
+    first_day: date
+    timezone: str = "UTC"
+
+    @classmethod
+    def parse(cls, text: str, timezone: str = "UTC") -> Period:
+        text = text.strip()
+        zone(timezone)
+        if m := _MONTH.match(text):
+            year, month = int(m[1]), int(m[2])
+            if not 1 <= month <= 12:
+                raise UsageError(f"period {text!r}: month must be 01-12")
+            return cls("month", date(year, month, 1), timezone)
+        if m := _QUARTER.match(text):
+            return cls("quarter", date(int(m[1]), 3 * int(m[2]) - 2, 1), timezone)
+        if m := _WEEK.match(text):
+            try:
+                return cls("week", date.fromisocalendar(int(m[1]), int(m[2]), 1), timezone)
+            except ValueError as exc:
+                raise UsageError(f"period {text!r}: {m[1]} has no ISO week {m[2]}") from exc
+        raise UsageError(
+            f"period {text!r} is not a month (2026-10), quarter (2026-Q4) or ISO week (2026-W43)"
+        )
+
+    @classmethod
+    def latest_complete(cls, kind: str, timezone: str = "UTC", now: datetime | None = None) -> Period:
+        """The most recent period of ``kind`` that has fully ended at ``now``."""
+        now = now or datetime.now(UTC)
+        today = now.astimezone(zone(timezone)).date()
+        current = cls.containing(kind, today, timezone)
+        return current.shift(-1)
+
+    @classmethod
+    def containing(cls, kind: str, day: date, timezone: str = "UTC") -> Period:
+        if kind == "month":
+            return cls(kind, day.replace(day=1), timezone)
+        if kind == "quarter":
+            return cls(kind, date(day.year, 3 * ((day.month - 1) // 3) + 1, 1), timezone)
+        if kind == "week":
+            return cls(kind, day - timedelta(days=day.weekday()), timezone)
+        raise UsageError(f"unknown period kind {kind!r}")
+
+    @property
+    def label(self) -> str:
+        if self.kind == "month":
+            return f"{self.first_day:%Y-%m}"
+        if self.kind == "quarter":
+            return f"{self.first_day.year}-Q{(self.first_day.month - 1) // 3 + 1}"
+        year, week, _ = self.first_day.isocalendar()
+        return f"{year}-W{week:02d}"
+
+    @property
+    def title(self) -> str:
+        """How a reader names the period: "October 2026", "Q4 2026", "week 43 of 2026"."""
+        if self.kind == "month":
+            return f"{self.first_day:%B %Y}"
+        if self.kind == "quarter":
+            return f"Q{(self.first_day.month - 1) // 3 + 1} {self.first_day.year}"
+        year, week, _ = self.first_day.isocalendar()
+        return f"week {week} of {year}"
+
+    @property
+    def noun(self) -> str:
+        return self.kind
+
+    def shift(self, n: int) -> Period:
+        """The period ``n`` steps later (negative: earlier)."""
+        if self.kind == "week":
+            return Period("week", self.first_day + timedelta(weeks=n), self.timezone)
+        months = 3 * n if self.kind == "quarter" else n
+        index = self.first_day.year * 12 + self.first_day.month - 1 + months
+        return Period(self.kind, date(index // 12, index % 12 + 1, 1), self.timezone)
+
+    def previous(self) -> Period:
+        return self.shift(-1)
+
+    def trailing(self, count: int) -> list[Period]:
+        """``count`` periods ending with this one, oldest first."""
+        return [self.shift(-i) for i in range(count - 1, -1, -1)]
+
+    @property
+    def start(self) -> datetime:
+        """Midnight at the period's first day, in the org time zone (aware)."""
+        return datetime.combine(self.first_day, datetime.min.time(), zone(self.timezone))
+
+    @property
+    def end(self) -> datetime:
+        """Midnight after the period's last day, in the org time zone (exclusive, aware)."""
+        return self.shift(1).start
+
+    @property
+    def start_utc(self) -> datetime:
+        return self.start.astimezone(UTC).replace(tzinfo=None)
+
+    @property
+    def end_utc(self) -> datetime:
+        return self.end.astimezone(UTC).replace(tzinfo=None)
+
+    @property
+    def minutes(self) -> float:
+        return (self.end_utc - self.start_utc).total_seconds() / 60
+
+    def __str__(self) -> str:
+        return self.label

@@ -1,0 +1,179 @@
+"""The canonical input files (DESIGN.md, "Canonical inputs"), as data.
+
+Each :class:`FileSchema` says which columns a file has, which are required, their types,
+the key that identifies a row (re-ingesting a row with the same key replaces it) and the
+orderings between timestamps that must hold. Validation (:mod:`srelib.validate`) and the
+warehouse tables (:mod:`srelib.warehouse`) are both generated from these.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+SEVERITIES = ("SEV1", "SEV2", "SEV3", "SEV4", "SEV5")
+ENGAGEMENT_KINDS = ("training", "lunch_and_learn", "deep_dive", "office_hours", "workshop",
+                    "drill", "newsletter", "blog", "doc_page")
+
+SQL_TYPES = {"text": "VARCHAR", "timestamp": "TIMESTAMP", "date": "DATE", "count": "BIGINT",
+             "number": "DOUBLE", "bool": "BOOLEAN"}
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str = "text"  # text | timestamp | date | count | number | bool
+    required: bool = False
+    choices: tuple[str, ...] = ()
+    minimum: float | None = None
+
+    @property
+    def sql_type(self) -> str:
+        return SQL_TYPES[self.type]
+
+
+@dataclass(frozen=True)
+class Ordering:
+    """``later`` must not be before ``earlier`` when both are present."""
+
+    earlier: str
+    later: str
+
+
+@dataclass(frozen=True)
+class FileSchema:
+    name: str
+    columns: tuple[Column, ...]
+    key: tuple[str, ...]
+    orderings: tuple[Ordering, ...] = ()
+    heavy: bool = False  # validated and loaded in DuckDB only, never through pandas
+
+    @property
+    def required(self) -> list[str]:
+        return [c.name for c in self.columns if c.required]
+
+    def column(self, name: str) -> Column:
+        return next(c for c in self.columns if c.name == name)
+
+
+INCIDENTS = FileSchema(
+    "incidents",
+    (
+        Column("incident_id", required=True),
+        Column("title"),
+        Column("service", required=True),
+        Column("team"),
+        Column("severity", required=True, choices=SEVERITIES),
+        Column("started_at", "timestamp", required=True),
+        Column("detected_at", "timestamp"),
+        Column("acknowledged_at", "timestamp"),
+        Column("mitigated_at", "timestamp"),
+        Column("resolved_at", "timestamp"),
+        Column("customer_impact", "bool"),
+        Column("cause"),
+        Column("postmortem_url"),
+    ),
+    key=("incident_id",),
+    orderings=(
+        Ordering("started_at", "detected_at"),
+        Ordering("started_at", "acknowledged_at"),
+        Ordering("detected_at", "acknowledged_at"),
+        Ordering("started_at", "mitigated_at"),
+        Ordering("started_at", "resolved_at"),
+        Ordering("mitigated_at", "resolved_at"),
+    ),
+)
+
+SLI = FileSchema(
+    "sli",
+    (
+        Column("timestamp", "timestamp", required=True),
+        Column("slo", required=True),
+        Column("good", "count", required=True, minimum=0),
+        Column("total", "count", required=True, minimum=0),
+    ),
+    key=("slo", "timestamp"),
+    heavy=True,
+)
+
+DEPLOYMENTS = FileSchema(
+    "deployments",
+    (
+        Column("deploy_id", required=True),
+        Column("service", required=True),
+        Column("team"),
+        Column("deployed_at", "timestamp", required=True),
+        Column("commit_at", "timestamp"),
+        Column("succeeded", "bool"),
+        Column("incident_id"),
+    ),
+    key=("deploy_id",),
+    orderings=(Ordering("commit_at", "deployed_at"),),
+)
+
+AUTOMATION_RUNS = FileSchema(
+    "automation_runs",
+    (
+        Column("automation", required=True),
+        Column("team"),
+        Column("ran_at", "timestamp", required=True),
+        Column("minutes_saved", "number", required=True, minimum=0),
+    ),
+    key=("automation", "ran_at"),
+)
+
+COSTS = FileSchema(
+    "costs",
+    (
+        Column("ChargePeriodStart", "timestamp", required=True),
+        Column("ChargePeriodEnd", "timestamp"),
+        Column("EffectiveCost", "number", required=True),
+        Column("BilledCost", "number"),
+        Column("BillingCurrency"),
+        Column("ServiceName"),
+        Column("ServiceCategory"),
+        Column("SubAccountName"),
+        Column("Tags"),
+    ),
+    key=("ChargePeriodStart", "ServiceName", "SubAccountName", "Tags"),
+    orderings=(Ordering("ChargePeriodStart", "ChargePeriodEnd"),),
+)
+
+ENGAGEMENT = FileSchema(
+    "engagement",
+    (
+        Column("date", "date", required=True),
+        Column("kind", required=True, choices=ENGAGEMENT_KINDS),
+        Column("title"),
+        Column("team"),
+        Column("reached", "count", required=True, minimum=0),
+        Column("audience", "count", minimum=0),
+    ),
+    key=("date", "kind", "title", "team"),
+)
+
+SURVEYS = FileSchema(
+    "surveys",
+    (
+        Column("submitted_at", "timestamp", required=True),
+        Column("survey", required=True),
+        Column("team"),
+        Column("question"),
+        Column("score", "number", required=True),
+    ),
+    key=("submitted_at", "survey", "team", "question"),
+)
+
+ADOPTION = FileSchema(
+    "adoption",
+    (
+        Column("team", required=True),
+        Column("practice", required=True),
+        Column("adopted_at", "timestamp", required=True),
+    ),
+    key=("team", "practice"),
+)
+
+TABLES: dict[str, FileSchema] = {
+    s.name: s for s in (INCIDENTS, SLI, DEPLOYMENTS, AUTOMATION_RUNS, COSTS, ENGAGEMENT, SURVEYS, ADOPTION)
+}
+REQUIRED_FILES = ("incidents", "sli", "slos")

@@ -1,0 +1,112 @@
+"""PeriodSummary: one object per (period, team) behind every number a reader sees.
+
+Reports, narratives, charts, dashboards and ``srelib metrics --json`` all read a
+PeriodSummary; none computes a number of its own. It is written as ``summary.json``
+beside the reports it feeds.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+from pydantic import BaseModel, Field
+
+from srelib import __version__
+from srelib.config import Workbench
+from srelib.errors import UsageError
+from srelib.metrics.incidents import IncidentStats, all_teams, incident_list, incident_stats
+from srelib.metrics.scope import Scope
+from srelib.metrics.slo import SloResult, slo_results
+from srelib.period import Period
+
+
+class NotableIncident(BaseModel):
+    incident_id: str
+    title: str | None
+    service: str
+    team: str | None
+    severity: str
+    started_at: str  # ISO 8601 in the org time zone
+    minutes_to_resolve: float | None
+    open: bool
+    customer_impact: bool | None
+    postmortem_url: str | None
+
+
+class TrendPoint(BaseModel):
+    """One earlier (or this) period's headline figures, for trend charts and comparisons."""
+
+    period: str
+    title: str
+    incidents: IncidentStats
+    slos: dict[str, SloResult]
+
+
+class PeriodSummary(BaseModel):
+    period: str
+    start: str
+    end: str
+    team: str | None
+    teams: list[str]
+    incidents: IncidentStats
+    slos: dict[str, SloResult]
+    kind: str
+    title: str
+    timezone: str
+    org: str
+    previous: TrendPoint | None = None
+    trend: list[TrendPoint] = Field(default_factory=list)
+    notable_incidents: list[NotableIncident] = Field(default_factory=list)
+    generated_at: str = ""
+    srelib_version: str = __version__
+    input_fingerprint: str | None = None
+
+    def to_json(self) -> str:
+        return self.model_dump_json(indent=2)
+
+    def write(self, path: Path) -> None:
+        path.write_text(self.to_json() + "\n", encoding="utf-8")
+
+    @classmethod
+    def read(cls, path: Path) -> PeriodSummary:
+        return cls.model_validate_json(Path(path).read_text(encoding="utf-8"))
+
+    @property
+    def period_obj(self) -> Period:
+        return Period.parse(self.period, self.timezone)
+
+
+def build_summary(con: duckdb.DuckDBPyConnection, workbench: Workbench, period: Period,
+                  team: str | None = None) -> PeriodSummary:
+    """Compute the PeriodSummary for ``period`` (and ``team``) from a warehouse connection."""
+    scope = Scope(team, workbench.catalogue)
+    teams = all_teams(con, scope)
+    if team is not None and team not in teams:
+        raise UsageError(f"unknown team {team!r}: known teams are {', '.join(teams) or 'none'}")
+    periods = period.trailing(workbench.org.trend_periods)
+    incidents = incident_stats(con, periods, scope)
+    slos = slo_results(con, periods, scope, workbench.org.slo_at_risk_below)
+    trend = [TrendPoint(period=p.label, title=p.title, incidents=incidents[p.label], slos=slos[p.label])
+             for p in periods]
+    tz = period.start.tzinfo
+    notable = [
+        NotableIncident(
+            incident_id=i.incident_id, title=i.title, service=i.service, team=i.team, severity=i.severity,
+            started_at=i.started_at.replace(tzinfo=UTC).astimezone(tz).isoformat(timespec="minutes"),
+            minutes_to_resolve=i.minutes_to_resolve, open=i.resolved_at is None,
+            customer_impact=i.customer_impact, postmortem_url=i.postmortem_url,
+        )
+        for i in incident_list(con, period, scope)
+    ]
+    fingerprint = con.execute(
+        "SELECT fingerprint FROM ingests ORDER BY ingested_at DESC LIMIT 1").fetchall()
+    return PeriodSummary(
+        period=period.label, start=period.start.isoformat(), end=period.end.isoformat(),
+        team=team, teams=teams, incidents=incidents[period.label], slos=slos[period.label],
+        kind=period.kind, title=period.title, timezone=period.timezone, org=workbench.org.name,
+        previous=trend[-2] if len(trend) > 1 else None, trend=trend, notable_incidents=notable,
+        generated_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        input_fingerprint=fingerprint[0][0] if fingerprint else None,
+    )

@@ -1,0 +1,397 @@
+"""Validation of a data directory: every problem in every file, before anything is written.
+
+Light tables (incidents, deployments, ...) are read by DuckDB as text, checked with pandera
+and converted to typed frames. Heavy tables (SLI buckets) never pass through pandas: the
+same checks run as SQL in DuckDB. Either way the result is a :class:`Dataset` whose typed
+tables sit in an in-memory DuckDB connection, ready for :func:`srelib.warehouse.load`.
+
+Row numbers are CSV line numbers (the header is line 1) or 1-based Parquet row numbers.
+"""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+import pandera.pandas as pa
+
+from srelib.errors import InputError, Problem
+from srelib.schemas import REQUIRED_FILES, SLI, TABLES, Column, FileSchema
+from srelib.slo_spec import SloCatalogue, load_slo_files
+
+EXTENSIONS = (".csv", ".parquet")
+SQL_EXAMPLES_PER_CHECK = 20  # rows listed per (file, column, problem) for heavy tables
+_OFFSET_REGEX = r"(Z|z|[+-]\d{2}(:?\d{2})?)$"
+_TRUE = {"true", "t", "yes", "y", "1"}
+_FALSE = {"false", "f", "no", "n", "0"}
+
+
+@dataclass
+class Dataset:
+    """A validated data directory: typed tables ``staged_<name>`` in ``con``, and the SLOs."""
+
+    directory: Path
+    con: duckdb.DuckDBPyConnection
+    tables: list[str]
+    slos: SloCatalogue
+    row_counts: dict[str, int] = field(default_factory=dict)
+    fingerprint: str = ""
+
+
+def find_files(directory: Path) -> tuple[dict[str, Path], list[Path], list[Problem]]:
+    """The canonical files present in ``directory``: tables by name, SLO spec files, problems."""
+    problems: list[Problem] = []
+    tables: dict[str, Path] = {}
+    for name in TABLES:
+        found = [directory / f"{name}{ext}" for ext in EXTENSIONS if (directory / f"{name}{ext}").is_file()]
+        if len(found) > 1:
+            problems.append(Problem(found[0].name, None, None,
+                                    f"both {found[0].name} and {found[1].name} exist: keep one"))
+        elif found:
+            tables[name] = found[0]
+    slo_files = [p for p in (directory / "slos.yaml", directory / "slos.yml") if p.is_file()]
+    if (directory / "slos").is_dir():
+        slo_files += sorted(p for p in (directory / "slos").iterdir() if p.suffix in (".yaml", ".yml"))
+    for name in REQUIRED_FILES:
+        if name == "slos" and not slo_files:
+            problems.append(Problem("slos.yaml", None, None, "required file is missing"))
+        elif name != "slos" and name not in tables:
+            problems.append(Problem(f"{name}.csv", None, None,
+                                    f"required file is missing (expected {name}.csv or {name}.parquet)"))
+    return tables, slo_files, problems
+
+
+def validate_directory(directory: Path) -> Dataset:
+    """Validate every canonical file in ``directory``; raise :class:`InputError` listing all problems."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise InputError([Problem(str(directory), None, None, "no such data directory")])
+    tables, slo_files, problems = find_files(directory)
+    slos = load_slo_files(slo_files, display_root=directory)
+    problems += slos.problems
+    con = duckdb.connect(":memory:")
+    con.execute("SET TimeZone = 'UTC'")
+    staged: list[str] = []
+    for name, path in tables.items():
+        schema = TABLES[name]
+        file_problems = _stage_raw(con, schema, path)
+        if not file_problems:
+            check = _check_heavy if schema.heavy else _check_light
+            file_problems = check(con, schema, path, slos)
+        problems += file_problems
+        staged.append(name)
+    if problems:
+        con.close()
+        raise InputError(problems)
+    counts = {name: _scalar(con, f"SELECT count(*) FROM staged_{name}") for name in staged}
+    return Dataset(directory, con, staged, slos, counts, fingerprint(list(tables.values()) + slo_files))
+
+
+def fingerprint(paths: list[Path]) -> str:
+    """A content hash of the input files, recorded with every ingest and report."""
+    digest = hashlib.sha256()
+    for path in sorted(paths):
+        digest.update(path.name.encode())
+        with path.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()[:16]
+
+
+def _scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None) -> Any:
+    row = con.execute(sql, params or []).fetchall()
+    return row[0][0] if row else None
+
+
+def _row_offset(path: Path) -> int:
+    return 2 if path.suffix == ".csv" else 1
+
+
+def _text_problem(path: Path) -> str | None:
+    """Why a CSV file cannot be read as UTF-8 text, or None."""
+    if path.stat().st_size == 0:
+        return "empty file: expected a header row"
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    seen_text = False
+    offset = 0
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            if b"\x00" in block:
+                return "binary file, expected CSV text"
+            try:
+                seen_text = seen_text or bool(decoder.decode(block).strip())
+            except UnicodeDecodeError as exc:
+                return f"not UTF-8 text (invalid byte at offset {offset + exc.start})"
+            offset += len(block)
+    if not seen_text:
+        return "empty file: expected a header row"
+    return None
+
+
+def _stage_raw(con: duckdb.DuckDBPyConnection, schema: FileSchema, path: Path) -> list[Problem]:
+    """Read ``path`` as text into ``raw_<name>`` (in file order); report unreadable files and missing columns."""
+    if path.suffix == ".csv":
+        if reason := _text_problem(path):
+            return [Problem(path.name, None, None, reason)]
+        source = "SELECT * FROM read_csv(?, all_varchar = true, header = true)"
+    else:
+        source = "SELECT COLUMNS(*)::VARCHAR FROM read_parquet(?)"
+    try:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE raw_{schema.name} AS {source}", [str(path)])
+    except duckdb.Error as exc:
+        kind = "CSV" if path.suffix == ".csv" else "Parquet"
+        first_line = str(exc).strip().splitlines()[0]
+        return [Problem(path.name, None, None, f"cannot be read as {kind}: {first_line}")]
+    present = {r[0] for r in con.execute(f"DESCRIBE raw_{schema.name}").fetchall()}
+    missing = [c for c in schema.required if c not in present]
+    problems = [Problem(path.name, 1 if path.suffix == ".csv" else None, c, "required column is missing")
+                for c in missing]
+    if not problems and _scalar(con, f"SELECT count(*) FROM raw_{schema.name}") == 0:
+        problems.append(Problem(path.name, None, None, "no data rows"))
+    if not problems:
+        columns = ", ".join(
+            f'"{c.name}"' if c.name in present else f'NULL::VARCHAR AS "{c.name}"' for c in schema.columns
+        )
+        # Keep file order: rowid follows insertion order, which DuckDB preserves for a scan.
+        con.execute(f"CREATE OR REPLACE TEMP TABLE text_{schema.name} AS "
+                    f"SELECT rowid AS _row, {columns} FROM raw_{schema.name}")
+    con.execute(f"DROP TABLE IF EXISTS raw_{schema.name}")
+    return problems
+
+
+# ---- value checks, shared by the pandera (light) and SQL (heavy) paths ----------------------
+
+def _parse_timestamp(value: str) -> datetime | None:
+    try:
+        return datetime.fromisoformat(value.strip())
+    except ValueError:
+        return None
+
+
+def _is_timestamp(value: str) -> bool:
+    return _parse_timestamp(value) is not None
+
+
+def _has_offset(value: str) -> bool:
+    parsed = _parse_timestamp(value)
+    return parsed is None or parsed.tzinfo is not None
+
+
+def _is_date(value: str) -> bool:
+    try:
+        date.fromisoformat(value.strip())
+        return True
+    except ValueError:
+        return False
+
+
+def _is_count(value: str) -> bool:
+    text = value.strip()
+    return text.isdigit() or (text.endswith(".0") and text[:-2].isdigit())
+
+
+def _is_number(value: str) -> bool:
+    try:
+        return math.isfinite(float(value))
+    except ValueError:
+        return False
+
+
+def _is_bool(value: str) -> bool:
+    return value.strip().lower() in _TRUE | _FALSE
+
+
+def _value_checks(column: Column) -> list[pa.Check]:
+    checks: list[tuple[Callable[[str], bool], str]] = []
+    if column.type == "timestamp":
+        checks += [(_is_timestamp, "not an ISO 8601 timestamp"),
+                   (_has_offset, "timestamp has no UTC offset (write 2026-10-03T14:05:00Z or +02:00)")]
+    elif column.type == "date":
+        checks.append((_is_date, "not a date (YYYY-MM-DD)"))
+    elif column.type == "count":
+        checks.append((_is_count, "not a whole number ≥ 0"))
+    elif column.type == "number":
+        checks.append((_is_number, "not a number"))
+        if column.minimum is not None:
+            minimum = column.minimum
+            checks.append((lambda v: not _is_number(v) or float(v) >= minimum, f"must be ≥ {minimum:g}"))
+    elif column.type == "bool":
+        checks.append((_is_bool, "not true or false"))
+    if column.choices:
+        allowed = set(column.choices)
+        checks.append((lambda v: v in allowed, f"unknown value: expected one of {', '.join(column.choices)}"))
+    return [pa.Check(fn, element_wise=True, error=msg, name=f"{column.name}:{msg}") for fn, msg in checks]
+
+
+def _to_utc(series: pd.Series) -> pd.Series:
+    return pd.to_datetime(series, format="ISO8601", utc=True, errors="coerce").dt.tz_convert(None)
+
+
+def _pandera_schema(schema: FileSchema) -> tuple[pa.DataFrameSchema, dict[str, str]]:
+    frame_checks = []
+    check_columns: dict[str, str] = {}
+    for order in schema.orderings:
+        message = f"{order.later} is before {order.earlier}"
+
+        def in_order(frame: pd.DataFrame, earlier: str = order.earlier, later: str = order.later) -> pd.Series:
+            a, b = _to_utc(frame[earlier]), _to_utc(frame[later])
+            return ~(a.notna() & b.notna() & (b < a))
+
+        frame_checks.append(pa.Check(in_order, error=message))
+        check_columns[message] = order.later
+    single_key = schema.key[0] if len(schema.key) == 1 else None
+    columns = {
+        c.name: pa.Column(
+            None,
+            nullable=not c.required,
+            unique=c.name == single_key,
+            report_duplicates="exclude_first",
+            checks=_value_checks(c),
+        )
+        for c in schema.columns
+    }
+    unique = list(schema.key) if len(schema.key) > 1 else None
+    return pa.DataFrameSchema(columns, checks=frame_checks, unique=unique,
+                              report_duplicates="exclude_first"), check_columns
+
+
+def _message(check: str, column: str | None, value: Any, schema: FileSchema) -> str:
+    if check == "not_nullable":
+        return "required value is empty"
+    if check == "field_uniqueness":
+        return f"duplicate {column} {value!r}: already on an earlier row"
+    if check == "multiple_fields_uniqueness":
+        return f"duplicate row for key ({', '.join(schema.key)}): already on an earlier row"
+    if check.startswith("unknown value"):
+        return f"{check} (got {value!r})"
+    if "not" in check or "must" in check:
+        return f"{check}: {value!r}"
+    return check
+
+
+def _check_light(con: duckdb.DuckDBPyConnection, schema: FileSchema, path: Path,
+                 slos: SloCatalogue) -> list[Problem]:
+    frame = con.execute(f"SELECT * FROM text_{schema.name} ORDER BY _row").df()
+    rows = frame.pop("_row")
+    for c in schema.columns:  # trim surrounding blanks; empty text counts as missing
+        frame[c.name] = frame[c.name].str.strip().replace("", None)
+    pandera_schema, check_columns = _pandera_schema(schema)
+    problems: set[Problem] = set()
+    try:
+        pandera_schema.validate(frame, lazy=True)
+    except pa.errors.SchemaErrors as exc:
+        offset = _row_offset(path)
+        for case in exc.failure_cases.itertuples(index=False):
+            index = None if pd.isna(case.index) else int(case.index)
+            row = None if index is None else int(rows.iloc[index]) + offset
+            column = check_columns.get(str(case.check), case.column)
+            value = None if pd.isna(case.failure_case) else case.failure_case
+            problems.add(Problem(path.name, row, column, _message(str(case.check), column, value, schema)))
+    if problems:
+        return sorted(problems, key=lambda p: (p.row or 0, p.column or "", p.message))
+    typed = _typed_frame(frame, schema)
+    con.register("typed_frame", typed)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE staged_{schema.name} AS SELECT "
+                + ", ".join(f'CAST("{c.name}" AS {c.sql_type}) AS "{c.name}"' for c in schema.columns)
+                + " FROM typed_frame")
+    con.unregister("typed_frame")
+    con.execute(f"DROP TABLE text_{schema.name}")
+    return []
+
+
+def _typed_frame(frame: pd.DataFrame, schema: FileSchema) -> pd.DataFrame:
+    typed = pd.DataFrame(index=frame.index)
+    for c in schema.columns:
+        values = frame[c.name]
+        if c.type == "timestamp":
+            typed[c.name] = _to_utc(values)
+        elif c.type == "date":
+            typed[c.name] = pd.to_datetime(values, format="ISO8601", errors="coerce")
+        elif c.type in ("count", "number"):
+            typed[c.name] = pd.to_numeric(values, errors="coerce")
+        elif c.type == "bool":
+            typed[c.name] = values.map(lambda v: None if v is None or pd.isna(v) else v.lower() in _TRUE,
+                                       na_action=None).astype("boolean")
+        else:
+            typed[c.name] = values.astype("object").where(values.notna(), None)
+    return typed
+
+
+# ---- heavy tables: the same checks as SQL ----------------------------------------------------
+
+def _sql_value_checks(column: Column) -> list[tuple[str, str]]:
+    """(SQL condition that is TRUE for a bad non-null value, message) for one column."""
+    v = f'trim("{column.name}")'
+    if column.type == "timestamp":
+        return [(f"TRY_CAST({v} AS TIMESTAMPTZ) IS NULL", "not an ISO 8601 timestamp"),
+                (f"TRY_CAST({v} AS TIMESTAMPTZ) IS NOT NULL AND NOT regexp_matches({v}, '{_OFFSET_REGEX}')",
+                 "timestamp has no UTC offset (write 2026-10-03T14:05:00Z or +02:00)")]
+    if column.type == "count":
+        return [(f"NOT regexp_full_match({v}, '\\d+(\\.0)?')", "not a whole number ≥ 0")]
+    return []
+
+
+def _check_heavy(con: duckdb.DuckDBPyConnection, schema: FileSchema, path: Path,
+                 slos: SloCatalogue) -> list[Problem]:
+    assert schema is SLI, "only the SLI table is validated in SQL"
+    table, offset = f"text_{schema.name}", _row_offset(path)
+    checks: list[tuple[str | None, str, str, str]] = []  # (column, condition, message, value expr)
+    for column in schema.columns:
+        if column.required:
+            checks.append((column.name, f'"{column.name}" IS NULL OR trim("{column.name}") = \'\'',
+                           "required value is empty", "NULL"))
+        for condition, message in _sql_value_checks(column):
+            checks.append((column.name, f'"{column.name}" IS NOT NULL AND ({condition})', message,
+                           f'"{column.name}"'))
+    problems = _run_sql_checks(con, table, path, offset, checks)
+    if problems:
+        return problems
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE staged_sli AS
+        SELECT _row, timezone('UTC', CAST(trim("timestamp") AS TIMESTAMPTZ)) AS "timestamp",
+               trim(slo) AS slo, CAST(CAST(trim(good) AS DOUBLE) AS BIGINT) AS good,
+               CAST(CAST(trim(total) AS DOUBLE) AS BIGINT) AS total
+        FROM {table}""")
+    con.execute(f"DROP TABLE {table}")
+    known = sorted(slos.by_name())
+    con.execute("CREATE OR REPLACE TEMP TABLE known_slos (name VARCHAR)")
+    if known:
+        con.executemany("INSERT INTO known_slos VALUES (?)", [[n] for n in known])
+    later_checks = [
+        ("good", "good > total", "good is greater than total", "good::VARCHAR || ' > ' || total::VARCHAR"),
+        ("slo", "slo NOT IN (SELECT name FROM known_slos)", "unknown SLO: not defined in the SLO specs", "slo"),
+        ("timestamp", 'count(*) OVER (PARTITION BY slo, "timestamp" ORDER BY _row ROWS UNBOUNDED PRECEDING) > 1',
+         "duplicate bucket for this slo and timestamp: already on an earlier row", "slo"),
+    ]
+    problems = _run_sql_checks(con, "staged_sli", path, offset, later_checks, window=True)
+    con.execute("ALTER TABLE staged_sli DROP COLUMN _row")
+    return problems
+
+
+def _run_sql_checks(con: duckdb.DuckDBPyConnection, table: str, path: Path, offset: int,
+                    checks: list[tuple[str | None, str, str, str]], window: bool = False) -> list[Problem]:
+    problems: list[Problem] = []
+    for column, condition, message, value in checks:
+        if window:
+            source = f"SELECT _row, {value} AS v, ({condition}) AS bad FROM {table}"
+            where = "bad"
+        else:
+            source, where = f"SELECT _row, {value} AS v FROM {table} WHERE {condition}", "true"
+        rows = con.execute(
+            f"SELECT _row, v, count(*) OVER () FROM ({source}) WHERE {where} ORDER BY _row LIMIT ?",
+            [SQL_EXAMPLES_PER_CHECK]).fetchall()
+        for row, v, total in rows:
+            shown = "" if v is None or message.startswith(("duplicate", "required")) else f": {v!r}"
+            problems.append(Problem(path.name, int(row) + offset, column, f"{message}{shown}"))
+        if rows and rows[0][2] > len(rows):
+            problems.append(Problem(path.name, None, column,
+                                    f"{message}: {rows[0][2] - len(rows)} more rows like the ones above"))
+    return problems

@@ -1,0 +1,115 @@
+"""The embedded DuckDB warehouse: one file, one table per canonical input, loaded in one transaction.
+
+Re-ingesting a row with the same key replaces it (``incident_id``; ``(slo, timestamp)``;
+``deploy_id``; ...), so ingesting the same data twice leaves the warehouse as after the
+first time. Timestamps are stored as naive UTC; periods convert their boundaries to UTC.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+from srelib import __version__
+from srelib.errors import UsageError
+from srelib.schemas import TABLES
+from srelib.slo_spec import SloSpec
+from srelib.validate import Dataset
+
+SCHEMA_VERSION = 1
+
+SLO_COLUMNS = (
+    ("name", "VARCHAR"), ("service", "VARCHAR"), ("team", "VARCHAR"), ("display_name", "VARCHAR"),
+    ("description", "VARCHAR"), ("target", "DOUBLE"), ("budgeting_method", "VARCHAR"),
+    ("window_duration", "VARCHAR"), ("window_rolling", "BOOLEAN"), ("window_minutes", "DOUBLE"),
+    ("time_slice_target", "DOUBLE"), ("time_slice_seconds", "INTEGER"),
+    ("indicator_kind", "VARCHAR"), ("source", "VARCHAR"), ("spec", "JSON"),
+)
+
+
+def ddl(catalog: str) -> list[str]:
+    statements = [
+        f"CREATE TABLE IF NOT EXISTS {catalog}.{s.name} ("
+        + ", ".join(f'"{c.name}" {c.sql_type}' for c in s.columns) + ")"
+        for s in TABLES.values()
+    ]
+    statements.append(f"CREATE TABLE IF NOT EXISTS {catalog}.slos ("
+                      + ", ".join(f"{n} {t}" for n, t in SLO_COLUMNS) + ")")
+    statements.append(f"CREATE TABLE IF NOT EXISTS {catalog}.ingests (ingested_at TIMESTAMP, "
+                      "data_dir VARCHAR, fingerprint VARCHAR, row_counts JSON, srelib_version VARCHAR)")
+    statements.append(f"CREATE TABLE IF NOT EXISTS {catalog}.meta (key VARCHAR, value VARCHAR)")
+    return statements
+
+
+def _slo_row(slo: SloSpec) -> list[object]:
+    return [slo.name, slo.service, slo.team, slo.display_name, slo.description, slo.target,
+            slo.budgeting_method, slo.time_window.duration, slo.time_window.is_rolling,
+            slo.time_window.minutes, slo.time_slice_target, slo.time_slice_seconds,
+            slo.indicator_kind, slo.source, json.dumps(asdict(slo), default=str)]
+
+
+def load(dataset: Dataset, target: Path | None) -> dict[str, int]:
+    """Load a validated dataset into the warehouse file ``target`` (None: into ``dataset.con``'s memory).
+
+    Everything happens in one transaction: either all tables are updated or none is.
+    """
+    con = dataset.con
+    catalog = "memory"
+    if target is not None:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        con.execute("ATTACH ? AS wh", [str(target)])
+        catalog = "wh"
+    try:
+        con.execute("BEGIN TRANSACTION")
+        for statement in ddl(catalog):
+            con.execute(statement)
+        for name in dataset.tables:
+            schema = TABLES[name]
+            table, staged = f"{catalog}.{name}", f"staged_{name}"
+            if schema.key:
+                match = " AND ".join(f't."{k}" IS NOT DISTINCT FROM s."{k}"' for k in schema.key)
+                con.execute(f"DELETE FROM {table} t WHERE EXISTS (SELECT 1 FROM {staged} s WHERE {match})")
+            columns = ", ".join(f'"{c.name}"' for c in schema.columns)
+            con.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {staged}")
+        slo_rows = [_slo_row(s) for s in dataset.slos.slos]
+        if slo_rows:
+            con.execute(f"DELETE FROM {catalog}.slos WHERE name IN (SELECT unnest(?))",
+                        [[r[0] for r in slo_rows]])
+            con.executemany(f"INSERT INTO {catalog}.slos VALUES ({', '.join('?' * len(SLO_COLUMNS))})",
+                            slo_rows)
+        counts = {**dataset.row_counts, "slos": len(slo_rows)}
+        con.execute(f"DELETE FROM {catalog}.meta WHERE key = 'schema_version'")
+        con.execute(f"INSERT INTO {catalog}.meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
+        con.execute(f"INSERT INTO {catalog}.ingests VALUES (?, ?, ?, ?, ?)",
+                    [datetime.now(UTC).replace(tzinfo=None), str(dataset.directory.resolve()),
+                     dataset.fingerprint, json.dumps(counts), __version__])
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    finally:
+        if target is not None:
+            con.execute("DETACH wh")
+    return counts
+
+
+def connect(path: Path) -> duckdb.DuckDBPyConnection:
+    """A read-only connection to an existing warehouse file."""
+    if not path.is_file():
+        raise UsageError(f"no warehouse at {path}: run `srelib ingest` (or `srelib demo`) first")
+    try:
+        con = duckdb.connect(str(path), read_only=True)
+    except duckdb.Error as exc:
+        raise UsageError(f"cannot open warehouse {path}: {str(exc).splitlines()[0]}") from exc
+    con.execute("SET TimeZone = 'UTC'")
+    return con
+
+
+def in_memory(dataset: Dataset) -> duckdb.DuckDBPyConnection:
+    """Load a validated dataset into its own in-memory connection (``--data DIR``) and return it."""
+    load(dataset, None)
+    return dataset.con
