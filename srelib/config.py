@@ -49,9 +49,7 @@ class OrgConfig(BaseModel):
     warehouse: str = "warehouse/workbench.duckdb"
     data: str = "data"
     outputs: str = "outputs"
-    programme_start: str | None = Field(
-        default=None, description="first month of the SRE programme, e.g. 2025-11"
-    )
+    programme_start: str | None = Field(default=None, description="first month of the SRE programme, e.g. 2025-11")
     slo_at_risk_below: float = Field(default=0.25, ge=0, le=1)
     trend_periods: int = Field(default=12, ge=2, le=60)
 
@@ -99,9 +97,7 @@ def _model(cls: type[ModelT], path: Path) -> ModelT:
     try:
         return cls.model_validate(_load_yaml(path))
     except ValidationError as exc:
-        details = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
-        )
+        details = "; ".join(f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors())
         raise ConfigError(f"{path}: {details}") from exc
 
 
@@ -130,9 +126,7 @@ class Workbench:
         for folder in (start, *start.parents):
             if (folder / "params" / "org.yaml").is_file():
                 return cls.load(folder)
-        raise ConfigError(
-            f"no workbench found: neither {start} nor any folder above it has params/org.yaml"
-        )
+        raise ConfigError(f"no workbench found: neither {start} nor any folder above it has params/org.yaml")
 
     def path(self, relative: str) -> Path:
         p = Path(relative).expanduser()

@@ -44,24 +44,62 @@ SERVICES = {  # service: (team, tier, relative incident weight, requests per 5 m
 SLOS = {
     "checkout-availability": ("checkout", 0.999, "Occurrences", None, None, "28d", "Checkout availability"),
     "checkout-latency": ("checkout", 0.99, "Occurrences", None, None, "28d", "Checkout latency under 800 ms"),
-    "payments-api-availability": ("payments-api", 0.9995, "Occurrences", None, None, "28d",
-                                  "Payments API availability"),
-    "api-gateway-availability": ("api-gateway", 0.9995, "Occurrences", None, None, "30d",
-                                 "API gateway availability"),
+    "payments-api-availability": (
+        "payments-api",
+        0.9995,
+        "Occurrences",
+        None,
+        None,
+        "28d",
+        "Payments API availability",
+    ),
+    "api-gateway-availability": ("api-gateway", 0.9995, "Occurrences", None, None, "30d", "API gateway availability"),
     "auth-availability": ("auth", 0.999, "Timeslices", "5m", 0.99, "28d", "Sign-in availability"),
     "auth-latency": ("auth", 0.995, "Occurrences", None, None, "28d", "Sign-in latency under 300 ms"),
-    "search-api-availability": ("search-api", 0.995, "RatioTimeslices", "1h", None, "28d",
-                                "Search availability"),
-    "recommendations-availability": ("recommendations", 0.99, "Occurrences", None, None, "28d",
-                                     "Recommendations availability"),
-    "data-pipeline-freshness": ("data-pipeline", 0.99, "Occurrences", None, None, "1M",
-                                "Orders data fresher than 30 minutes"),
+    "search-api-availability": ("search-api", 0.995, "RatioTimeslices", "1h", None, "28d", "Search availability"),
+    "recommendations-availability": (
+        "recommendations",
+        0.99,
+        "Occurrences",
+        None,
+        None,
+        "28d",
+        "Recommendations availability",
+    ),
+    "data-pipeline-freshness": (
+        "data-pipeline",
+        0.99,
+        "Occurrences",
+        None,
+        None,
+        "1M",
+        "Orders data fresher than 30 minutes",
+    ),
 }
 
-CAUSES = ["bad deploy", "config change", "capacity", "dependency failure", "certificate expiry",
-          "database failover", "network", "bug", "third-party outage", "disk full"]
-SYMPTOMS = ["elevated 5xx errors", "high latency", "timeouts", "partial outage", "degraded performance",
-            "failed background jobs", "stale data", "login failures", "queue backlog"]
+CAUSES = [
+    "bad deploy",
+    "config change",
+    "capacity",
+    "dependency failure",
+    "certificate expiry",
+    "database failover",
+    "network",
+    "bug",
+    "third-party outage",
+    "disk full",
+]
+SYMPTOMS = [
+    "elevated 5xx errors",
+    "high latency",
+    "timeouts",
+    "partial outage",
+    "degraded performance",
+    "failed background jobs",
+    "stale data",
+    "login failures",
+    "queue backlog",
+]
 SEVERITY_P = [0.03, 0.12, 0.35, 0.35, 0.15]
 BAD_RATIO = {"SEV1": 0.06, "SEV2": 0.015, "SEV3": 0.004, "SEV4": 0.0, "SEV5": 0.0}
 
@@ -142,32 +180,65 @@ def _incidents(plan: DemoPlan, rng: np.random.Generator) -> pd.DataFrame:
         count = rng.poisson(34 - 16 * effect)
         for _ in range(count):
             number += 1
-            rows.append(_incident(plan, rng, period, number, str(rng.choice(services, p=weights)),
-                                  str(rng.choice(["SEV1", "SEV2", "SEV3", "SEV4", "SEV5"], p=SEVERITY_P)), effect))
+            rows.append(
+                _incident(
+                    plan,
+                    rng,
+                    period,
+                    number,
+                    str(rng.choice(services, p=weights)),
+                    str(rng.choice(["SEV1", "SEV2", "SEV3", "SEV4", "SEV5"], p=SEVERITY_P)),
+                    effect,
+                )
+            )
         if index == len(plan.periods) - 1:  # the story's SEV1: checkout down for six hours
             number += 1
             start = period.start_utc + timedelta(days=17, hours=13, minutes=12)
-            rows.append(dict(
-                incident_id=f"INC-{number}", title="Checkout payments failing after card-processor TLS change",
-                service="checkout", team="payments", severity="SEV1", started_at=start,
-                detected_at=start + timedelta(minutes=4), acknowledged_at=start + timedelta(minutes=7),
-                mitigated_at=start + timedelta(hours=5, minutes=40), resolved_at=start + timedelta(hours=6, minutes=5),
-                customer_impact=True, cause="config change", postmortem_url=f"https://wiki.example.com/pm/INC-{number}",
-                sli_bad_ratio=0.25))
+            rows.append(
+                dict(
+                    incident_id=f"INC-{number}",
+                    title="Checkout payments failing after card-processor TLS change",
+                    service="checkout",
+                    team="payments",
+                    severity="SEV1",
+                    started_at=start,
+                    detected_at=start + timedelta(minutes=4),
+                    acknowledged_at=start + timedelta(minutes=7),
+                    mitigated_at=start + timedelta(hours=5, minutes=40),
+                    resolved_at=start + timedelta(hours=6, minutes=5),
+                    customer_impact=True,
+                    cause="config change",
+                    postmortem_url=f"https://wiki.example.com/pm/INC-{number}",
+                    sli_bad_ratio=0.25,
+                )
+            )
             number += 1
             lag_start = period.end_utc - timedelta(days=9, hours=3, minutes=41)
-            rows.append(dict(  # a slow-burning problem nobody has closed yet
-                incident_id=f"INC-{number}", title="Ledger reconciliation lagging behind by hours",
-                service="ledger", team="payments", severity="SEV4", started_at=lag_start,
-                detected_at=lag_start + timedelta(minutes=35), acknowledged_at=lag_start + timedelta(hours=2),
-                mitigated_at=None, resolved_at=None, customer_impact=False, cause="capacity",
-                postmortem_url=None, sli_bad_ratio=0.0))
+            rows.append(
+                dict(  # a slow-burning problem nobody has closed yet
+                    incident_id=f"INC-{number}",
+                    title="Ledger reconciliation lagging behind by hours",
+                    service="ledger",
+                    team="payments",
+                    severity="SEV4",
+                    started_at=lag_start,
+                    detected_at=lag_start + timedelta(minutes=35),
+                    acknowledged_at=lag_start + timedelta(hours=2),
+                    mitigated_at=None,
+                    resolved_at=None,
+                    customer_impact=False,
+                    cause="capacity",
+                    postmortem_url=None,
+                    sli_bad_ratio=0.0,
+                )
+            )
     frame = pd.DataFrame(rows).sort_values("started_at", kind="stable").reset_index(drop=True)
     return frame
 
 
-def _incident(plan: DemoPlan, rng: np.random.Generator, period: Period, number: int, service: str,
-              severity: str, effect: float) -> dict[str, object]:
+def _incident(
+    plan: DemoPlan, rng: np.random.Generator, period: Period, number: int, service: str, severity: str, effect: float
+) -> dict[str, object]:
     team = SERVICES[service][0]
     start = _random_time(plan, rng, period)
     scale = {"SEV1": 0.8, "SEV2": 1.0, "SEV3": 1.2, "SEV4": 1.6, "SEV5": 2.2}[severity]
@@ -191,11 +262,16 @@ def _incident(plan: DemoPlan, rng: np.random.Generator, period: Period, number: 
     return dict(
         incident_id=f"INC-{number}",
         title=f"{service}: {rng.choice(SYMPTOMS)} ({cause})",
-        service=service, team=team if rng.random() > 0.1 else None, severity=severity,
-        started_at=start, detected_at=detected_at, acknowledged_at=acknowledged_at,
+        service=service,
+        team=team if rng.random() > 0.1 else None,
+        severity=severity,
+        started_at=start,
+        detected_at=detected_at,
+        acknowledged_at=acknowledged_at,
         mitigated_at=(start + timedelta(minutes=float(mitigate))).replace(microsecond=0) if resolved else None,
         resolved_at=resolved.replace(microsecond=0) if resolved else None,
-        customer_impact=bool(rng.random() < impact_p), cause=cause,
+        customer_impact=bool(rng.random() < impact_p),
+        cause=cause,
         postmortem_url=f"https://wiki.example.com/pm/INC-{number}" if has_pm else None,
         sli_bad_ratio=BAD_RATIO[severity],
     )
@@ -207,7 +283,10 @@ def _incidents_for_csv(frame: pd.DataFrame) -> pd.DataFrame:
         # a few exports come with a local offset: the same instant, written as +02:00
         out[column] = [
             _iso(v.to_pydatetime() if isinstance(v, pd.Timestamp) else v, 2 if i % 7 == 3 else 0)
-            if v is not None and not pd.isna(v) else "" for i, v in enumerate(out[column])]
+            if v is not None and not pd.isna(v)
+            else ""
+            for i, v in enumerate(out[column])
+        ]
     out["customer_impact"] = out["customer_impact"].map({True: "true", False: "false"})
     return out
 
@@ -225,20 +304,40 @@ def _slos_yaml() -> str:
         if calendar:
             time_window["calendar"] = {"startTime": "2024-01-01 00:00:00", "timeZone": "UTC"}
         metric = service.replace("-", "_")
-        documents.append({
-            "apiVersion": "openslo/v1", "kind": "SLO",
-            "metadata": {"name": name, "displayName": display, "labels": {"tier": str(SERVICES[service][1])}},
-            "spec": {
-                "service": service, "description": f"{display} for {service}.",
-                "indicator": {"metadata": {"name": f"{name}-sli"}, "spec": {"ratioMetric": {
-                    "counter": True,
-                    "good": {"metricSource": {"type": "Prometheus", "spec": {
-                        "query": f'sum(rate({metric}_requests_total{{code!~"5.."}}[5m]))'}}},
-                    "total": {"metricSource": {"type": "Prometheus", "spec": {
-                        "query": f"sum(rate({metric}_requests_total[5m]))"}}}}}},
-                "timeWindow": [time_window], "budgetingMethod": method, "objectives": [objective],
-            },
-        })
+        documents.append(
+            {
+                "apiVersion": "openslo/v1",
+                "kind": "SLO",
+                "metadata": {"name": name, "displayName": display, "labels": {"tier": str(SERVICES[service][1])}},
+                "spec": {
+                    "service": service,
+                    "description": f"{display} for {service}.",
+                    "indicator": {
+                        "metadata": {"name": f"{name}-sli"},
+                        "spec": {
+                            "ratioMetric": {
+                                "counter": True,
+                                "good": {
+                                    "metricSource": {
+                                        "type": "Prometheus",
+                                        "spec": {"query": f'sum(rate({metric}_requests_total{{code!~"5.."}}[5m]))'},
+                                    }
+                                },
+                                "total": {
+                                    "metricSource": {
+                                        "type": "Prometheus",
+                                        "spec": {"query": f"sum(rate({metric}_requests_total[5m]))"},
+                                    }
+                                },
+                            }
+                        },
+                    },
+                    "timeWindow": [time_window],
+                    "budgetingMethod": method,
+                    "objectives": [objective],
+                },
+            }
+        )
     return yaml.safe_dump_all(documents, sort_keys=False)
 
 
@@ -263,20 +362,24 @@ def _write_sli(plan: DemoPlan, rng: np.random.Generator, incidents: pd.DataFrame
         for row in incidents[incidents.service == service].itertuples():
             if row.sli_bad_ratio == 0 or row.severity == "SEV4":
                 continue
-            end = row.mitigated_at if row.mitigated_at is not None and not pd.isna(row.mitigated_at) else row.resolved_at
+            end = (
+                row.mitigated_at if row.mitigated_at is not None and not pd.isna(row.mitigated_at) else row.resolved_at
+            )
             if end is None or pd.isna(end):
                 end = row.started_at + timedelta(hours=2)
             i0 = int((row.started_at - plan.start).total_seconds() // 300)
             i1 = int((pd.Timestamp(end).to_pydatetime() - plan.start).total_seconds() // 300) + 1
-            ratio[max(i0, 0):min(i1, n)] += row.sli_bad_ratio * (1.5 if "latency" in name else 1.0)
+            ratio[max(i0, 0) : min(i1, n)] += row.sli_bad_ratio * (1.5 if "latency" in name else 1.0)
         bad = rng.binomial(total, np.clip(ratio, 0, 1))
         frames.append(pd.DataFrame({"timestamp": timestamps, "slo": name, "good": total - bad, "total": total}))
     sli = pd.concat(frames, ignore_index=True)
     with duckdb.connect() as con:
         con.execute("SET TimeZone = 'UTC'")
         con.register("sli_frame", sli)
-        con.execute(f"COPY (SELECT \"timestamp\"::TIMESTAMPTZ AS \"timestamp\", slo, good, total FROM sli_frame) "
-                    f"TO '{path}' (FORMAT parquet, COMPRESSION zstd)")
+        con.execute(
+            f'COPY (SELECT "timestamp"::TIMESTAMPTZ AS "timestamp", slo, good, total FROM sli_frame) '
+            f"TO '{path}' (FORMAT parquet, COMPRESSION zstd)"
+        )
     return len(sli)
 
 
@@ -294,16 +397,31 @@ def _deployments(plan: DemoPlan, rng: np.random.Generator, incidents: pd.DataFra
                 number += 1
                 deployed = date + timedelta(hours=float(rng.uniform(8, 18)))
                 lead = rng.lognormal(np.log(30 - 22 * effect), 0.8)
-                rows.append(dict(deploy_id=f"D-{number:06d}", service=service, team=team,
-                                 deployed_at=_iso(deployed.replace(microsecond=0)),
-                                 commit_at=_iso((deployed - timedelta(hours=float(lead))).replace(microsecond=0)),
-                                 succeeded="true" if rng.random() > 0.03 else "false", incident_id=""))
+                rows.append(
+                    dict(
+                        deploy_id=f"D-{number:06d}",
+                        service=service,
+                        team=team,
+                        deployed_at=_iso(deployed.replace(microsecond=0)),
+                        commit_at=_iso((deployed - timedelta(hours=float(lead))).replace(microsecond=0)),
+                        succeeded="true" if rng.random() > 0.03 else "false",
+                        incident_id="",
+                    )
+                )
     for row in incidents[incidents.cause == "bad deploy"].itertuples():
         number += 1
         deployed = (row.started_at - timedelta(minutes=float(rng.uniform(5, 50)))).replace(microsecond=0)
-        rows.append(dict(deploy_id=f"D-{number:06d}", service=row.service, team=SERVICES[row.service][0],
-                         deployed_at=_iso(deployed), commit_at=_iso(deployed - timedelta(hours=6)),
-                         succeeded="true", incident_id=row.incident_id))
+        rows.append(
+            dict(
+                deploy_id=f"D-{number:06d}",
+                service=row.service,
+                team=SERVICES[row.service][0],
+                deployed_at=_iso(deployed),
+                commit_at=_iso(deployed - timedelta(hours=6)),
+                succeeded="true",
+                incident_id=row.incident_id,
+            )
+        )
     return pd.DataFrame(rows).sort_values("deployed_at", kind="stable")
 
 
@@ -325,8 +443,14 @@ def _automation(plan: DemoPlan, rng: np.random.Generator) -> pd.DataFrame:
             t += timedelta(hours=float(rng.exponential(168 / per_week)))
             if t >= plan.stop:
                 break
-            rows.append(dict(automation=name, team=team, ran_at=_iso(t.replace(microsecond=0)),
-                             minutes_saved=round(float(minutes * rng.uniform(0.8, 1.2)), 1)))
+            rows.append(
+                dict(
+                    automation=name,
+                    team=team,
+                    ran_at=_iso(t.replace(microsecond=0)),
+                    minutes_saved=round(float(minutes * rng.uniform(0.8, 1.2)), 1),
+                )
+            )
     return pd.DataFrame(rows).sort_values("ran_at", kind="stable")
 
 
@@ -338,15 +462,26 @@ def _costs(plan: DemoPlan, rng: np.random.Generator) -> pd.DataFrame:
         base = 180 + volume / 60 + 120 / tier
         for day in range(days):
             start = plan.start + timedelta(days=day)
-            factor = 0.82 if start >= rightsizing and service in ("api-gateway", "search-api", "k8s-platform",
-                                                                   "data-pipeline") else 1.0
+            factor = (
+                0.82
+                if start >= rightsizing and service in ("api-gateway", "search-api", "k8s-platform", "data-pipeline")
+                else 1.0
+            )
             for category, share in (("Compute", 0.6), ("Databases", 0.25), ("Storage", 0.15)):
                 effective = base * share * factor * float(rng.uniform(0.93, 1.07))
-                rows.append(dict(
-                    ChargePeriodStart=_iso(start), ChargePeriodEnd=_iso(start + timedelta(days=1)),
-                    EffectiveCost=round(effective, 2), BilledCost=round(effective * 1.12, 2), BillingCurrency="USD",
-                    ServiceName=service, ServiceCategory=category, SubAccountName=f"{team}-prod",
-                    Tags=json.dumps({"service": service, "team": team, "category": category.lower()})))
+                rows.append(
+                    dict(
+                        ChargePeriodStart=_iso(start),
+                        ChargePeriodEnd=_iso(start + timedelta(days=1)),
+                        EffectiveCost=round(effective, 2),
+                        BilledCost=round(effective * 1.12, 2),
+                        BillingCurrency="USD",
+                        ServiceName=service,
+                        ServiceCategory=category,
+                        SubAccountName=f"{team}-prod",
+                        Tags=json.dumps({"service": service, "team": team, "category": category.lower()}),
+                    )
+                )
     return pd.DataFrame(rows)
 
 
@@ -356,20 +491,47 @@ def _engagement(plan: DemoPlan, rng: np.random.Generator) -> pd.DataFrame:
     for index, period in enumerate(plan.periods[PROGRAMME_MONTH:], start=PROGRAMME_MONTH):
         effect = plan.effect(period.start_utc)
         day = period.start_utc.date()
-        rows.append(dict(date=(day + timedelta(days=2)).isoformat(), kind="newsletter",
-                         title=f"SRE newsletter {period.label}", team="", reached=int(140 + 120 * effect + rng.integers(0, 25)),
-                         audience=420))
-        events = [("lunch_and_learn", "Lunch & learn", 60), ("office_hours", "SRE office hours", 20),
-                  ("training", "SRE fundamentals", 25), ("workshop", "SLO workshop", 18),
-                  ("drill", "Incident simulation drill", 14), ("deep_dive", "Technical deep dive", 40)]
+        rows.append(
+            dict(
+                date=(day + timedelta(days=2)).isoformat(),
+                kind="newsletter",
+                title=f"SRE newsletter {period.label}",
+                team="",
+                reached=int(140 + 120 * effect + rng.integers(0, 25)),
+                audience=420,
+            )
+        )
+        events = [
+            ("lunch_and_learn", "Lunch & learn", 60),
+            ("office_hours", "SRE office hours", 20),
+            ("training", "SRE fundamentals", 25),
+            ("workshop", "SLO workshop", 18),
+            ("drill", "Incident simulation drill", 14),
+            ("deep_dive", "Technical deep dive", 40),
+        ]
         for j, (kind, title, audience) in enumerate(events):
             if kind == "training" and index < PROGRAMME_MONTH + 3:
                 continue
-            rows.append(dict(date=(day + timedelta(days=5 + 4 * j)).isoformat(), kind=kind, title=title,
-                             team=str(teams[(index + j) % len(teams)]),
-                             reached=int(audience * (0.4 + 0.4 * effect) * rng.uniform(0.8, 1.2)), audience=audience))
-        rows.append(dict(date=(day + timedelta(days=27)).isoformat(), kind="doc_page", title="Runbook hub",
-                         team="", reached=int(300 + 900 * effect + rng.integers(0, 80)), audience=None))
+            rows.append(
+                dict(
+                    date=(day + timedelta(days=5 + 4 * j)).isoformat(),
+                    kind=kind,
+                    title=title,
+                    team=str(teams[(index + j) % len(teams)]),
+                    reached=int(audience * (0.4 + 0.4 * effect) * rng.uniform(0.8, 1.2)),
+                    audience=audience,
+                )
+            )
+        rows.append(
+            dict(
+                date=(day + timedelta(days=27)).isoformat(),
+                kind="doc_page",
+                title="Runbook hub",
+                team="",
+                reached=int(300 + 900 * effect + rng.integers(0, 80)),
+                audience=None,
+            )
+        )
     return pd.DataFrame(rows)
 
 
@@ -380,19 +542,37 @@ def _surveys(plan: DemoPlan, rng: np.random.Generator) -> pd.DataFrame:
         effect = plan.effect(period.start_utc)
         when = period.start_utc + timedelta(days=20, hours=10)
         for i in range(40):
-            rows.append(dict(submitted_at=_iso(when + timedelta(minutes=i)), survey="csat", team="",
-                             question="How satisfied are you with the reliability of our service?",
-                             score=int(np.clip(round(rng.normal(3.6 + 0.6 * effect, 0.9)), 1, 5))))
+            rows.append(
+                dict(
+                    submitted_at=_iso(when + timedelta(minutes=i)),
+                    survey="csat",
+                    team="",
+                    question="How satisfied are you with the reliability of our service?",
+                    score=int(np.clip(round(rng.normal(3.6 + 0.6 * effect, 0.9)), 1, 5)),
+                )
+            )
         if period.first_day.month % 3 == 0:
             for i in range(60):
-                rows.append(dict(submitted_at=_iso(when + timedelta(hours=1, minutes=i)), survey="nps", team="",
-                                 question="How likely are you to recommend our product?",
-                                 score=int(np.clip(round(rng.normal(6.8 + 1.4 * effect, 2.0)), 0, 10))))
+                rows.append(
+                    dict(
+                        submitted_at=_iso(when + timedelta(hours=1, minutes=i)),
+                        survey="nps",
+                        team="",
+                        question="How likely are you to recommend our product?",
+                        score=int(np.clip(round(rng.normal(6.8 + 1.4 * effect, 2.0)), 0, 10)),
+                    )
+                )
             for team in teams:
                 for i in range(8):
-                    rows.append(dict(submitted_at=_iso(when + timedelta(hours=2, minutes=i)), survey="devex",
-                                     team=team, question="How easy is it to ship a change safely?",
-                                     score=int(np.clip(round(rng.normal(3.0 + 0.9 * effect, 0.8)), 1, 5))))
+                    rows.append(
+                        dict(
+                            submitted_at=_iso(when + timedelta(hours=2, minutes=i)),
+                            survey="devex",
+                            team=team,
+                            question="How easy is it to ship a change safely?",
+                            score=int(np.clip(round(rng.normal(3.0 + 0.9 * effect, 0.8)), 1, 5)),
+                        )
+                    )
     return pd.DataFrame(rows)
 
 

@@ -50,9 +50,7 @@ class Period:
                 return cls("week", date.fromisocalendar(int(m[1]), int(m[2]), 1), timezone)
             except ValueError as exc:
                 raise UsageError(f"period {text!r}: {m[1]} has no ISO week {m[2]}") from exc
-        raise UsageError(
-            f"period {text!r} is not a month (2026-10), quarter (2026-Q4) or ISO week (2026-W43)"
-        )
+        raise UsageError(f"period {text!r} is not a month (2026-10), quarter (2026-Q4) or ISO week (2026-W43)")
 
     @classmethod
     def latest_complete(cls, kind: str, timezone: str = "UTC", now: datetime | None = None) -> Period:

@@ -11,11 +11,26 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 SEVERITIES = ("SEV1", "SEV2", "SEV3", "SEV4", "SEV5")
-ENGAGEMENT_KINDS = ("training", "lunch_and_learn", "deep_dive", "office_hours", "workshop",
-                    "drill", "newsletter", "blog", "doc_page")
+ENGAGEMENT_KINDS = (
+    "training",
+    "lunch_and_learn",
+    "deep_dive",
+    "office_hours",
+    "workshop",
+    "drill",
+    "newsletter",
+    "blog",
+    "doc_page",
+)
 
-SQL_TYPES = {"text": "VARCHAR", "timestamp": "TIMESTAMP", "date": "DATE", "count": "BIGINT",
-             "number": "DOUBLE", "bool": "BOOLEAN"}
+SQL_TYPES = {
+    "text": "VARCHAR",
+    "timestamp": "TIMESTAMP",
+    "date": "DATE",
+    "count": "BIGINT",
+    "number": "DOUBLE",
+    "bool": "BOOLEAN",
+}
 
 
 @dataclass(frozen=True)

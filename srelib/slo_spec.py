@@ -28,10 +28,17 @@ _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 # Calendar units have no fixed length; these nominal lengths are used only to size a
 # rolling budget (a calendar-aligned window uses the real calendar period).
 _NOMINAL_DAYS = {"M": 30, "Q": 91, "Y": 365}
-_V1ALPHA_UNITS = {"Second": "s", "Minute": "m", "Hour": "h", "Day": "d", "Week": "w",
-                  "Month": "M", "Quarter": "Q", "Year": "Y"}
-_NON_SLO_KINDS = {"Service", "AlertPolicy", "AlertCondition", "AlertNotificationTarget",
-                  "DataSource", "SLI"}
+_V1ALPHA_UNITS = {
+    "Second": "s",
+    "Minute": "m",
+    "Hour": "h",
+    "Day": "d",
+    "Week": "w",
+    "Month": "M",
+    "Quarter": "Q",
+    "Year": "Y",
+}
+_NON_SLO_KINDS = {"Service", "AlertPolicy", "AlertCondition", "AlertNotificationTarget", "DataSource", "SLI"}
 
 
 def parse_duration(text: Any) -> timedelta:
@@ -174,8 +181,10 @@ def load_slo_files(paths: list[Path], display_root: Path | None = None) -> SloCa
             elif version is None:
                 doc.problem("apiVersion", "missing: expected openslo/v1 or Sloth's prometheus/v1")
             else:
-                doc.problem("apiVersion", f"unsupported version {version!r}: expected openslo/v1, "
-                            "openslo/v1alpha or prometheus/v1")
+                doc.problem(
+                    "apiVersion",
+                    f"unsupported version {version!r}: expected openslo/v1, openslo/v1alpha or prometheus/v1",
+                )
     for doc, version in pending:
         slo = _openslo_v1(doc, indicators) if version == "openslo/v1" else _openslo_v1alpha(doc)
         if slo is not None:
@@ -183,8 +192,11 @@ def load_slo_files(paths: list[Path], display_root: Path | None = None) -> SloCa
     seen: dict[str, str] = {}
     for slo in catalogue.slos:
         if slo.name in seen:
-            catalogue.problems.append(Problem(slo.source, None, "metadata.name",
-                                              f"SLO {slo.name!r} is defined twice (also in {seen[slo.name]})"))
+            catalogue.problems.append(
+                Problem(
+                    slo.source, None, "metadata.name", f"SLO {slo.name!r} is defined twice (also in {seen[slo.name]})"
+                )
+            )
         seen.setdefault(slo.name, slo.source)
     return catalogue
 
@@ -275,8 +287,12 @@ def _indicator(doc: _Doc, spec: dict[str, Any]) -> dict[str, Any]:
                 return {"indicator_kind": "threshold"}
             if "raw" in metric:
                 return {"indicator_kind": "raw", "bad_query": _query(metric.get("raw"))}
-            return {"indicator_kind": "ratio", "good_query": _query(metric.get("good")),
-                    "total_query": _query(metric.get("total")), "bad_query": _query(metric.get("bad"))}
+            return {
+                "indicator_kind": "ratio",
+                "good_query": _query(metric.get("good")),
+                "total_query": _query(metric.get("total")),
+                "bad_query": _query(metric.get("bad")),
+            }
     return {"indicator_kind": "unknown"}
 
 
@@ -316,11 +332,20 @@ def _openslo_v1(doc: _Doc, indicators: dict[str, dict[str, Any]]) -> SloSpec | N
     metadata = doc.body.get("metadata") or {}
     labels = {str(k): str(v) for k, v in (metadata.get("labels") or {}).items()}
     return SloSpec(
-        name=name, service=service, target=target, budgeting_method=method,
-        time_window=window, time_window_declared=declared,
-        time_slice_target=slice_target, time_slice_window=slice_window,
-        display_name=metadata.get("displayName"), description=doc.body["spec"].get("description"),
-        team=labels.get("team"), labels=labels, source=f"{doc.file}#{doc.number}", **indicator,
+        name=name,
+        service=service,
+        target=target,
+        budgeting_method=method,
+        time_window=window,
+        time_window_declared=declared,
+        time_slice_target=slice_target,
+        time_slice_window=slice_window,
+        display_name=metadata.get("displayName"),
+        description=doc.body["spec"].get("description"),
+        team=labels.get("team"),
+        labels=labels,
+        source=f"{doc.file}#{doc.number}",
+        **indicator,
     )
 
 
@@ -369,15 +394,25 @@ def _openslo_v1alpha(doc: _Doc) -> SloSpec | None:
     ratio = objective.get("ratioMetrics")
     indicator: dict[str, Any] = {"indicator_kind": "unknown"}
     if isinstance(ratio, dict):
-        indicator = {"indicator_kind": "ratio", "good_query": _query(ratio.get("good")),
-                     "total_query": _query(ratio.get("total"))}
+        indicator = {
+            "indicator_kind": "ratio",
+            "good_query": _query(ratio.get("good")),
+            "total_query": _query(ratio.get("total")),
+        }
     if len(doc.problems) > before or name is None or service is None or target is None:
         return None
-    return SloSpec(name=name, service=service, target=target, budgeting_method=method,
-                   time_window=window, time_window_declared=declared,
-                   display_name=(doc.body.get("metadata") or {}).get("displayName"),
-                   description=doc.body["spec"].get("description"),
-                   source=f"{doc.file}#{doc.number}", **indicator)
+    return SloSpec(
+        name=name,
+        service=service,
+        target=target,
+        budgeting_method=method,
+        time_window=window,
+        time_window_declared=declared,
+        display_name=(doc.body.get("metadata") or {}).get("displayName"),
+        description=doc.body["spec"].get("description"),
+        source=f"{doc.file}#{doc.number}",
+        **indicator,
+    )
 
 
 def _sloth_slos(doc: _Doc) -> list[SloSpec]:
@@ -402,8 +437,11 @@ def _sloth_slos(doc: _Doc) -> list[SloSpec]:
         indicator: dict[str, Any]
         if isinstance(sli.get("events"), dict):
             events = sli["events"]
-            indicator = {"indicator_kind": "ratio", "bad_query": events.get("error_query"),
-                         "total_query": events.get("total_query")}
+            indicator = {
+                "indicator_kind": "ratio",
+                "bad_query": events.get("error_query"),
+                "total_query": events.get("total_query"),
+            }
         elif isinstance(sli.get("raw"), dict):
             indicator = {"indicator_kind": "raw", "bad_query": sli["raw"].get("error_ratio_query")}
         elif isinstance(sli.get("plugin"), dict):
@@ -415,10 +453,18 @@ def _sloth_slos(doc: _Doc) -> list[SloSpec]:
             continue
         assert isinstance(name, str) and isinstance(objective, (int, float))
         slo_labels = {**labels, **{str(k): str(v) for k, v in (entry.get("labels") or {}).items()}}
-        result.append(SloSpec(
-            name=f"{service}-{name}", service=service, target=round(float(objective) / 100, 12),
-            time_window=TimeWindow("30d", True), time_window_declared=False,
-            description=entry.get("description"), team=slo_labels.get("team") or slo_labels.get("owner"),
-            labels=slo_labels, source=f"{doc.file}#{doc.number}", **indicator,
-        ))
+        result.append(
+            SloSpec(
+                name=f"{service}-{name}",
+                service=service,
+                target=round(float(objective) / 100, 12),
+                time_window=TimeWindow("30d", True),
+                time_window_declared=False,
+                description=entry.get("description"),
+                team=slo_labels.get("team") or slo_labels.get("owner"),
+                labels=slo_labels,
+                source=f"{doc.file}#{doc.number}",
+                **indicator,
+            )
+        )
     return result

@@ -40,6 +40,7 @@ class TrendPoint(BaseModel):
 
     period: str
     title: str
+    covered: bool = True  # False: the period ends before the earliest data, so its zeros mean "no data"
     incidents: IncidentStats
     slos: dict[str, SloResult]
 
@@ -78,8 +79,9 @@ class PeriodSummary(BaseModel):
         return Period.parse(self.period, self.timezone)
 
 
-def build_summary(con: duckdb.DuckDBPyConnection, workbench: Workbench, period: Period,
-                  team: str | None = None) -> PeriodSummary:
+def build_summary(
+    con: duckdb.DuckDBPyConnection, workbench: Workbench, period: Period, team: str | None = None
+) -> PeriodSummary:
     """Compute the PeriodSummary for ``period`` (and ``team``) from a warehouse connection."""
     scope = Scope(team, workbench.catalogue)
     teams = all_teams(con, scope)
@@ -88,25 +90,57 @@ def build_summary(con: duckdb.DuckDBPyConnection, workbench: Workbench, period: 
     periods = period.trailing(workbench.org.trend_periods)
     incidents = incident_stats(con, periods, scope)
     slos = slo_results(con, periods, scope, workbench.org.slo_at_risk_below)
-    trend = [TrendPoint(period=p.label, title=p.title, incidents=incidents[p.label], slos=slos[p.label])
-             for p in periods]
+    data_start = _data_start(con)
+    trend = [
+        TrendPoint(
+            period=p.label,
+            title=p.title,
+            covered=data_start is not None and p.end_utc > data_start,
+            incidents=incidents[p.label],
+            slos=slos[p.label],
+        )
+        for p in periods
+    ]
+    previous = trend[-2] if len(trend) > 1 and trend[-2].covered else None
     tz = period.start.tzinfo
     notable = [
         NotableIncident(
-            incident_id=i.incident_id, title=i.title, service=i.service, team=i.team, severity=i.severity,
+            incident_id=i.incident_id,
+            title=i.title,
+            service=i.service,
+            team=i.team,
+            severity=i.severity,
             started_at=i.started_at.replace(tzinfo=UTC).astimezone(tz).isoformat(timespec="minutes"),
-            minutes_to_resolve=i.minutes_to_resolve, open=i.resolved_at is None,
-            customer_impact=i.customer_impact, postmortem_url=i.postmortem_url,
+            minutes_to_resolve=i.minutes_to_resolve,
+            open=i.resolved_at is None,
+            customer_impact=i.customer_impact,
+            postmortem_url=i.postmortem_url,
         )
         for i in incident_list(con, period, scope)
     ]
-    fingerprint = con.execute(
-        "SELECT fingerprint FROM ingests ORDER BY ingested_at DESC LIMIT 1").fetchall()
+    fingerprint = con.execute("SELECT fingerprint FROM ingests ORDER BY ingested_at DESC LIMIT 1").fetchall()
     return PeriodSummary(
-        period=period.label, start=period.start.isoformat(), end=period.end.isoformat(),
-        team=team, teams=teams, incidents=incidents[period.label], slos=slos[period.label],
-        kind=period.kind, title=period.title, timezone=period.timezone, org=workbench.org.name,
-        previous=trend[-2] if len(trend) > 1 else None, trend=trend, notable_incidents=notable,
+        period=period.label,
+        start=period.start.isoformat(),
+        end=period.end.isoformat(),
+        team=team,
+        teams=teams,
+        incidents=incidents[period.label],
+        slos=slos[period.label],
+        kind=period.kind,
+        title=period.title,
+        timezone=period.timezone,
+        org=workbench.org.name,
+        previous=previous,
+        trend=trend,
+        notable_incidents=notable,
         generated_at=datetime.now(UTC).isoformat(timespec="seconds"),
         input_fingerprint=fingerprint[0][0] if fingerprint else None,
     )
+
+
+def _data_start(con: duckdb.DuckDBPyConnection) -> datetime | None:
+    """The earliest incident start or SLI bucket: periods ending before it have no data at all."""
+    row = con.execute("""SELECT least((SELECT min(started_at) FROM incidents),
+                                      (SELECT min("timestamp") FROM sli))""").fetchall()
+    return row[0][0] if row else None

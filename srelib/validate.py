@@ -53,8 +53,9 @@ def find_files(directory: Path) -> tuple[dict[str, Path], list[Path], list[Probl
     for name in TABLES:
         found = [directory / f"{name}{ext}" for ext in EXTENSIONS if (directory / f"{name}{ext}").is_file()]
         if len(found) > 1:
-            problems.append(Problem(found[0].name, None, None,
-                                    f"both {found[0].name} and {found[1].name} exist: keep one"))
+            problems.append(
+                Problem(found[0].name, None, None, f"both {found[0].name} and {found[1].name} exist: keep one")
+            )
         elif found:
             tables[name] = found[0]
     slo_files = [p for p in (directory / "slos.yaml", directory / "slos.yml") if p.is_file()]
@@ -64,8 +65,9 @@ def find_files(directory: Path) -> tuple[dict[str, Path], list[Path], list[Probl
         if name == "slos" and not slo_files:
             problems.append(Problem("slos.yaml", None, None, "required file is missing"))
         elif name != "slos" and name not in tables:
-            problems.append(Problem(f"{name}.csv", None, None,
-                                    f"required file is missing (expected {name}.csv or {name}.parquet)"))
+            problems.append(
+                Problem(f"{name}.csv", None, None, f"required file is missing (expected {name}.csv or {name}.parquet)")
+            )
     return tables, slo_files, problems
 
 
@@ -152,8 +154,9 @@ def _stage_raw(con: duckdb.DuckDBPyConnection, schema: FileSchema, path: Path) -
         return [Problem(path.name, None, None, f"cannot be read as {kind}: {first_line}")]
     present = {r[0] for r in con.execute(f"DESCRIBE raw_{schema.name}").fetchall()}
     missing = [c for c in schema.required if c not in present]
-    problems = [Problem(path.name, 1 if path.suffix == ".csv" else None, c, "required column is missing")
-                for c in missing]
+    problems = [
+        Problem(path.name, 1 if path.suffix == ".csv" else None, c, "required column is missing") for c in missing
+    ]
     if not problems and _scalar(con, f"SELECT count(*) FROM raw_{schema.name}") == 0:
         problems.append(Problem(path.name, None, None, "no data rows"))
     if not problems:
@@ -161,13 +164,15 @@ def _stage_raw(con: duckdb.DuckDBPyConnection, schema: FileSchema, path: Path) -
             f'"{c.name}"' if c.name in present else f'NULL::VARCHAR AS "{c.name}"' for c in schema.columns
         )
         # Keep file order: rowid follows insertion order, which DuckDB preserves for a scan.
-        con.execute(f"CREATE OR REPLACE TEMP TABLE text_{schema.name} AS "
-                    f"SELECT rowid AS _row, {columns} FROM raw_{schema.name}")
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE text_{schema.name} AS SELECT rowid AS _row, {columns} FROM raw_{schema.name}"
+        )
     con.execute(f"DROP TABLE IF EXISTS raw_{schema.name}")
     return problems
 
 
 # ---- value checks, shared by the pandera (light) and SQL (heavy) paths ----------------------
+
 
 def _parse_timestamp(value: str) -> datetime | None:
     try:
@@ -212,8 +217,10 @@ def _is_bool(value: str) -> bool:
 def _value_checks(column: Column) -> list[pa.Check]:
     checks: list[tuple[Callable[[str], bool], str]] = []
     if column.type == "timestamp":
-        checks += [(_is_timestamp, "not an ISO 8601 timestamp"),
-                   (_has_offset, "timestamp has no UTC offset (write 2026-10-03T14:05:00Z or +02:00)")]
+        checks += [
+            (_is_timestamp, "not an ISO 8601 timestamp"),
+            (_has_offset, "timestamp has no UTC offset (write 2026-10-03T14:05:00Z or +02:00)"),
+        ]
     elif column.type == "date":
         checks.append((_is_date, "not a date (YYYY-MM-DD)"))
     elif column.type == "count":
@@ -259,8 +266,9 @@ def _pandera_schema(schema: FileSchema) -> tuple[pa.DataFrameSchema, dict[str, s
         for c in schema.columns
     }
     unique = list(schema.key) if len(schema.key) > 1 else None
-    return pa.DataFrameSchema(columns, checks=frame_checks, unique=unique,
-                              report_duplicates="exclude_first"), check_columns
+    return pa.DataFrameSchema(
+        columns, checks=frame_checks, unique=unique, report_duplicates="exclude_first"
+    ), check_columns
 
 
 def _message(check: str, column: str | None, value: Any, schema: FileSchema) -> str:
@@ -277,8 +285,7 @@ def _message(check: str, column: str | None, value: Any, schema: FileSchema) -> 
     return check
 
 
-def _check_light(con: duckdb.DuckDBPyConnection, schema: FileSchema, path: Path,
-                 slos: SloCatalogue) -> list[Problem]:
+def _check_light(con: duckdb.DuckDBPyConnection, schema: FileSchema, path: Path, slos: SloCatalogue) -> list[Problem]:
     frame = con.execute(f"SELECT * FROM text_{schema.name} ORDER BY _row").df()
     rows = frame.pop("_row")
     for c in schema.columns:  # trim surrounding blanks; empty text counts as missing
@@ -299,9 +306,11 @@ def _check_light(con: duckdb.DuckDBPyConnection, schema: FileSchema, path: Path,
         return sorted(problems, key=lambda p: (p.row or 0, p.column or "", p.message))
     typed = _typed_frame(frame, schema)
     con.register("typed_frame", typed)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE staged_{schema.name} AS SELECT "
-                + ", ".join(f'CAST("{c.name}" AS {c.sql_type}) AS "{c.name}"' for c in schema.columns)
-                + " FROM typed_frame")
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE staged_{schema.name} AS SELECT "
+        + ", ".join(f'CAST("{c.name}" AS {c.sql_type}) AS "{c.name}"' for c in schema.columns)
+        + " FROM typed_frame"
+    )
     con.unregister("typed_frame")
     con.execute(f"DROP TABLE text_{schema.name}")
     return []
@@ -318,8 +327,9 @@ def _typed_frame(frame: pd.DataFrame, schema: FileSchema) -> pd.DataFrame:
         elif c.type in ("count", "number"):
             typed[c.name] = pd.to_numeric(values, errors="coerce")
         elif c.type == "bool":
-            typed[c.name] = values.map(lambda v: None if v is None or pd.isna(v) else v.lower() in _TRUE,
-                                       na_action=None).astype("boolean")
+            typed[c.name] = values.map(
+                lambda v: None if v is None or pd.isna(v) else v.lower() in _TRUE, na_action=None
+            ).astype("boolean")
         else:
             typed[c.name] = values.astype("object").where(values.notna(), None)
     return typed
@@ -327,30 +337,39 @@ def _typed_frame(frame: pd.DataFrame, schema: FileSchema) -> pd.DataFrame:
 
 # ---- heavy tables: the same checks as SQL ----------------------------------------------------
 
+
 def _sql_value_checks(column: Column) -> list[tuple[str, str]]:
     """(SQL condition that is TRUE for a bad non-null value, message) for one column."""
     v = f'trim("{column.name}")'
     if column.type == "timestamp":
-        return [(f"TRY_CAST({v} AS TIMESTAMPTZ) IS NULL", "not an ISO 8601 timestamp"),
-                (f"TRY_CAST({v} AS TIMESTAMPTZ) IS NOT NULL AND NOT regexp_matches({v}, '{_OFFSET_REGEX}')",
-                 "timestamp has no UTC offset (write 2026-10-03T14:05:00Z or +02:00)")]
+        return [
+            (f"TRY_CAST({v} AS TIMESTAMPTZ) IS NULL", "not an ISO 8601 timestamp"),
+            (
+                f"TRY_CAST({v} AS TIMESTAMPTZ) IS NOT NULL AND NOT regexp_matches({v}, '{_OFFSET_REGEX}')",
+                "timestamp has no UTC offset (write 2026-10-03T14:05:00Z or +02:00)",
+            ),
+        ]
     if column.type == "count":
         return [(f"NOT regexp_full_match({v}, '\\d+(\\.0)?')", "not a whole number ≥ 0")]
     return []
 
 
-def _check_heavy(con: duckdb.DuckDBPyConnection, schema: FileSchema, path: Path,
-                 slos: SloCatalogue) -> list[Problem]:
+def _check_heavy(con: duckdb.DuckDBPyConnection, schema: FileSchema, path: Path, slos: SloCatalogue) -> list[Problem]:
     assert schema is SLI, "only the SLI table is validated in SQL"
     table, offset = f"text_{schema.name}", _row_offset(path)
     checks: list[tuple[str | None, str, str, str]] = []  # (column, condition, message, value expr)
     for column in schema.columns:
         if column.required:
-            checks.append((column.name, f'"{column.name}" IS NULL OR trim("{column.name}") = \'\'',
-                           "required value is empty", "NULL"))
+            checks.append(
+                (
+                    column.name,
+                    f'"{column.name}" IS NULL OR trim("{column.name}") = \'\'',
+                    "required value is empty",
+                    "NULL",
+                )
+            )
         for condition, message in _sql_value_checks(column):
-            checks.append((column.name, f'"{column.name}" IS NOT NULL AND ({condition})', message,
-                           f'"{column.name}"'))
+            checks.append((column.name, f'"{column.name}" IS NOT NULL AND ({condition})', message, f'"{column.name}"'))
     problems = _run_sql_checks(con, table, path, offset, checks)
     if problems:
         return problems
@@ -368,16 +387,26 @@ def _check_heavy(con: duckdb.DuckDBPyConnection, schema: FileSchema, path: Path,
     later_checks = [
         ("good", "good > total", "good is greater than total", "good::VARCHAR || ' > ' || total::VARCHAR"),
         ("slo", "slo NOT IN (SELECT name FROM known_slos)", "unknown SLO: not defined in the SLO specs", "slo"),
-        ("timestamp", 'count(*) OVER (PARTITION BY slo, "timestamp" ORDER BY _row ROWS UNBOUNDED PRECEDING) > 1',
-         "duplicate bucket for this slo and timestamp: already on an earlier row", "slo"),
+        (
+            "timestamp",
+            'count(*) OVER (PARTITION BY slo, "timestamp" ORDER BY _row ROWS UNBOUNDED PRECEDING) > 1',
+            "duplicate bucket for this slo and timestamp: already on an earlier row",
+            "slo",
+        ),
     ]
     problems = _run_sql_checks(con, "staged_sli", path, offset, later_checks, window=True)
     con.execute("ALTER TABLE staged_sli DROP COLUMN _row")
     return problems
 
 
-def _run_sql_checks(con: duckdb.DuckDBPyConnection, table: str, path: Path, offset: int,
-                    checks: list[tuple[str | None, str, str, str]], window: bool = False) -> list[Problem]:
+def _run_sql_checks(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    path: Path,
+    offset: int,
+    checks: list[tuple[str | None, str, str, str]],
+    window: bool = False,
+) -> list[Problem]:
     problems: list[Problem] = []
     for column, condition, message, value in checks:
         if window:
@@ -387,11 +416,13 @@ def _run_sql_checks(con: duckdb.DuckDBPyConnection, table: str, path: Path, offs
             source, where = f"SELECT _row, {value} AS v FROM {table} WHERE {condition}", "true"
         rows = con.execute(
             f"SELECT _row, v, count(*) OVER () FROM ({source}) WHERE {where} ORDER BY _row LIMIT ?",
-            [SQL_EXAMPLES_PER_CHECK]).fetchall()
-        for row, v, total in rows:
+            [SQL_EXAMPLES_PER_CHECK],
+        ).fetchall()
+        for row, v, _total in rows:
             shown = "" if v is None or message.startswith(("duplicate", "required")) else f": {v!r}"
             problems.append(Problem(path.name, int(row) + offset, column, f"{message}{shown}"))
         if rows and rows[0][2] > len(rows):
-            problems.append(Problem(path.name, None, column,
-                                    f"{message}: {rows[0][2] - len(rows)} more rows like the ones above"))
+            problems.append(
+                Problem(path.name, None, column, f"{message}: {rows[0][2] - len(rows)} more rows like the ones above")
+            )
     return problems

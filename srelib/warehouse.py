@@ -23,33 +23,60 @@ from srelib.validate import Dataset
 SCHEMA_VERSION = 1
 
 SLO_COLUMNS = (
-    ("name", "VARCHAR"), ("service", "VARCHAR"), ("team", "VARCHAR"), ("display_name", "VARCHAR"),
-    ("description", "VARCHAR"), ("target", "DOUBLE"), ("budgeting_method", "VARCHAR"),
-    ("window_duration", "VARCHAR"), ("window_rolling", "BOOLEAN"), ("window_minutes", "DOUBLE"),
-    ("time_slice_target", "DOUBLE"), ("time_slice_seconds", "INTEGER"),
-    ("indicator_kind", "VARCHAR"), ("source", "VARCHAR"), ("spec", "JSON"),
+    ("name", "VARCHAR"),
+    ("service", "VARCHAR"),
+    ("team", "VARCHAR"),
+    ("display_name", "VARCHAR"),
+    ("description", "VARCHAR"),
+    ("target", "DOUBLE"),
+    ("budgeting_method", "VARCHAR"),
+    ("window_duration", "VARCHAR"),
+    ("window_rolling", "BOOLEAN"),
+    ("window_minutes", "DOUBLE"),
+    ("time_slice_target", "DOUBLE"),
+    ("time_slice_seconds", "INTEGER"),
+    ("indicator_kind", "VARCHAR"),
+    ("source", "VARCHAR"),
+    ("spec", "JSON"),
 )
 
 
 def ddl(catalog: str) -> list[str]:
     statements = [
         f"CREATE TABLE IF NOT EXISTS {catalog}.{s.name} ("
-        + ", ".join(f'"{c.name}" {c.sql_type}' for c in s.columns) + ")"
+        + ", ".join(f'"{c.name}" {c.sql_type}' for c in s.columns)
+        + ")"
         for s in TABLES.values()
     ]
-    statements.append(f"CREATE TABLE IF NOT EXISTS {catalog}.slos ("
-                      + ", ".join(f"{n} {t}" for n, t in SLO_COLUMNS) + ")")
-    statements.append(f"CREATE TABLE IF NOT EXISTS {catalog}.ingests (ingested_at TIMESTAMP, "
-                      "data_dir VARCHAR, fingerprint VARCHAR, row_counts JSON, srelib_version VARCHAR)")
+    statements.append(
+        f"CREATE TABLE IF NOT EXISTS {catalog}.slos (" + ", ".join(f"{n} {t}" for n, t in SLO_COLUMNS) + ")"
+    )
+    statements.append(
+        f"CREATE TABLE IF NOT EXISTS {catalog}.ingests (ingested_at TIMESTAMP, "
+        "data_dir VARCHAR, fingerprint VARCHAR, row_counts JSON, srelib_version VARCHAR)"
+    )
     statements.append(f"CREATE TABLE IF NOT EXISTS {catalog}.meta (key VARCHAR, value VARCHAR)")
     return statements
 
 
 def _slo_row(slo: SloSpec) -> list[object]:
-    return [slo.name, slo.service, slo.team, slo.display_name, slo.description, slo.target,
-            slo.budgeting_method, slo.time_window.duration, slo.time_window.is_rolling,
-            slo.time_window.minutes, slo.time_slice_target, slo.time_slice_seconds,
-            slo.indicator_kind, slo.source, json.dumps(asdict(slo), default=str)]
+    return [
+        slo.name,
+        slo.service,
+        slo.team,
+        slo.display_name,
+        slo.description,
+        slo.target,
+        slo.budgeting_method,
+        slo.time_window.duration,
+        slo.time_window.is_rolling,
+        slo.time_window.minutes,
+        slo.time_slice_target,
+        slo.time_slice_seconds,
+        slo.indicator_kind,
+        slo.source,
+        json.dumps(asdict(slo), default=str),
+    ]
 
 
 def load(dataset: Dataset, target: Path | None) -> dict[str, int]:
@@ -77,16 +104,21 @@ def load(dataset: Dataset, target: Path | None) -> dict[str, int]:
             con.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {staged}")
         slo_rows = [_slo_row(s) for s in dataset.slos.slos]
         if slo_rows:
-            con.execute(f"DELETE FROM {catalog}.slos WHERE name IN (SELECT unnest(?))",
-                        [[r[0] for r in slo_rows]])
-            con.executemany(f"INSERT INTO {catalog}.slos VALUES ({', '.join('?' * len(SLO_COLUMNS))})",
-                            slo_rows)
+            con.execute(f"DELETE FROM {catalog}.slos WHERE name IN (SELECT unnest(?))", [[r[0] for r in slo_rows]])
+            con.executemany(f"INSERT INTO {catalog}.slos VALUES ({', '.join('?' * len(SLO_COLUMNS))})", slo_rows)
         counts = {**dataset.row_counts, "slos": len(slo_rows)}
         con.execute(f"DELETE FROM {catalog}.meta WHERE key = 'schema_version'")
         con.execute(f"INSERT INTO {catalog}.meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
-        con.execute(f"INSERT INTO {catalog}.ingests VALUES (?, ?, ?, ?, ?)",
-                    [datetime.now(UTC).replace(tzinfo=None), str(dataset.directory.resolve()),
-                     dataset.fingerprint, json.dumps(counts), __version__])
+        con.execute(
+            f"INSERT INTO {catalog}.ingests VALUES (?, ?, ?, ?, ?)",
+            [
+                datetime.now(UTC).replace(tzinfo=None),
+                str(dataset.directory.resolve()),
+                dataset.fingerprint,
+                json.dumps(counts),
+                __version__,
+            ],
+        )
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")

@@ -73,35 +73,41 @@ def _scoped_incidents(scope: Scope, periods: list[Period]) -> tuple[str, list[ob
     return sql, [*period_params, *catalogue_params, scope.team, scope.team]
 
 
-def incident_stats(con: duckdb.DuckDBPyConnection, periods: list[Period],
-                   scope: Scope) -> dict[str, IncidentStats]:
+def incident_stats(con: duckdb.DuckDBPyConnection, periods: list[Period], scope: Scope) -> dict[str, IncidentStats]:
     """:class:`IncidentStats` for each period (periods without incidents get zeros)."""
     scoped, params = _scoped_incidents(scope, periods)
     severities = ", ".join(f"count(*) FILTER (WHERE severity = '{s}')" for s in SEVERITIES)
     durations = ", ".join(duration_sql(expr) for expr in DURATIONS.values())
-    rows = con.execute(f"""
+    rows = con.execute(
+        f"""
         SELECT period, count(*), count(*) FILTER (WHERE resolved_at IS NULL),
                count(*) FILTER (WHERE customer_impact), {severities}, {durations}
-        FROM ({scoped}) GROUP BY period""", params).fetchall()
+        FROM ({scoped}) GROUP BY period""",
+        params,
+    ).fetchall()
     result = {p.label: IncidentStats() for p in periods}
     for row in rows:
         period, count, open_, impacting = row[0], row[1], row[2], row[3]
-        by_severity = dict(zip(SEVERITIES, (int(v) for v in row[4:4 + len(SEVERITIES)]), strict=True))
+        by_severity = dict(zip(SEVERITIES, (int(v) for v in row[4 : 4 + len(SEVERITIES)]), strict=True))
         base = 4 + len(SEVERITIES)
-        stats = [DurationStats.from_row(*row[base + 4 * i: base + 4 * i + 4]) for i in range(len(DURATIONS))]
+        stats = [DurationStats.from_row(*row[base + 4 * i : base + 4 * i + 4]) for i in range(len(DURATIONS))]
         result[period] = IncidentStats(int(count), int(open_), int(impacting), by_severity, *stats)
     return result
 
 
-def incident_list(con: duckdb.DuckDBPyConnection, period: Period, scope: Scope,
-                  severities: tuple[str, ...] = ("SEV1", "SEV2")) -> list[IncidentRecord]:
+def incident_list(
+    con: duckdb.DuckDBPyConnection, period: Period, scope: Scope, severities: tuple[str, ...] = ("SEV1", "SEV2")
+) -> list[IncidentRecord]:
     """The period's incidents of the given severities, in order of start."""
     scoped, params = _scoped_incidents(scope, [period])
-    rows = con.execute(f"""
+    rows = con.execute(
+        f"""
         SELECT incident_id, title, service, owner, severity, started_at, resolved_at,
                customer_impact, postmortem_url
         FROM ({scoped}) WHERE severity IN (SELECT unnest(?::VARCHAR[]))
-        ORDER BY started_at, incident_id""", [*params, list(severities)]).fetchall()
+        ORDER BY started_at, incident_id""",
+        [*params, list(severities)],
+    ).fetchall()
     return [IncidentRecord(*row) for row in rows]
 
 

@@ -25,12 +25,12 @@ class Scope:
         """A relation ``(service, team)`` of the catalogue, as SQL with its parameters."""
         services = list(self.catalogue.services)
         teams = [self.catalogue.services[s].team for s in services]
-        return ("(SELECT unnest(?::VARCHAR[]) AS service, unnest(?::VARCHAR[]) AS team)",
-                [services, teams])
+        return ("(SELECT unnest(?::VARCHAR[]) AS service, unnest(?::VARCHAR[]) AS team)", [services, teams])
 
 
 def periods_sql(periods: list[Period]) -> tuple[str, list[Any]]:
     """A relation ``(period, start_at, end_at)`` with each period's UTC boundaries."""
-    return ("(SELECT unnest(?::VARCHAR[]) AS period, unnest(?::TIMESTAMP[]) AS start_at, "
-            "unnest(?::TIMESTAMP[]) AS end_at)",
-            [[p.label for p in periods], [p.start_utc for p in periods], [p.end_utc for p in periods]])
+    return (
+        "(SELECT unnest(?::VARCHAR[]) AS period, unnest(?::TIMESTAMP[]) AS start_at, unnest(?::TIMESTAMP[]) AS end_at)",
+        [[p.label for p in periods], [p.start_utc for p in periods], [p.end_utc for p in periods]],
+    )

@@ -39,8 +39,7 @@ def error_budget_remaining(attainment: float | None, target: float) -> float | N
     return 1 - (1 - attainment) / (1 - target)
 
 
-def slo_status(attainment: float | None, remaining: float | None, target: float,
-               at_risk_below: float = 0.25) -> str:
+def slo_status(attainment: float | None, remaining: float | None, target: float, at_risk_below: float = 0.25) -> str:
     if attainment is None:
         return "no_data"
     if attainment < target:
@@ -110,8 +109,9 @@ def slo_definitions(con: duckdb.DuckDBPyConnection, scope: Scope) -> list[SloDef
     return definitions
 
 
-def slo_results(con: duckdb.DuckDBPyConnection, periods: list[Period], scope: Scope,
-                at_risk_below: float = 0.25) -> dict[str, dict[str, SloResult]]:
+def slo_results(
+    con: duckdb.DuckDBPyConnection, periods: list[Period], scope: Scope, at_risk_below: float = 0.25
+) -> dict[str, dict[str, SloResult]]:
     """For each period, each in-scope SLO's :class:`SloResult`, aggregated in DuckDB."""
     definitions = slo_definitions(con, scope)
     result: dict[str, dict[str, SloResult]] = {p.label: {} for p in periods}
@@ -119,7 +119,8 @@ def slo_results(con: duckdb.DuckDBPyConnection, periods: list[Period], scope: Sc
         return result
     period_rel, period_params = periods_sql(periods)
     names = [d.name for d in definitions]
-    rows = con.execute(f"""
+    rows = con.execute(
+        f"""
         WITH buckets AS (
             SELECT p.period, s.slo, s."timestamp", s.good, s.total
             FROM sli s JOIN {period_rel} p ON s."timestamp" >= p.start_at AND s."timestamp" < p.end_at
@@ -141,12 +142,14 @@ def slo_results(con: duckdb.DuckDBPyConnection, periods: list[Period], scope: Sc
         )
         SELECT e.period, e.slo, e.good, e.total, s.slices, s.good_slices, s.mean_ratio
         FROM events e LEFT JOIN slice_summary s USING (period, slo)""",
-        [*period_params, names]).fetchall()
+        [*period_params, names],
+    ).fetchall()
     measured = {(r[0], r[1]): r[2:] for r in rows}
     for period in periods:
         for d in definitions:
             good, total, slices, good_slices, mean_ratio = measured.get(
-                (period.label, d.name), (0, 0, None, None, None))
+                (period.label, d.name), (0, 0, None, None, None)
+            )
             good, total = int(good or 0), int(total or 0)
             if d.budgeting_method == "Occurrences":
                 attainment = attainment_ratio(good, total)
@@ -156,14 +159,19 @@ def slo_results(con: duckdb.DuckDBPyConnection, periods: list[Period], scope: Sc
                 attainment = None if not slices else float(mean_ratio)
             remaining = error_budget_remaining(attainment, d.target)
             result[period.label][d.name] = SloResult(
-                service=d.service, team=d.team, target=d.target, budgeting_method=d.budgeting_method,
-                good=good, total=total,
+                service=d.service,
+                team=d.team,
+                target=d.target,
+                budgeting_method=d.budgeting_method,
+                good=good,
+                total=total,
                 attainment=None if attainment is None else round(attainment, 8),
                 error_budget_remaining=None if remaining is None else round(remaining, 6),
                 status=slo_status(attainment, remaining, d.target, at_risk_below),
                 slices=None if d.budgeting_method == "Occurrences" else int(slices or 0),
                 good_slices=None if d.budgeting_method == "Occurrences" else int(good_slices or 0),
-                display_name=d.display_name, window=d.window_duration,
+                display_name=d.display_name,
+                window=d.window_duration,
                 window_budget_minutes=round(budget_minutes(d.target, d.window_minutes), 4),
             )
     return result

@@ -19,8 +19,7 @@ class DurationStats:
     p90: float | None = None
 
     @classmethod
-    def from_row(cls, n: int | None, mean: float | None, median: float | None,
-                 p90: float | None) -> DurationStats:
+    def from_row(cls, n: int | None, mean: float | None, median: float | None, p90: float | None) -> DurationStats:
         if not n:
             return cls()
         return cls(int(n), _clean(mean), _clean(median), _clean(p90))
@@ -33,4 +32,4 @@ def _clean(value: float | None) -> float | None:
 
 def duration_sql(expr: str) -> str:
     """The four aggregates of :class:`DurationStats` over ``expr`` (NULLs ignored)."""
-    return (f"count({expr}), avg({expr}), quantile_cont({expr}, 0.5), quantile_cont({expr}, 0.9)")
+    return f"count({expr}), avg({expr}), quantile_cont({expr}, 0.5), quantile_cont({expr}, 0.9)"

@@ -1,0 +1,222 @@
+"""The ``srelib`` command line: a thin layer over the Python API (DESIGN.md, "Command line").
+
+Exit codes: 0 ok; 2 bad input or usage, with a clear message and no traceback; 1 anything
+else. Errors become messages here and nowhere else (``SRELIB_DEBUG=1`` shows tracebacks).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import click
+import typer
+import yaml
+from rich.console import Console
+
+from srelib import __version__
+from srelib.config import Workbench
+from srelib.errors import InputError, SrelibError, UsageError
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    help="SRE Value Workbench: reliability numbers, narratives and reports from operational data.",
+)
+err = Console(stderr=True, highlight=False)
+
+PeriodOpt = Annotated[str, typer.Option("--period", help="2026-10 (month), 2026-Q4 (quarter) or 2026-W43 (ISO week)")]
+TeamOpt = Annotated[str | None, typer.Option("--team", help="one team's incidents and SLOs")]
+WarehouseOpt = Annotated[Path | None, typer.Option("--warehouse", help="a DuckDB file other than the one in params/")]
+DataOpt = Annotated[Path | None, typer.Option("--data", help="a data directory of canonical files")]
+
+
+def _workbench() -> Workbench:
+    return Workbench.find()
+
+
+@app.command()
+def validate(directory: Annotated[Path, typer.Argument(help="a data directory of canonical files")]) -> None:
+    """Check every canonical file in DIRECTORY; list every problem as file:row:column: message."""
+    from srelib.validate import validate_directory
+
+    dataset = validate_directory(directory)
+    counts = ", ".join(f"{n} {name}" for name, n in dataset.row_counts.items())
+    typer.echo(f"{directory}: valid ({counts}, {len(dataset.slos.slos)} SLOs)")
+    for file, name, reason in dataset.slos.skipped:
+        typer.echo(f"  skipped {file}: {name}: {reason}")
+    dataset.con.close()
+
+
+@app.command()
+def ingest(data: DataOpt = None, warehouse: WarehouseOpt = None) -> None:
+    """Validate a data directory, then load it into the warehouse in one transaction."""
+    from srelib.validate import validate_directory
+    from srelib.warehouse import load
+
+    workbench = _workbench()
+    directory = data or workbench.data_path
+    target = warehouse or workbench.warehouse_path
+    dataset = validate_directory(directory)
+    counts = load(dataset, target)
+    dataset.con.close()
+    typer.echo(f"ingested {directory} into {target}: " + ", ".join(f"{n} {k}" for k, n in counts.items()))
+
+
+@app.command()
+def metrics(
+    period: PeriodOpt,
+    team: TeamOpt = None,
+    data: DataOpt = None,
+    warehouse: WarehouseOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print the PeriodSummary as one JSON object")] = False,
+) -> None:
+    """Compute the PeriodSummary for a period (and team)."""
+    from srelib.period import Period
+    from srelib.summary import build_summary
+    from srelib.validate import validate_directory
+    from srelib.warehouse import connect, in_memory
+
+    if data is not None and warehouse is not None:
+        raise UsageError("give --data or --warehouse, not both")
+    workbench = _workbench()
+    chosen = Period.parse(period, workbench.org.timezone)
+    con = in_memory(validate_directory(data)) if data is not None else connect(warehouse or workbench.warehouse_path)
+    with con:
+        summary = build_summary(con, workbench, chosen, team)
+    if as_json:
+        typer.echo(json.dumps(summary.model_dump(mode="json"), indent=2))
+        return
+    from srelib import narrative, report
+
+    typer.echo(f"{summary.title}{f' · team {team}' if team else ''} ({summary.start} to {summary.end})")
+    for row in report.kpi_rows(summary):
+        typer.echo(f"  {row['label']:<42} {row['now']:>14}")
+    typer.echo("")
+    typer.echo(narrative.render(summary, fmt="text"))
+
+
+def _parameters(values: list[str]) -> dict[str, object]:
+    parsed: dict[str, object] = {}
+    for item in values:
+        name, sep, value = item.partition("=")
+        if not sep or not name.isidentifier():
+            raise UsageError(f"-p {item!r}: expected name=value")
+        parsed[name] = yaml.safe_load(value) if value else ""
+    return parsed
+
+
+@app.command()
+def run(
+    report: Annotated[str, typer.Argument(help="a report name, e.g. monthly_reliability")],
+    period: PeriodOpt,
+    team: TeamOpt = None,
+    warehouse: WarehouseOpt = None,
+    outputs: Annotated[Path | None, typer.Option("--outputs", help="the outputs folder")] = None,
+    parameter: Annotated[
+        list[str] | None, typer.Option("-p", "--parameter", help="name=value, passed to the notebook")
+    ] = None,
+) -> None:
+    """Execute a report notebook for a period and publish its HTML into outputs/<period>/."""
+    from srelib.period import Period
+    from srelib.run import run_report
+
+    workbench = _workbench()
+    result = run_report(
+        workbench,
+        report,
+        Period.parse(period, workbench.org.timezone),
+        team,
+        warehouse,
+        outputs,
+        _parameters(parameter or []),
+    )
+    err.print(
+        f"{result.report} {result.period}{f' ({team})' if team else ''}: published in {result.duration_seconds:.1f} s"
+    )
+    typer.echo(str(result.html))
+
+
+@app.command()
+def demo(
+    data_only: Annotated[
+        Path | None, typer.Option("--data-only", help="only write the demo data files into this folder")
+    ] = None,
+    end_month: Annotated[
+        str | None, typer.Option("--end-month", help="last month of demo data (default: the latest complete month)")
+    ] = None,
+    months: Annotated[int, typer.Option("--months", min=3, max=60, help="months of demo data")] = 18,
+    reports: Annotated[int, typer.Option("--reports", min=1, max=12, help="how many recent months to report on")] = 3,
+) -> None:
+    """Seeded demo org → validate → warehouse → monthly reports → prints outputs/index.html."""
+    from srelib import demo as demo_data
+    from srelib.period import Period
+    from srelib.portal import write_index
+    from srelib.run import run_report
+    from srelib.validate import validate_directory
+    from srelib.warehouse import load
+
+    started = time.monotonic()
+    if data_only is not None:
+        end = Period.parse(end_month) if end_month else None
+        counts = demo_data.generate(data_only, end, months)
+        typer.echo(f"wrote demo data into {data_only}: " + ", ".join(f"{n} {k}" for k, n in counts.items()))
+        return
+    workbench = _workbench()
+    tz = workbench.org.timezone
+    end = Period.parse(end_month, tz) if end_month else Period.latest_complete("month", tz)
+    directory = workbench.root / "data" / "demo"
+    err.print(f"[1/4] generating the demo organisation ({months} months to {end.title}) in {directory}")
+    demo_data.generate(directory, end, months)
+    err.print(f"[2/4] validating and loading into {workbench.warehouse_path}")
+    dataset = validate_directory(directory)
+    load(dataset, workbench.warehouse_path)
+    dataset.con.close()
+    periods = end.trailing(reports)
+    for i, period in enumerate(periods, start=1):
+        err.print(f"[3/4] monthly reliability report {i}/{len(periods)}: {period.title}")
+        run_report(workbench, "monthly_reliability", period)
+    index = write_index(workbench.outputs_path, workbench.org)
+    err.print(f"[4/4] done in {time.monotonic() - started:.0f} s; open this file in a browser:")
+    typer.echo(str(index))
+
+
+@app.command("version")
+def show_version() -> None:
+    """Print the srelib version."""
+    typer.echo(__version__)
+
+
+def main() -> None:
+    debug = os.environ.get("SRELIB_DEBUG") == "1"
+    try:
+        app(standalone_mode=False)
+    except InputError as exc:
+        err.print(exc.report(), markup=False, soft_wrap=True)
+        sys.exit(exc.exit_code)
+    except SrelibError as exc:
+        if debug:
+            raise
+        err.print(f"error: {exc}", markup=False, soft_wrap=True)
+        sys.exit(exc.exit_code)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        err.print("aborted")
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(2)
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        sys.exit(130)
+    except Exception as exc:
+        if debug:
+            raise
+        err.print(f"error: {type(exc).__name__}: {exc} (SRELIB_DEBUG=1 shows the traceback)", markup=False)
+        sys.exit(1)

@@ -1,0 +1,112 @@
+"""Key messages from a PeriodSummary, in plain language (Jinja2 → Markdown).
+
+The template (``templates/narrative/<report>.md.j2``) holds the wording; this module hands
+it values already computed and formatted, every data value escaped for the output format.
+Empty periods and missing values read naturally ("no incidents this month").
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from srelib import present
+from srelib.resources import templates_dir
+from srelib.summary import PeriodSummary
+
+_MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]<>()#+!|~$])")
+
+
+def escape_markdown(value: Any) -> str:
+    """Data shown literally in Markdown: no emphasis, links, HTML or maths from its characters."""
+    return _MARKDOWN_SPECIALS.sub(r"\\\1", html.escape(str(value), quote=False))
+
+
+@cache
+def _environment(folder: Path) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(folder),
+        autoescape=False,  # Markdown, not HTML: values are escaped by the `v` filter
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["join_and"] = present.join
+    return env
+
+
+def context(summary: PeriodSummary) -> dict[str, Any]:
+    """Everything the narrative template may say, computed and formatted."""
+    incidents = summary.incidents
+    previous = summary.previous
+    prev_count = previous.incidents.count if previous else None
+    change = None
+    if previous is not None:
+        diff = incidents.count - prev_count  # type: ignore[operator]
+        change = {
+            "diff": abs(diff),
+            "direction": "more" if diff > 0 else "fewer" if diff < 0 else "same",
+            "title": previous.title,
+            "count": prev_count,
+        }
+    severities = [f"{n} {sev}" for sev, n in incidents.by_severity.items() if n and sev in ("SEV1", "SEV2")]
+    mttr_now = incidents.mttr_minutes.median
+    mttr_before = previous.incidents.mttr_minutes.median if previous else None
+    mttr = None
+    if mttr_now is not None:
+        direction = None
+        if mttr_before is not None:
+            shown_now, shown_before = present.minutes(mttr_now), present.minutes(mttr_before)
+            direction = "same" if shown_now == shown_before else ("fell" if mttr_now < mttr_before else "rose")
+        mttr = {
+            "median": present.minutes(mttr_now),
+            "before": present.minutes(mttr_before),
+            "direction": direction,
+            "n": incidents.mttr_minutes.n,
+        }
+    by_status: dict[str, list[dict[str, str]]] = {s: [] for s in present.STATUS_LABELS}
+    for name, slo in summary.slos.items():
+        by_status[slo.status].append(
+            {
+                "name": name,
+                "attainment": present.attainment(slo.attainment, slo.target),
+                "target": present.target(slo.target),
+                "remaining": present.budget(slo.error_budget_remaining),
+            }
+        )
+    return {
+        "period": summary.title,
+        "period_kind": summary.kind,
+        "scope": f"team {summary.team}" if summary.team else summary.org,
+        "team": summary.team,
+        "incidents": {
+            "count": incidents.count,
+            "open": incidents.open,
+            "customer_impacting": incidents.customer_impacting,
+            "serious": severities,
+            "change": change,
+        },
+        "mttd": present.minutes(incidents.mttd_minutes.median) if incidents.mttd_minutes.n else None,
+        "mtta": present.minutes(incidents.mtta_minutes.median) if incidents.mtta_minutes.n else None,
+        "mttr": mttr,
+        "slos": {"total": len(summary.slos), **by_status},
+    }
+
+
+def render(summary: PeriodSummary, report: str = "monthly_reliability", fmt: str = "markdown") -> str:
+    """The report's key messages as Markdown (``fmt="markdown"``) or plain text (``"text"``)."""
+    env = _environment(templates_dir() / "narrative")
+    template = env.get_template(f"{report}.md.j2")
+    escape = escape_markdown if fmt == "markdown" else str
+    text = template.render(**context(summary), v=escape)
+    return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
+
+
+def messages(summary: PeriodSummary, report: str = "monthly_reliability") -> list[str]:
+    """The key messages as plain-text sentences (one per bullet)."""
+    return [line[2:].strip() for line in render(summary, report, fmt="text").splitlines() if line.startswith("- ")]

@@ -1,0 +1,47 @@
+"""``outputs/index.html``: every period, every report, with its status and a link."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from srelib import __version__
+from srelib.config import OrgConfig
+from srelib.files import atomic_write
+from srelib.resources import templates_dir
+
+
+def manifests(outputs: Path) -> list[dict[str, Any]]:
+    """Each published folder's manifest, newest period first, with its path relative to ``outputs``."""
+    found = []
+    for path in sorted(outputs.glob("*/manifest.json")) + sorted(outputs.glob("*/teams/*/manifest.json")):
+        if path.parts[len(outputs.parts)].startswith(("_", ".")):
+            continue
+        try:
+            manifest = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError):
+            continue
+        manifest["folder"] = path.parent.relative_to(outputs).as_posix()
+        found.append(manifest)
+    found.sort(key=lambda m: (m.get("period", ""), m.get("team") is None, m.get("team") or ""), reverse=True)
+    return found
+
+
+def write_index(outputs: Path, org: OrgConfig) -> Path:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(templates_dir() / "portal"), autoescape=True, undefined=jinja2.StrictUndefined
+    )
+    html = env.get_template("index.html.j2").render(
+        org=org.name,
+        colours=org.colours.model_dump(),
+        folders=manifests(outputs),
+        version=__version__,
+        generated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+    )
+    path = outputs / "index.html"
+    atomic_write(path, html)
+    return path

@@ -1,0 +1,83 @@
+"""How numbers read: durations, percentages and counts, formatted once for every output.
+
+Tables, narratives, dashboards and e-mails all format through these functions, so a
+number reads the same everywhere (and the narrative-matches-table test can compare text).
+None never reaches a reader as "nan" or "None": it becomes an em dash in tables and is
+phrased around in narratives.
+"""
+
+from __future__ import annotations
+
+import math
+
+MISSING = "—"
+
+
+def minutes(value: float | None) -> str:
+    """58 → "58 m"; 101.7 → "1 h 42 m"; 1500 → "1 d 1 h"; 0.4 → "24 s"."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return MISSING
+    if value < 1:
+        return f"{round(value * 60)} s"
+    total = round(value)
+    if total < 60:
+        return f"{total} m"
+    if total < 24 * 60:
+        hours, mins = divmod(total, 60)
+        return f"{hours} h {mins} m" if mins else f"{hours} h"
+    days, rest = divmod(total, 24 * 60)
+    hours = round(rest / 60)
+    if hours == 24:
+        days, hours = days + 1, 0
+    return f"{days} d {hours} h" if hours else f"{days} d"
+
+
+def target(value: float) -> str:
+    """An SLO target: 0.999 → "99.9 %", 0.9995 → "99.95 %", 1.0 → "100 %"."""
+    text = f"{value * 100:.4f}".rstrip("0").rstrip(".")
+    return f"{text} %"
+
+
+def percent(value: float | None, decimals: int = 1) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return MISSING
+    return f"{value * 100:.{decimals}f} %"
+
+
+def attainment(value: float | None, slo_target: float | None = None) -> str:
+    """Attainment with enough decimals to tell it from its target.
+
+    Two decimals by default (99.86 %); more when two would print a breached SLO as equal
+    to its target (99.896 % against 99.9 % must not read "99.90 %"). Never rounds up to
+    the target: breached values are truncated.
+    """
+    if value is None:
+        return MISSING
+    for decimals in range(2, 7):
+        scale = 10 ** (decimals + 2)
+        shown = math.floor(value * scale) / scale if slo_target is not None and value < slo_target else value
+        text = f"{shown * 100:.{decimals}f}"
+        if slo_target is None or value >= slo_target or float(text) < round(slo_target * 100, 6):
+            return f"{text} %"
+    return f"{value * 100:.6f} %"
+
+
+def budget(value: float | None) -> str:
+    """Error budget remaining as a percentage of the budget; negative when overspent."""
+    if value is None:
+        return MISSING
+    return f"{value * 100:.0f} %"
+
+
+def count(n: int, singular: str, plural: str | None = None) -> str:
+    return f"{n} {singular if n == 1 else plural or singular + 's'}"
+
+
+def join(items: list[str]) -> str:
+    """["a", "b", "c"] → "a, b and c"."""
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+STATUS_LABELS = {"met": "Met", "at_risk": "At risk", "breached": "Breached", "no_data": "No data"}

@@ -1,0 +1,178 @@
+"""What a report notebook calls: load the PeriodSummary, show its parts.
+
+Notebooks stay thin (DESIGN.md): parameters, then calls into this module. Each function
+returns an IPython display object built from the summary; every value is formatted by
+:mod:`srelib.present` and escaped by the Jinja templates under ``templates/report/``.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from srelib import charts, narrative, present
+from srelib.config import Workbench
+from srelib.period import Period
+from srelib.resources import templates_dir
+from srelib.summary import PeriodSummary, build_summary
+from srelib.warehouse import connect
+
+
+def load(
+    period: str | None = None, team: str | None = None, warehouse: str | None = None, summary_path: str | None = None
+) -> PeriodSummary:
+    """The summary a run prepared (``summary_path``), or one computed from the warehouse.
+
+    Defaults suit an analyst opening the notebook in JupyterLab after ``srelib demo``: the
+    workbench is found from the current folder, the period is the latest complete month.
+    """
+    if summary_path:
+        return PeriodSummary.read(Path(summary_path))
+    workbench = Workbench.find()
+    tz = workbench.org.timezone
+    chosen = Period.parse(period, tz) if period else Period.latest_complete("month", tz)
+    with connect(Path(warehouse) if warehouse else workbench.warehouse_path) as con:
+        return build_summary(con, workbench, chosen, team)
+
+
+@cache
+def _env(folder: Path) -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(folder),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def _html(template: str, **values: Any) -> Any:
+    from IPython.display import HTML
+
+    return HTML(_env(templates_dir() / "report").get_template(template).render(**values))
+
+
+def setup() -> Any:
+    """Enable offline charts; display the result once, before the first chart."""
+    return charts.enable()
+
+
+def header(summary: PeriodSummary, report_title: str) -> Any:
+    scope = f"Team {summary.team}" if summary.team else "Whole organisation"
+    return _html(
+        "header.html.j2",
+        title=report_title,
+        scope=scope,
+        period=summary.title,
+        start=summary.start[:10],
+        end=summary.end[:10],
+        timezone=summary.timezone,
+        generated=summary.generated_at,
+    )
+
+
+def key_messages(summary: PeriodSummary, report: str = "monthly_reliability") -> Any:
+    from IPython.display import Markdown
+
+    return Markdown(narrative.render(summary, report))
+
+
+def kpi_rows(summary: PeriodSummary) -> list[dict[str, str]]:
+    """The headline figures, this period against the previous one, as shown in the KPI table."""
+    now, before = summary.incidents, summary.previous.incidents if summary.previous else None
+
+    def pair(label: str, fmt: Any, get: Any) -> dict[str, str]:
+        return {"label": label, "now": fmt(get(now)), "before": fmt(get(before)) if before else present.MISSING}
+
+    def statuses(slos: dict[str, Any]) -> str:
+        counts = {s: sum(1 for r in slos.values() if r.status == s) for s in present.STATUS_LABELS}
+        return f"{counts['met']} / {counts['at_risk']} / {counts['breached']} / {counts['no_data']}"
+
+    rows = [
+        pair("Incidents", str, lambda s: s.count),
+        pair("SEV1 and SEV2 incidents", str, lambda s: s.by_severity["SEV1"] + s.by_severity["SEV2"]),
+        pair("Customer-impacting incidents", str, lambda s: s.customer_impacting),
+        pair("Still open", str, lambda s: s.open),
+        pair("Median time to detect", present.minutes, lambda s: s.mttd_minutes.median),
+        pair("Median time to acknowledge", present.minutes, lambda s: s.mtta_minutes.median),
+        pair("Median time to resolve", present.minutes, lambda s: s.mttr_minutes.median),
+        pair("90th percentile time to resolve", present.minutes, lambda s: s.mttr_minutes.p90),
+    ]
+    rows.append(
+        {
+            "label": "SLOs met / at risk / breached / no data",
+            "now": statuses(summary.slos),
+            "before": statuses(summary.previous.slos) if summary.previous else present.MISSING,
+        }
+    )
+    return rows
+
+
+def kpi_table(summary: PeriodSummary) -> Any:
+    previous = summary.previous.title if summary.previous else "Previous period"
+    return _html("kpis.html.j2", rows=kpi_rows(summary), now=summary.title, before=previous)
+
+
+def slo_rows(summary: PeriodSummary) -> list[dict[str, str]]:
+    order = {"breached": 0, "at_risk": 1, "no_data": 2, "met": 3}
+    rows = []
+    for name, r in sorted(summary.slos.items(), key=lambda item: (order[item[1].status], item[0])):
+        rows.append(
+            {
+                "name": name,
+                "service": r.service,
+                "team": r.team or present.MISSING,
+                "method": r.budgeting_method,
+                "target": present.target(r.target),
+                "attainment": present.attainment(r.attainment, r.target),
+                "remaining": present.budget(r.error_budget_remaining),
+                "status": present.STATUS_LABELS[r.status],
+                "status_key": r.status,
+            }
+        )
+    return rows
+
+
+def slo_table(summary: PeriodSummary) -> Any:
+    return _html("slos.html.j2", rows=slo_rows(summary), period=summary.title)
+
+
+def incident_rows(summary: PeriodSummary) -> list[dict[str, str]]:
+    return [
+        {
+            "id": i.incident_id,
+            "title": i.title or present.MISSING,
+            "service": i.service,
+            "team": i.team or present.MISSING,
+            "severity": i.severity,
+            "started": _local_time(i.started_at),
+            "resolve": "still open" if i.open else present.minutes(i.minutes_to_resolve),
+            "impact": "yes" if i.customer_impact else "no" if i.customer_impact is False else present.MISSING,
+            "postmortem": i.postmortem_url or "",
+        }
+        for i in summary.notable_incidents
+    ]
+
+
+def incident_table(summary: PeriodSummary) -> Any:
+    return _html("incidents.html.j2", rows=incident_rows(summary), period=summary.title)
+
+
+def chart(built: Any, empty: str) -> Any:
+    """A chart, or a sentence saying why there is none (never an empty chart)."""
+    if built is None:
+        return _html("empty.html.j2", message=empty)
+    return built
+
+
+def definitions() -> Any:
+    return _html("definitions.html.j2")
+
+
+def _local_time(iso: str) -> str:
+    """ "2026-10-06T23:14+00:00" → "2026-10-06 23:14 UTC" (other offsets stay as written)."""
+    text = iso.replace("T", " ")
+    return text[:-6] + " UTC" if text.endswith("+00:00") else text

@@ -1,0 +1,217 @@
+"""Run a report: summary → papermill → nbconvert → atomic publish into ``outputs/<period>/``.
+
+The PeriodSummary is computed once, written as ``summary.json``, and handed to the notebook,
+so the report shows exactly the numbers in the JSON beside it. Everything is produced in a
+staging folder first; only a fully rendered report is renamed into place, so a failed or
+interrupted run never replaces or damages an earlier good one. A failed notebook (with
+papermill's error banner) is kept under ``outputs/_failed/``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import platform
+import shutil
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import papermill
+from jupyter_client.manager import AsyncKernelManager
+
+from srelib import __version__
+from srelib.config import Workbench
+from srelib.errors import ReportError, UsageError
+from srelib.files import atomic_write, locked
+from srelib.period import Period
+from srelib.portal import write_index
+from srelib.render import to_html
+from srelib.resources import notebooks_dir
+from srelib.summary import build_summary
+from srelib.warehouse import connect
+
+STANDARD_PARAMETERS = ("period", "team", "warehouse", "summary_path")
+
+
+class IpcKernelManager(AsyncKernelManager):
+    """Kernels talk over Unix sockets: parallel kernels on TCP race for ports (DESIGN.md)."""
+
+    socket_folder: str = tempfile.gettempdir()
+
+    def __init__(self, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.transport = "ipc"
+        self.ip = str(Path(self.socket_folder) / "kernel")
+
+
+@dataclass(frozen=True)
+class ReportSpec:
+    name: str
+    title: str
+    period_kinds: tuple[str, ...] = ("month", "quarter", "week")
+
+    @property
+    def notebook(self) -> str:
+        return f"{self.name}.ipynb"
+
+
+REPORTS: dict[str, ReportSpec] = {}
+
+
+def register(spec: ReportSpec) -> None:
+    REPORTS[spec.name] = spec
+
+
+register(ReportSpec("monthly_reliability", "Monthly reliability report"))
+
+
+@dataclass(frozen=True)
+class RunResult:
+    report: str
+    period: str
+    team: str | None
+    html: Path
+    duration_seconds: float
+
+
+def notebook_path(workbench: Workbench, spec: ReportSpec) -> Path:
+    """The workbench's own copy of a report notebook wins over the packaged one."""
+    own = workbench.root / "notebooks" / spec.notebook
+    return own if own.is_file() else notebooks_dir() / spec.notebook
+
+
+def report_folder(outputs: Path, period: Period, team: str | None) -> Path:
+    folder = outputs / period.label
+    return folder / "teams" / team if team else folder
+
+
+def _versions() -> dict[str, str]:
+    names = ("duckdb", "pandas", "altair", "vl-convert-python", "papermill", "nbconvert", "ipykernel")
+    return {"python": platform.python_version(), "srelib": __version__, **{n: version(n) for n in names}}
+
+
+def run_report(
+    workbench: Workbench,
+    report: str,
+    period: Period,
+    team: str | None = None,
+    warehouse: Path | None = None,
+    outputs: Path | None = None,
+    parameters: dict[str, Any] | None = None,
+    timeout: int | None = 600,
+) -> RunResult:
+    spec = REPORTS.get(report)
+    if spec is None:
+        raise UsageError(f"unknown report {report!r}: known reports are {', '.join(sorted(REPORTS))}")
+    if period.kind not in spec.period_kinds:
+        raise UsageError(f"{report} is not produced for {period.kind}s")
+    warehouse = warehouse or workbench.warehouse_path
+    outputs = outputs or workbench.outputs_path
+    source = notebook_path(workbench, spec)
+    extra = dict(parameters or {})
+    declared = papermill.inspect_notebook(str(source))
+    unknown = sorted(set(extra) - set(declared))
+    if unknown:
+        raise UsageError(f"{report} has no parameter {', '.join(unknown)}: it takes {', '.join(declared)}")
+    clash = sorted(set(extra) & set(STANDARD_PARAMETERS))
+    if clash:
+        raise UsageError(f"set {', '.join(clash)} with its own option, not with -p")
+
+    started = time.monotonic()
+    started_at = datetime.now(UTC)
+    with connect(warehouse) as con:
+        summary = build_summary(con, workbench, period, team)
+    staging = outputs / ".staging" / uuid.uuid4().hex
+    staging.mkdir(parents=True)
+    sockets = tempfile.mkdtemp(prefix="srelib-kernel-")
+    manager = type("RunKernelManager", (IpcKernelManager,), {"socket_folder": sockets})
+    try:
+        summary_file = staging / "summary.json"
+        summary.write(summary_file)
+        executed = staging / spec.notebook
+        values = {
+            "period": period.label,
+            "team": team,
+            "warehouse": str(warehouse.resolve()),
+            "summary_path": str(summary_file.resolve()),
+            **extra,
+        }
+        try:
+            papermill.execute_notebook(
+                str(source),
+                str(executed),
+                parameters=values,
+                kernel_name="python3",
+                cwd=str(source.parent),
+                progress_bar=False,
+                request_save_on_cell_execute=False,
+                execution_timeout=timeout,
+                kernel_manager_class=manager,
+            )
+        except Exception as exc:
+            failed = _keep_failed(outputs, period, team, spec, executed)
+            reason = str(exc).strip().splitlines()
+            raise ReportError(
+                f"{report} for {period.label} failed: {reason[-1] if reason else type(exc).__name__}"
+                f"{f'; the failed notebook is {failed}' if failed else ''}"
+            ) from exc
+        html = to_html(nbformat.read(executed, as_version=4), workbench.org, spec.title)
+        (staging / f"{spec.name}.html").write_text(html, encoding="utf-8")
+        folder = report_folder(outputs, period, team)
+        duration = round(time.monotonic() - started, 2)
+        entry = {
+            "report": spec.name,
+            "title": spec.title,
+            "status": "ok",
+            "html": f"{spec.name}.html",
+            "notebook": spec.notebook,
+            "parameters": {k: v for k, v in values.items() if k != "summary_path"},
+            "started_at": started_at.isoformat(timespec="seconds"),
+            "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "duration_seconds": duration,
+            "input_fingerprint": summary.input_fingerprint,
+            "versions": _versions(),
+        }
+        with locked(outputs / ".lock"):
+            _publish(staging, folder, [f"{spec.name}.html", spec.notebook, "summary.json"])
+            _update_manifest(folder, period, team, entry)
+            write_index(outputs, workbench.org)
+        return RunResult(spec.name, period.label, team, folder / f"{spec.name}.html", duration)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+        shutil.rmtree(sockets, ignore_errors=True)
+        with contextlib.suppress(OSError):
+            (outputs / ".staging").rmdir()
+
+
+def _publish(staging: Path, folder: Path, names: list[str]) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in names:  # each file appears whole, by rename; the manifest is written last
+        os.replace(staging / name, folder / name)
+
+
+def _update_manifest(folder: Path, period: Period, team: str | None, entry: dict[str, Any]) -> None:
+    path = folder / "manifest.json"
+    manifest: dict[str, Any] = {"period": period.label, "title": period.title, "team": team, "reports": {}}
+    if path.is_file():
+        with contextlib.suppress(json.JSONDecodeError):  # a damaged manifest is rebuilt from this run on
+            manifest["reports"] = json.loads(path.read_text(encoding="utf-8")).get("reports", {})
+    manifest["reports"][entry["report"]] = entry
+    atomic_write(path, json.dumps(manifest, indent=2) + "\n")
+
+
+def _keep_failed(outputs: Path, period: Period, team: str | None, spec: ReportSpec, executed: Path) -> Path | None:
+    if not executed.is_file():
+        return None
+    target = report_folder(outputs / "_failed", period, team) / spec.notebook
+    target.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(executed, target)
+    return target
