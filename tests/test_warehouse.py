@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from srelib.validate import validate_directory
+from srelib.warehouse import load
+from tests.conftest import INCIDENT_COLUMNS, slo_document, write_csv, write_slos
+
+INCIDENT = dict(incident_id="I1", title="first title", service="api", severity="SEV2",
+                started_at="2026-10-01T10:00:00Z", resolved_at="2026-10-01T11:00:00Z")
+BUCKETS = [dict(timestamp=f"2026-10-01T10:{m:02d}:00+00:00", slo="api-availability", good=9, total=10)
+           for m in range(0, 60, 5)]
+
+
+def _data(directory: Path, incidents: list[dict], buckets: list[dict]) -> Path:
+    write_csv(directory / "incidents.csv", INCIDENT_COLUMNS, incidents)
+    write_csv(directory / "sli.csv", ["timestamp", "slo", "good", "total"], buckets)
+    write_slos(directory, [slo_document("api-availability", "api", 0.99)])
+    return directory
+
+
+def _ingest(directory: Path, warehouse: Path) -> None:
+    dataset = validate_directory(directory)
+    load(dataset, warehouse)
+    dataset.con.close()
+
+
+def _contents(warehouse: Path) -> dict[str, list]:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return {t: con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall() for t in ("incidents", "sli", "slos")}
+
+
+def test_ingesting_the_same_data_twice_changes_nothing(tmp_path):
+    data, warehouse = _data(tmp_path / "d", [INCIDENT], BUCKETS), tmp_path / "w.duckdb"
+    _ingest(data, warehouse)
+    first = _contents(warehouse)
+    _ingest(data, warehouse)
+    assert _contents(warehouse) == first
+    assert len(first["sli"]) == 12
+
+
+def test_overlapping_data_replaces_rows_by_key(tmp_path):
+    warehouse = tmp_path / "w.duckdb"
+    _ingest(_data(tmp_path / "a", [INCIDENT], BUCKETS), warehouse)
+    changed = {**INCIDENT, "title": "corrected title"}
+    second = {**INCIDENT, "incident_id": "I2"}
+    later = [{**b, "good": 10} for b in BUCKETS[6:]] + [
+        dict(timestamp="2026-10-01T11:00:00Z", slo="api-availability", good=1, total=1)]
+    _ingest(_data(tmp_path / "b", [changed, second], later), warehouse)
+    contents = _contents(warehouse)
+    assert [(r[0], r[1]) for r in contents["incidents"]] == [("I1", "corrected title"), ("I2", "first title")]
+    assert len(contents["sli"]) == 13  # 6 kept, 6 replaced, 1 new
+    assert sum(r[2] for r in contents["sli"]) == 6 * 9 + 6 * 10 + 1
+
+
+def test_timestamps_are_stored_in_utc(tmp_path):
+    warehouse = tmp_path / "w.duckdb"
+    _ingest(_data(tmp_path / "a", [{**INCIDENT, "started_at": "2026-10-01T12:00:00+02:00"}], BUCKETS), warehouse)
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        assert str(con.execute("SELECT started_at FROM incidents").fetchall()[0][0]) == "2026-10-01 10:00:00"
+        assert con.execute("SELECT count(*) FROM ingests").fetchall()[0][0] == 1
