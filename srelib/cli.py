@@ -13,7 +13,6 @@ import time
 from pathlib import Path
 from typing import Annotated
 
-import click
 import typer
 import yaml
 from rich.console import Console
@@ -204,13 +203,16 @@ def main() -> None:
             raise
         err.print(f"error: {exc}", markup=False, soft_wrap=True)
         sys.exit(exc.exit_code)
-    except click.exceptions.Exit as exc:
+    except typer.Exit as exc:
         sys.exit(exc.exit_code)
-    except click.exceptions.Abort:
+    except typer.Abort:
         err.print("aborted")
         sys.exit(130)
-    except click.ClickException as exc:
-        exc.show()
+    except typer.TyperException as exc:  # click's usage errors (missing option, bad value...)
+        show = getattr(exc, "show", None)
+        if show is None:
+            raise
+        show()
         sys.exit(2)
     except KeyboardInterrupt:
         err.print("interrupted")

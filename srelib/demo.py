@@ -121,10 +121,17 @@ class DemoPlan:
     def stop(self) -> datetime:
         return self.end.end_utc
 
+    def month(self, index: int) -> Period:
+        """The ``index``-th month of the story's 18-month calendar, whatever ``months`` was generated."""
+        return self.end.shift(index - (MONTHS - 1))
+
+    @property
+    def programme_start(self) -> datetime:
+        return self.month(PROGRAMME_MONTH).start_utc
+
     def effect(self, when: datetime) -> float:
         """Programme effect in [0, 1]: 0 before the programme, ramping up over eight months."""
-        programme = self.periods[PROGRAMME_MONTH].start_utc
-        months = (when - programme).days / 30.4
+        months = (when - self.programme_start).days / 30.4
         return float(np.clip(months / 8, 0, 1))
 
 
@@ -346,8 +353,8 @@ def _write_sli(plan: DemoPlan, rng: np.random.Generator, incidents: pd.DataFrame
     n = len(timestamps)
     hours = timestamps.hour.to_numpy() + timestamps.minute.to_numpy() / 60
     diurnal = 0.55 + 0.45 * np.sin((hours - 8) / 24 * 2 * np.pi).clip(-1, 1) ** 2
-    weekend = np.where(timestamps.dayofweek.to_numpy() >= 5, 0.7, 1.0)
-    programme = plan.periods[PROGRAMME_MONTH].start_utc
+    weekend = np.where(timestamps.day_of_week.to_numpy() >= 5, 0.7, 1.0)
+    programme = plan.programme_start
     months_in = (timestamps - pd.Timestamp(programme)).total_seconds().to_numpy() / (30.4 * 86400)
     effect = np.clip(months_in / 8, 0, 1)
     frames = []
@@ -438,7 +445,7 @@ AUTOMATIONS = [  # name, team, first month index, runs per week, minutes saved p
 def _automation(plan: DemoPlan, rng: np.random.Generator) -> pd.DataFrame:
     rows = []
     for name, team, first, per_week, minutes in AUTOMATIONS:
-        t = plan.periods[first].start_utc if first < len(plan.periods) else plan.stop
+        t = max(plan.month(first).start_utc, plan.start)
         while True:
             t += timedelta(hours=float(rng.exponential(168 / per_week)))
             if t >= plan.stop:
@@ -456,7 +463,7 @@ def _automation(plan: DemoPlan, rng: np.random.Generator) -> pd.DataFrame:
 
 def _costs(plan: DemoPlan, rng: np.random.Generator) -> pd.DataFrame:
     rows = []
-    rightsizing = plan.periods[min(10, len(plan.periods) - 1)].start_utc
+    rightsizing = plan.month(10).start_utc
     days = (plan.stop - plan.start).days
     for service, (team, tier, _w, volume) in SERVICES.items():
         base = 180 + volume / 60 + 120 / tier
@@ -488,7 +495,9 @@ def _costs(plan: DemoPlan, rng: np.random.Generator) -> pd.DataFrame:
 def _engagement(plan: DemoPlan, rng: np.random.Generator) -> pd.DataFrame:
     rows = []
     teams = sorted({t for t, *_ in SERVICES.values()})
-    for index, period in enumerate(plan.periods[PROGRAMME_MONTH:], start=PROGRAMME_MONTH):
+    for index, period in enumerate(plan.periods):
+        if period.start_utc < plan.programme_start:
+            continue
         effect = plan.effect(period.start_utc)
         day = period.start_utc.date()
         rows.append(
@@ -510,7 +519,7 @@ def _engagement(plan: DemoPlan, rng: np.random.Generator) -> pd.DataFrame:
             ("deep_dive", "Technical deep dive", 40),
         ]
         for j, (kind, title, audience) in enumerate(events):
-            if kind == "training" and index < PROGRAMME_MONTH + 3:
+            if kind == "training" and period.start_utc < plan.month(PROGRAMME_MONTH + 3).start_utc:
                 continue
             rows.append(
                 dict(
@@ -580,7 +589,7 @@ def _adoption(plan: DemoPlan, rng: np.random.Generator) -> pd.DataFrame:
     rows = []
     teams = sorted({t for t, *_ in SERVICES.values()})
     practices = ["oncall", "postmortems", "runbooks", "slos", "prr", "chaos_drills"]
-    programme = plan.periods[PROGRAMME_MONTH].start_utc
+    programme = plan.programme_start
     for i, team in enumerate(teams):
         for j, practice in enumerate(practices):
             if practice == "oncall":

@@ -45,21 +45,20 @@ def percent(value: float | None, decimals: int = 1) -> str:
 
 
 def attainment(value: float | None, slo_target: float | None = None) -> str:
-    """Attainment with enough decimals to tell it from its target.
+    """Attainment, truncated (never rounded up) to as many decimals as its target shows, at least two.
 
-    Two decimals by default (99.86 %); more when two would print a breached SLO as equal
-    to its target (99.896 % against 99.9 % must not read "99.90 %"). Never rounds up to
-    the target: breached values are truncated.
+    Truncation keeps the text on the right side of the target: a breached 99.8996 % against
+    99.9 % reads "99.89 %", never "99.90 %"; a met 99.9996 % never reads "100.00 %".
     """
     if value is None:
         return MISSING
-    for decimals in range(2, 7):
-        scale = 10 ** (decimals + 2)
-        shown = math.floor(value * scale) / scale if slo_target is not None and value < slo_target else value
-        text = f"{shown * 100:.{decimals}f}"
-        if slo_target is None or value >= slo_target or float(text) < round(slo_target * 100, 6):
-            return f"{text} %"
-    return f"{value * 100:.6f} %"
+    decimals = 2
+    if slo_target is not None:
+        shown_target = target(slo_target).removesuffix(" %")
+        decimals = max(2, len(shown_target.partition(".")[2]))
+    scale = 10**decimals
+    truncated = math.floor(round(value * 100 * scale, 6)) / scale
+    return f"{truncated:.{decimals}f} %"
 
 
 def budget(value: float | None) -> str:

@@ -1,0 +1,69 @@
+"""The demo organisation: deterministic, every canonical file, and a story that is true in the numbers."""
+
+from __future__ import annotations
+
+import hashlib
+
+import duckdb
+
+from srelib import demo
+from srelib.period import Period
+from srelib.summary import build_summary
+from srelib.warehouse import connect
+
+
+def test_same_seed_and_end_give_the_same_files(tmp_path):
+    end = Period.parse("2026-10")
+    demo.generate(tmp_path / "a", end, months=4)
+    demo.generate(tmp_path / "b", end, months=4)
+    for path in sorted((tmp_path / "a").iterdir()):
+        if path.suffix == ".parquet":  # compare content, not the writer's metadata
+            with duckdb.connect() as con:
+                rows = [con.execute(f"SELECT * FROM '{d / path.name}' ORDER BY ALL").fetchall()
+                        for d in (tmp_path / "a", tmp_path / "b")]
+            assert rows[0] == rows[1]
+        else:
+            digest = [hashlib.sha256((d / path.name).read_bytes()).hexdigest() for d in (tmp_path / "a", tmp_path / "b")]
+            assert digest[0] == digest[1], path.name
+
+
+def test_demo_writes_every_canonical_file(demo_workbench):
+    names = sorted(p.name for p in (demo_workbench.root / "data" / "demo").iterdir())
+    assert names == ["adoption.csv", "automation_runs.csv", "costs.csv", "deployments.csv", "engagement.csv",
+                     "incidents.csv", "sli.parquet", "slos.yaml", "surveys.csv"]
+
+
+def test_demo_org_size(demo_workbench, demo_end):
+    with connect(demo_workbench.warehouse_path) as con:
+        assert con.execute("SELECT count(DISTINCT slo) FROM sli").fetchall()[0][0] >= 8
+        assert con.execute("SELECT count(DISTINCT service) FROM incidents").fetchall()[0][0] >= 10
+        first, last = con.execute("SELECT min(started_at), max(started_at) FROM incidents").fetchall()[0]
+    assert len(demo_workbench.catalogue.teams) >= 4
+    assert first >= demo_end.shift(-17).start_utc and last < demo_end.end_utc
+    assert first < demo_end.shift(-16).start_utc  # 18 months of history
+
+
+def test_demo_has_the_messiness_of_real_data(demo_workbench):
+    with connect(demo_workbench.warehouse_path) as con:
+        missing_detect, open_, offsets = con.execute(
+            "SELECT count(*) FILTER (WHERE detected_at IS NULL), count(*) FILTER (WHERE resolved_at IS NULL), "
+            "count(*) FROM incidents").fetchall()[0]
+        zero_traffic = con.execute("SELECT count(*) FROM sli WHERE total = 0").fetchall()[0][0]
+    assert missing_detect > 10 and open_ >= 1 and zero_traffic > 0
+    text = (demo_workbench.root / "data" / "demo" / "incidents.csv").read_text()
+    assert "+02:00" in text  # some exports come with a local offset
+
+
+def test_the_story_programme_improves_mttr_and_one_slo_breaches_last_month(demo_workbench, demo_end):
+    with connect(demo_workbench.warehouse_path) as con:
+        summary = build_summary(con, demo_workbench, demo_end)
+        first_year = build_summary(con, demo_workbench, demo_end.shift(-12))
+    # Medians of the first six months (before the programme) against the last six.
+    before = [p.incidents.mttr_minutes.median for p in first_year.trend if p.covered][:6]
+    after = [p.incidents.mttr_minutes.median for p in summary.trend][-6:]
+    assert sorted(after)[3] < 0.7 * sorted(before)[3]
+    counts_before = [p.incidents.count for p in first_year.trend if p.covered][:6]
+    assert sum(p.incidents.count for p in summary.trend[-6:]) < 0.75 * sum(counts_before)
+    breached = [name for name, slo in summary.slos.items() if slo.status == "breached"]
+    assert breached == ["checkout-availability"]
+    assert any(i.severity == "SEV1" and i.service == "checkout" for i in summary.notable_incidents)

@@ -1,0 +1,82 @@
+"""Narratives and formatting: natural sentences, the summary's numbers, data shown literally."""
+
+from __future__ import annotations
+
+import pytest
+
+from srelib import narrative, present
+from srelib.metrics.incidents import IncidentStats
+from srelib.metrics.slo import SloResult
+from srelib.metrics.stats import DurationStats
+from srelib.summary import PeriodSummary, TrendPoint
+
+
+@pytest.mark.parametrize(("minutes", "text"), [
+    (58.4, "58 m"), (101.7, "1 h 42 m"), (120, "2 h"), (0.5, "30 s"), (1500, "1 d 1 h"), (2880, "2 d"), (None, "—"),
+])
+def test_minutes(minutes, text):
+    assert present.minutes(minutes) == text
+
+
+def test_attainment_never_prints_a_breach_as_the_target():
+    assert present.attainment(0.99864, 0.999) == "99.86 %"
+    # Rounded, these would print as "99.90 %", the target itself: a breach is truncated instead.
+    assert present.attainment(0.998996, 0.999) == "99.89 %"
+    assert present.attainment(0.99899999, 0.999) == "99.89 %"
+    assert present.attainment(0.999996, 0.99999) == "99.999 %"  # as many decimals as the target
+    assert present.attainment(0.995, 0.99) == "99.50 %"  # binary noise does not truncate 99.5 to 99.49
+    assert present.attainment(1.0, 1.0) == "100.00 %"
+    assert present.target(0.9995) == "99.95 %" and present.target(1.0) == "100 %"
+
+
+def _slo(status: str, attainment: float | None, target: float = 0.999) -> SloResult:
+    remaining = None if attainment is None else 1 - (1 - attainment) / (1 - target)
+    return SloResult(service="s", team="t", target=target, budgeting_method="Occurrences", good=0, total=0,
+                     attainment=attainment, error_budget_remaining=remaining, status=status)
+
+
+def _summary(incidents: IncidentStats, slos: dict[str, SloResult], previous: IncidentStats | None = None,
+             team: str | None = None) -> PeriodSummary:
+    prev = TrendPoint(period="2026-09", title="September 2026", incidents=previous, slos={}) if previous else None
+    return PeriodSummary(period="2026-10", start="2026-10-01T00:00:00+00:00", end="2026-11-01T00:00:00+00:00",
+                         team=team, teams=["payments"], incidents=incidents, slos=slos, kind="month",
+                         title="October 2026", timezone="UTC", org="Test Org", previous=prev)
+
+
+def test_issue_example_sentences():
+    now = IncidentStats(count=9, open=1, customer_impacting=2,
+                        by_severity={"SEV1": 1, "SEV2": 2, "SEV3": 6, "SEV4": 0, "SEV5": 0},
+                        mttr_minutes=DurationStats(8, 60.0, 58.0, 90.0))
+    before = IncidentStats(count=12, mttr_minutes=DurationStats(12, 110.0, 102.0, 200.0))
+    slos = {"checkout-availability": _slo("breached", 0.99864), "search": _slo("breached", 0.9981),
+            **{f"ok-{i}": _slo("met", 0.9999) for i in range(7)}}
+    assert narrative.messages(_summary(now, slos, before)) == [
+        "9 incidents started in October 2026, 3 fewer than in September 2026 (12); 1 SEV1 and 2 SEV2 among them. "
+        "2 of them affected customers. 1 is still open.",
+        "Median time to resolve fell from 1 h 42 m to 58 m (8 resolved incidents).",
+        "2 of 9 SLOs were breached: checkout-availability at 99.86 % against 99.9 %; search at 99.81 % against 99.9 %.",
+    ]
+
+
+def test_empty_period_reads_naturally():
+    text = narrative.render(_summary(IncidentStats(), {"a": _slo("no_data", None)}), fmt="text")
+    assert "No incidents started in October 2026." in text
+    assert "1 SLO had no traffic to measure: a." in text
+    for word in ("nan", "None", "NaT", "null"):
+        assert word not in text
+
+
+def test_unresolved_incidents_and_no_slos():
+    open_only = IncidentStats(count=2, open=2, by_severity={"SEV1": 0, "SEV2": 0, "SEV3": 2, "SEV4": 0, "SEV5": 0})
+    text = narrative.render(_summary(open_only, {}, team="payments"), fmt="text")
+    assert "None of this month's incidents has been resolved yet" in text
+    assert "No SLOs are defined for team payments." in text
+
+
+def test_data_values_are_escaped_in_markdown():
+    hostile = "<script>alert(1)</script>{{ 7*7 }}_x_"
+    text = narrative.render(_summary(IncidentStats(), {hostile: _slo("breached", 0.9)}))
+    assert "<script>" not in text
+    assert "&lt;script&gt;" in text
+    assert "49" not in text
+    assert "{{ 7*7 }}" in text.replace("\\", "")
