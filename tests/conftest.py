@@ -14,8 +14,21 @@ from srelib.period import Period
 
 REPO = Path(__file__).resolve().parents[1]
 CONFORMANCE = REPO.parent / "shared" / "conformance"
-INCIDENT_COLUMNS = ["incident_id", "title", "service", "team", "severity", "started_at", "detected_at",
-                    "acknowledged_at", "mitigated_at", "resolved_at", "customer_impact", "cause", "postmortem_url"]
+INCIDENT_COLUMNS = [
+    "incident_id",
+    "title",
+    "service",
+    "team",
+    "severity",
+    "started_at",
+    "detected_at",
+    "acknowledged_at",
+    "mitigated_at",
+    "resolved_at",
+    "customer_impact",
+    "cause",
+    "postmortem_url",
+]
 
 
 def write_csv(path: Path, columns: list[str], rows: list[dict[str, object]]) -> Path:
@@ -30,13 +43,24 @@ def write_csv(path: Path, columns: list[str], rows: list[dict[str, object]]) -> 
 
 def slo_document(name: str, service: str, target: float, method: str = "Occurrences", **objective: object) -> dict:
     return {
-        "apiVersion": "openslo/v1", "kind": "SLO", "metadata": {"name": name},
-        "spec": {"service": service, "budgetingMethod": method,
-                 "timeWindow": [{"duration": "30d", "isRolling": True}],
-                 "indicator": {"metadata": {"name": f"{name}-sli"}, "spec": {"ratioMetric": {
-                     "good": {"metricSource": {"type": "Prometheus", "spec": {"query": "good"}}},
-                     "total": {"metricSource": {"type": "Prometheus", "spec": {"query": "total"}}}}}},
-                 "objectives": [{"target": target, **objective}]},
+        "apiVersion": "openslo/v1",
+        "kind": "SLO",
+        "metadata": {"name": name},
+        "spec": {
+            "service": service,
+            "budgetingMethod": method,
+            "timeWindow": [{"duration": "30d", "isRolling": True}],
+            "indicator": {
+                "metadata": {"name": f"{name}-sli"},
+                "spec": {
+                    "ratioMetric": {
+                        "good": {"metricSource": {"type": "Prometheus", "spec": {"query": "good"}}},
+                        "total": {"metricSource": {"type": "Prometheus", "spec": {"query": "total"}}},
+                    }
+                },
+            },
+            "objectives": [{"target": target, **objective}],
+        },
     }
 
 
@@ -48,11 +72,21 @@ def write_slos(directory: Path, documents: list[dict]) -> Path:
 
 def make_workbench(root: Path, services: dict[str, str], timezone: str = "UTC") -> Workbench:
     (root / "params").mkdir(parents=True, exist_ok=True)
-    (root / "params" / "org.yaml").write_text(yaml.safe_dump({
-        "name": "Test Org", "timezone": timezone, "warehouse": "warehouse/test.duckdb",
-        "data": "data", "outputs": "outputs"}), encoding="utf-8")
+    (root / "params" / "org.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "name": "Test Org",
+                "timezone": timezone,
+                "warehouse": "warehouse/test.duckdb",
+                "data": "data",
+                "outputs": "outputs",
+            }
+        ),
+        encoding="utf-8",
+    )
     (root / "params" / "services.yaml").write_text(
-        yaml.safe_dump({"services": {s: {"team": t} for s, t in services.items()}}), encoding="utf-8")
+        yaml.safe_dump({"services": {s: {"team": t} for s, t in services.items()}}), encoding="utf-8"
+    )
     return Workbench.load(root)
 
 

@@ -19,18 +19,31 @@ def test_same_seed_and_end_give_the_same_files(tmp_path):
     for path in sorted((tmp_path / "a").iterdir()):
         if path.suffix == ".parquet":  # compare content, not the writer's metadata
             with duckdb.connect() as con:
-                rows = [con.execute(f"SELECT * FROM '{d / path.name}' ORDER BY ALL").fetchall()
-                        for d in (tmp_path / "a", tmp_path / "b")]
+                rows = [
+                    con.execute(f"SELECT * FROM '{d / path.name}' ORDER BY ALL").fetchall()
+                    for d in (tmp_path / "a", tmp_path / "b")
+                ]
             assert rows[0] == rows[1]
         else:
-            digest = [hashlib.sha256((d / path.name).read_bytes()).hexdigest() for d in (tmp_path / "a", tmp_path / "b")]
+            digest = [
+                hashlib.sha256((d / path.name).read_bytes()).hexdigest() for d in (tmp_path / "a", tmp_path / "b")
+            ]
             assert digest[0] == digest[1], path.name
 
 
 def test_demo_writes_every_canonical_file(demo_workbench):
     names = sorted(p.name for p in (demo_workbench.root / "data" / "demo").iterdir())
-    assert names == ["adoption.csv", "automation_runs.csv", "costs.csv", "deployments.csv", "engagement.csv",
-                     "incidents.csv", "sli.parquet", "slos.yaml", "surveys.csv"]
+    assert names == [
+        "adoption.csv",
+        "automation_runs.csv",
+        "costs.csv",
+        "deployments.csv",
+        "engagement.csv",
+        "incidents.csv",
+        "sli.parquet",
+        "slos.yaml",
+        "surveys.csv",
+    ]
 
 
 def test_demo_org_size(demo_workbench, demo_end):
@@ -45,9 +58,10 @@ def test_demo_org_size(demo_workbench, demo_end):
 
 def test_demo_has_the_messiness_of_real_data(demo_workbench):
     with connect(demo_workbench.warehouse_path) as con:
-        missing_detect, open_, offsets = con.execute(
-            "SELECT count(*) FILTER (WHERE detected_at IS NULL), count(*) FILTER (WHERE resolved_at IS NULL), "
-            "count(*) FROM incidents").fetchall()[0]
+        missing_detect, open_ = con.execute(
+            "SELECT count(*) FILTER (WHERE detected_at IS NULL), count(*) FILTER (WHERE resolved_at IS NULL) "
+            "FROM incidents"
+        ).fetchall()[0]
         zero_traffic = con.execute("SELECT count(*) FROM sli WHERE total = 0").fetchall()[0][0]
     assert missing_detect > 10 and open_ >= 1 and zero_traffic > 0
     text = (demo_workbench.root / "data" / "demo" / "incidents.csv").read_text()

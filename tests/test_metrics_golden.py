@@ -19,31 +19,78 @@ from srelib.validate import validate_directory
 from srelib.warehouse import in_memory
 from tests.conftest import INCIDENT_COLUMNS, make_workbench, slo_document, write_csv, write_slos
 
-SERVICES = {"api": "platform", "login": "identity", "search": "search", "checkout": "payments",
-            "ledger": "payments", "perfect": "platform"}
+SERVICES = {
+    "api": "platform",
+    "login": "identity",
+    "search": "search",
+    "checkout": "payments",
+    "ledger": "payments",
+    "perfect": "platform",
+}
 
 INCIDENTS = [
     # On the first instant of October: in October (half-open [start, end)).
-    dict(incident_id="I1", title="API down", service="api", team="payments", severity="SEV1",
-         started_at="2026-10-01T00:00:00Z", detected_at="2026-10-01T00:10:00Z",
-         acknowledged_at="2026-10-01T00:15:00Z", resolved_at="2026-10-01T02:00:00Z", customer_impact="true"),
+    dict(
+        incident_id="I1",
+        title="API down",
+        service="api",
+        team="payments",
+        severity="SEV1",
+        started_at="2026-10-01T00:00:00Z",
+        detected_at="2026-10-01T00:10:00Z",
+        acknowledged_at="2026-10-01T00:15:00Z",
+        resolved_at="2026-10-01T02:00:00Z",
+        customer_impact="true",
+    ),
     # One second before November; no detected_at, so acknowledge counts from started_at.
-    dict(incident_id="I2", title="Login slow", service="login", team="platform", severity="SEV2",
-         started_at="2026-10-31T23:59:59Z", acknowledged_at="2026-11-01T00:19:59Z",
-         resolved_at="2026-11-01T00:59:59Z", customer_impact="false"),
+    dict(
+        incident_id="I2",
+        title="Login slow",
+        service="login",
+        team="platform",
+        severity="SEV2",
+        started_at="2026-10-31T23:59:59Z",
+        acknowledged_at="2026-11-01T00:19:59Z",
+        resolved_at="2026-11-01T00:59:59Z",
+        customer_impact="false",
+    ),
     # On the first instant of November: not in October.
-    dict(incident_id="I3", service="api", team="platform", severity="SEV3", started_at="2026-11-01T00:00:00Z",
-         resolved_at="2026-11-01T01:00:00Z"),
+    dict(
+        incident_id="I3",
+        service="api",
+        team="platform",
+        severity="SEV3",
+        started_at="2026-11-01T00:00:00Z",
+        resolved_at="2026-11-01T01:00:00Z",
+    ),
     # Written with +02:00: 01:00 on 1 November there is 23:00 UTC on 31 October. No team: the
     # catalogue gives checkout's team, payments.
-    dict(incident_id="I4", service="checkout", severity="SEV3", started_at="2026-11-01T01:00:00+02:00",
-         detected_at="2026-11-01T01:30:00+02:00", resolved_at="2026-11-01T03:00:00+02:00"),
+    dict(
+        incident_id="I4",
+        service="checkout",
+        severity="SEV3",
+        started_at="2026-11-01T01:00:00+02:00",
+        detected_at="2026-11-01T01:30:00+02:00",
+        resolved_at="2026-11-01T03:00:00+02:00",
+    ),
     # Still open: counted, never in a time to resolve.
-    dict(incident_id="I5", service="search", team="search", severity="SEV4", started_at="2026-10-15T12:00:00Z",
-         detected_at="2026-10-15T12:04:00Z"),
+    dict(
+        incident_id="I5",
+        service="search",
+        team="search",
+        severity="SEV4",
+        started_at="2026-10-15T12:00:00Z",
+        detected_at="2026-10-15T12:04:00Z",
+    ),
     # One second before October in UTC (but already October in Berlin).
-    dict(incident_id="I6", service="ledger", team="payments", severity="SEV5", started_at="2026-09-30T23:59:59Z",
-         resolved_at="2026-10-01T00:29:59Z"),
+    dict(
+        incident_id="I6",
+        service="ledger",
+        team="payments",
+        severity="SEV5",
+        started_at="2026-09-30T23:59:59Z",
+        resolved_at="2026-10-01T00:29:59Z",
+    ),
 ]
 
 
@@ -98,16 +145,22 @@ def golden(tmp_path: Path) -> tuple[Workbench, Path]:
 def summary_for(golden, period: str, team: str | None = None, timezone: str | None = None):
     workbench, data = golden
     if timezone:
-        workbench = Workbench(workbench.root, workbench.org.model_copy(update={"timezone": timezone}),
-                              workbench.catalogue)
+        workbench = Workbench(
+            workbench.root, workbench.org.model_copy(update={"timezone": timezone}), workbench.catalogue
+        )
     with in_memory(validate_directory(data)) as con:
         return build_summary(con, workbench, Period.parse(period, workbench.org.timezone), team)
 
 
 def test_metrics_json_matches_hand_computed_values(golden):
     workbench, data = golden
-    out = subprocess.run([sys.executable, "-m", "srelib", "metrics", "--period", "2026-10", "--data", str(data),
-                          "--json"], cwd=workbench.root, capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "srelib", "metrics", "--period", "2026-10", "--data", str(data), "--json"],
+        cwd=workbench.root,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     result = json.loads(out.stdout)
     assert result["period"] == "2026-10"
     assert (result["start"], result["end"]) == ("2026-10-01T00:00:00+00:00", "2026-11-01T00:00:00+00:00")
@@ -120,8 +173,7 @@ def test_metrics_json_matches_hand_computed_values(golden):
     assert incidents["customer_impacting"] == 1
     assert incidents["by_severity"] == {"SEV1": 1, "SEV2": 1, "SEV3": 1, "SEV4": 1, "SEV5": 0}
     # detect: I1 10, I4 30, I5 4 → [4, 10, 30]; p90 at rank 1.8 → 10 + 0.8 × 20 = 26.
-    assert incidents["mttd_minutes"] == {"n": 3, "mean": pytest.approx(44 / 3, abs=1e-4), "median": 10.0,
-                                         "p90": 26.0}
+    assert incidents["mttd_minutes"] == {"n": 3, "mean": pytest.approx(44 / 3, abs=1e-4), "median": 10.0, "p90": 26.0}
     # acknowledge: I1 15 − 10 = 5; I2 from started_at (no detected_at) = 20 → p90 = 5 + 0.9 × 15 = 18.5.
     assert incidents["mtta_minutes"] == {"n": 2, "mean": 12.5, "median": 12.5, "p90": 18.5}
     # resolve: I1 120, I2 60, I4 120; I5 is open → [60, 120, 120]; mean 100; p90 = 120.
@@ -158,7 +210,12 @@ def test_hundred_percent_targets_have_no_budget(golden):
 def test_slo_without_traffic_in_the_period_has_no_data(golden):
     ledger = summary_for(golden, "2026-10").slos["ledger-availability"]
     assert (ledger.good, ledger.total, ledger.attainment, ledger.error_budget_remaining, ledger.status) == (
-        0, 0, None, None, "no_data")
+        0,
+        0,
+        None,
+        None,
+        "no_data",
+    )
 
 
 def test_empty_period_is_all_zero_and_null(golden):
@@ -202,7 +259,9 @@ def test_unknown_team_is_a_usage_error(golden):
 def test_notable_incidents_are_sev1_and_sev2_with_titles(golden):
     notable = summary_for(golden, "2026-10").notable_incidents
     assert [(i.incident_id, i.severity, i.title, i.open) for i in notable] == [
-        ("I1", "SEV1", "API down", False), ("I2", "SEV2", "Login slow", False)]
+        ("I1", "SEV1", "API down", False),
+        ("I2", "SEV2", "Login slow", False),
+    ]
     assert notable[1].minutes_to_resolve == 60.0
 
 

@@ -11,9 +11,18 @@ from srelib.metrics.stats import DurationStats
 from srelib.summary import PeriodSummary, TrendPoint
 
 
-@pytest.mark.parametrize(("minutes", "text"), [
-    (58.4, "58 m"), (101.7, "1 h 42 m"), (120, "2 h"), (0.5, "30 s"), (1500, "1 d 1 h"), (2880, "2 d"), (None, "—"),
-])
+@pytest.mark.parametrize(
+    ("minutes", "text"),
+    [
+        (58.4, "58 m"),
+        (101.7, "1 h 42 m"),
+        (120, "2 h"),
+        (0.5, "30 s"),
+        (1500, "1 d 1 h"),
+        (2880, "2 d"),
+        (None, "—"),
+    ],
+)
 def test_minutes(minutes, text):
     assert present.minutes(minutes) == text
 
@@ -31,25 +40,53 @@ def test_attainment_never_prints_a_breach_as_the_target():
 
 def _slo(status: str, attainment: float | None, target: float = 0.999) -> SloResult:
     remaining = None if attainment is None else 1 - (1 - attainment) / (1 - target)
-    return SloResult(service="s", team="t", target=target, budgeting_method="Occurrences", good=0, total=0,
-                     attainment=attainment, error_budget_remaining=remaining, status=status)
+    return SloResult(
+        service="s",
+        team="t",
+        target=target,
+        budgeting_method="Occurrences",
+        good=0,
+        total=0,
+        attainment=attainment,
+        error_budget_remaining=remaining,
+        status=status,
+    )
 
 
-def _summary(incidents: IncidentStats, slos: dict[str, SloResult], previous: IncidentStats | None = None,
-             team: str | None = None) -> PeriodSummary:
+def _summary(
+    incidents: IncidentStats, slos: dict[str, SloResult], previous: IncidentStats | None = None, team: str | None = None
+) -> PeriodSummary:
     prev = TrendPoint(period="2026-09", title="September 2026", incidents=previous, slos={}) if previous else None
-    return PeriodSummary(period="2026-10", start="2026-10-01T00:00:00+00:00", end="2026-11-01T00:00:00+00:00",
-                         team=team, teams=["payments"], incidents=incidents, slos=slos, kind="month",
-                         title="October 2026", timezone="UTC", org="Test Org", previous=prev)
+    return PeriodSummary(
+        period="2026-10",
+        start="2026-10-01T00:00:00+00:00",
+        end="2026-11-01T00:00:00+00:00",
+        team=team,
+        teams=["payments"],
+        incidents=incidents,
+        slos=slos,
+        kind="month",
+        title="October 2026",
+        timezone="UTC",
+        org="Test Org",
+        previous=prev,
+    )
 
 
 def test_issue_example_sentences():
-    now = IncidentStats(count=9, open=1, customer_impacting=2,
-                        by_severity={"SEV1": 1, "SEV2": 2, "SEV3": 6, "SEV4": 0, "SEV5": 0},
-                        mttr_minutes=DurationStats(8, 60.0, 58.0, 90.0))
+    now = IncidentStats(
+        count=9,
+        open=1,
+        customer_impacting=2,
+        by_severity={"SEV1": 1, "SEV2": 2, "SEV3": 6, "SEV4": 0, "SEV5": 0},
+        mttr_minutes=DurationStats(8, 60.0, 58.0, 90.0),
+    )
     before = IncidentStats(count=12, mttr_minutes=DurationStats(12, 110.0, 102.0, 200.0))
-    slos = {"checkout-availability": _slo("breached", 0.99864), "search": _slo("breached", 0.9981),
-            **{f"ok-{i}": _slo("met", 0.9999) for i in range(7)}}
+    slos = {
+        "checkout-availability": _slo("breached", 0.99864),
+        "search": _slo("breached", 0.9981),
+        **{f"ok-{i}": _slo("met", 0.9999) for i in range(7)},
+    }
     assert narrative.messages(_summary(now, slos, before)) == [
         "9 incidents started in October 2026, 3 fewer than in September 2026 (12); 1 SEV1 and 2 SEV2 among them. "
         "2 of them affected customers. 1 is still open.",

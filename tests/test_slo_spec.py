@@ -51,8 +51,9 @@ def test_other_openslo_kinds_are_skipped_with_a_reason():
 def test_sloth_prometheus_v1():
     slos = _load(CONFORMANCE / "sloth" / "getting-started.yml").slos
     assert [(s.name, s.service, s.target, s.time_window.duration) for s in slos] == [
-        ("myservice-requests-availability", "myservice", 0.999, "30d")]
-    assert "code=~\"(5..|429)\"" in slos[0].bad_query
+        ("myservice-requests-availability", "myservice", 0.999, "30d")
+    ]
+    assert 'code=~"(5..|429)"' in slos[0].bad_query
     raw = _load(CONFORMANCE / "sloth" / "raw-home-wifi.yml").slos
     assert {s.indicator_kind for s in raw} == {"raw"}
 

@@ -13,8 +13,16 @@ from srelib.errors import InputError
 from srelib.validate import validate_directory
 from tests.conftest import INCIDENT_COLUMNS, make_workbench, slo_document, write_csv, write_slos
 
-GOOD_INCIDENT = dict(incident_id="I1", title="t", service="api", team="platform", severity="SEV2",
-                     started_at="2026-10-01T10:00:00Z", resolved_at="2026-10-01T11:00:00Z")
+GOOD_INCIDENT = dict(
+    incident_id="I1",
+    title="t",
+    service="api",
+    team="platform",
+    severity="SEV2",
+    started_at="2026-10-01T10:00:00Z",
+    resolved_at="2026-10-01T11:00:00Z",
+)
+SLO_HEAD = "apiVersion: openslo/v1\nkind: SLO\nmetadata: {name: a}\n"
 SLI_COLUMNS = ["timestamp", "slo", "good", "total"]
 GOOD_BUCKET = dict(timestamp="2026-10-01T10:00:00Z", slo="api-availability", good=99, total=100)
 
@@ -37,16 +45,21 @@ def test_valid_directory_passes(tmp_path):
     assert result.row_counts == {"incidents": 1, "sli": 1}
 
 
-@pytest.mark.parametrize(("change", "expected"), [
-    ({"started_at": "yesterday"}, "incidents.csv:2:started_at: not an ISO 8601 timestamp: 'yesterday'"),
-    ({"started_at": "2026-10-01T10:00:00"}, "incidents.csv:2:started_at: timestamp has no UTC offset"),
-    ({"resolved_at": "2026-10-01T09:00:00Z"}, "incidents.csv:2:resolved_at: resolved_at is before started_at"),
-    ({"severity": "SEV9"}, "incidents.csv:2:severity: unknown value: expected one of SEV1, SEV2, SEV3, SEV4, SEV5"),
-    ({"severity": ""}, "incidents.csv:2:severity: required value is empty"),
-    ({"customer_impact": "maybe"}, "incidents.csv:2:customer_impact: not true or false: 'maybe'"),
-    ({"detected_at": "2026-10-01T10:05:00Z", "acknowledged_at": "2026-10-01T10:01:00Z"},
-     "incidents.csv:2:acknowledged_at: acknowledged_at is before detected_at"),
-])
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ({"started_at": "yesterday"}, "incidents.csv:2:started_at: not an ISO 8601 timestamp: 'yesterday'"),
+        ({"started_at": "2026-10-01T10:00:00"}, "incidents.csv:2:started_at: timestamp has no UTC offset"),
+        ({"resolved_at": "2026-10-01T09:00:00Z"}, "incidents.csv:2:resolved_at: resolved_at is before started_at"),
+        ({"severity": "SEV9"}, "incidents.csv:2:severity: unknown value: expected one of SEV1, SEV2, SEV3, SEV4, SEV5"),
+        ({"severity": ""}, "incidents.csv:2:severity: required value is empty"),
+        ({"customer_impact": "maybe"}, "incidents.csv:2:customer_impact: not true or false: 'maybe'"),
+        (
+            {"detected_at": "2026-10-01T10:05:00Z", "acknowledged_at": "2026-10-01T10:01:00Z"},
+            "incidents.csv:2:acknowledged_at: acknowledged_at is before detected_at",
+        ),
+    ],
+)
 def test_incident_problems_name_file_row_and_column(tmp_path, change, expected):
     found = problems(dataset(tmp_path, incidents=[{**GOOD_INCIDENT, **change}]))
     assert any(p.startswith(expected) for p in found), found
@@ -57,15 +70,18 @@ def test_duplicate_incident_ids_point_at_the_repeat(tmp_path):
     assert found == ["incidents.csv:3:incident_id: duplicate incident_id 'I1': already on an earlier row"]
 
 
-@pytest.mark.parametrize(("change", "expected"), [
-    ({"good": "1.5"}, "sli.csv:2:good: not a whole number ≥ 0: '1.5'"),
-    ({"good": "-3"}, "sli.csv:2:good: not a whole number ≥ 0: '-3'"),
-    ({"total": "lots"}, "sli.csv:2:total: not a whole number ≥ 0: 'lots'"),
-    ({"good": "101"}, "sli.csv:2:good: good is greater than total: '101 > 100'"),
-    ({"slo": "nope"}, "sli.csv:2:slo: unknown SLO: not defined in the SLO specs: 'nope'"),
-    ({"timestamp": "2026-10-01 10:00"}, "sli.csv:2:timestamp: timestamp has no UTC offset"),
-    ({"timestamp": "soon"}, "sli.csv:2:timestamp: not an ISO 8601 timestamp: 'soon'"),
-])
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ({"good": "1.5"}, "sli.csv:2:good: not a whole number ≥ 0: '1.5'"),
+        ({"good": "-3"}, "sli.csv:2:good: not a whole number ≥ 0: '-3'"),
+        ({"total": "lots"}, "sli.csv:2:total: not a whole number ≥ 0: 'lots'"),
+        ({"good": "101"}, "sli.csv:2:good: good is greater than total: '101 > 100'"),
+        ({"slo": "nope"}, "sli.csv:2:slo: unknown SLO: not defined in the SLO specs: 'nope'"),
+        ({"timestamp": "2026-10-01 10:00"}, "sli.csv:2:timestamp: timestamp has no UTC offset"),
+        ({"timestamp": "soon"}, "sli.csv:2:timestamp: not an ISO 8601 timestamp: 'soon'"),
+    ],
+)
 def test_sli_problems_are_found_in_sql(tmp_path, change, expected):
     found = problems(dataset(tmp_path, sli=[{**GOOD_BUCKET, **change}]))
     assert any(p.startswith(expected) for p in found), found
@@ -92,11 +108,14 @@ def test_missing_columns_and_files(tmp_path):
     assert "slos.yaml::: required file is missing" in found
 
 
-@pytest.mark.parametrize(("content", "expected"), [
-    (b"", "empty file: expected a header row"),
-    (b"\x00\x01\x02binary", "binary file, expected CSV text"),
-    ("incident_id,service\nI1,caf\xe9\n".encode("latin-1"), "not UTF-8 text"),
-])
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (b"", "empty file: expected a header row"),
+        (b"\x00\x01\x02binary", "binary file, expected CSV text"),
+        ("incident_id,service\nI1,caf\xe9\n".encode("latin-1"), "not UTF-8 text"),
+    ],
+)
 def test_unreadable_files(tmp_path, content, expected):
     dataset(tmp_path)
     (tmp_path / "incidents.csv").write_bytes(content)
@@ -105,25 +124,41 @@ def test_unreadable_files(tmp_path, content, expected):
 
 
 def test_every_problem_in_every_file_is_listed(tmp_path):
-    found = problems(dataset(tmp_path, incidents=[{**GOOD_INCIDENT, "severity": "P1"}],
-                             sli=[{**GOOD_BUCKET, "good": "many"}],
-                             slos=[slo_document("api-availability", "api", 1.5)]))
+    found = problems(
+        dataset(
+            tmp_path,
+            incidents=[{**GOOD_INCIDENT, "severity": "P1"}],
+            sli=[{**GOOD_BUCKET, "good": "many"}],
+            slos=[slo_document("api-availability", "api", 1.5)],
+        )
+    )
     assert {p.split(":")[0] for p in found} == {"incidents.csv", "sli.csv", "slos.yaml"}
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("apiVersion: openslo/v1\nkind: SLO\nmetadata: {name: [unclosed\n", "slos.yaml::: invalid YAML"),
-    ("apiVersion: openslo/v9\nkind: SLO\n", "slos.yaml:1:apiVersion: unsupported version 'openslo/v9'"),
-    ("apiVersion: openslo/v1\nkind: Banana\n", "slos.yaml:1:kind: unsupported openslo/v1 kind 'Banana'"),
-    ("apiVersion: openslo/v1\nkind: SLO\nmetadata: {name: a}\nspec: {service: api, objectives: []}\n",
-     "slos.yaml:1:spec.objectives: SLO has no objectives"),
-    ("apiVersion: openslo/v1\nkind: SLO\nmetadata: {name: a}\nspec: {service: api, objectives: [{target: 99.9}]}\n",
-     "slos.yaml:1:spec.objectives[0].target: 99.9 is out of range"),
-    ("apiVersion: openslo/v1\nkind: SLO\nmetadata: {name: a}\nspec: {service: api, objectives: [{targetPercent: 0}]}\n",
-     "slos.yaml:1:spec.objectives[0].targetPercent: 0 is out of range"),
-    ("---\napiVersion: openslo/v1\nkind: SLO\nmetadata: {name: a}\nspec: {objectives: [{target: 0.9}]}\n",
-     "slos.yaml:1:spec.service: required field is missing"),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("apiVersion: openslo/v1\nkind: SLO\nmetadata: {name: [unclosed\n", "slos.yaml::: invalid YAML"),
+        ("apiVersion: openslo/v9\nkind: SLO\n", "slos.yaml:1:apiVersion: unsupported version 'openslo/v9'"),
+        ("apiVersion: openslo/v1\nkind: Banana\n", "slos.yaml:1:kind: unsupported openslo/v1 kind 'Banana'"),
+        (
+            "apiVersion: openslo/v1\nkind: SLO\nmetadata: {name: a}\nspec: {service: api, objectives: []}\n",
+            "slos.yaml:1:spec.objectives: SLO has no objectives",
+        ),
+        (
+            SLO_HEAD + "spec: {service: api, objectives: [{target: 99.9}]}\n",
+            "slos.yaml:1:spec.objectives[0].target: 99.9 is out of range",
+        ),
+        (
+            SLO_HEAD + "spec: {service: api, objectives: [{targetPercent: 0}]}\n",
+            "slos.yaml:1:spec.objectives[0].targetPercent: 0 is out of range",
+        ),
+        (
+            "---\napiVersion: openslo/v1\nkind: SLO\nmetadata: {name: a}\nspec: {objectives: [{target: 0.9}]}\n",
+            "slos.yaml:1:spec.service: required field is missing",
+        ),
+    ],
+)
 def test_slo_spec_problems(tmp_path, text, expected):
     dataset(tmp_path)
     (tmp_path / "slos.yaml").write_text(text, encoding="utf-8")
@@ -137,8 +172,10 @@ def test_parquet_with_wrong_types(tmp_path):
     dataset(tmp_path)
     (tmp_path / "sli.csv").unlink()
     with duckdb.connect() as con:
-        con.execute(f"COPY (SELECT TIMESTAMPTZ '2026-10-01 10:00:00+00' AS timestamp, 'api-availability' AS slo, "
-                    f"'plenty' AS good, 100 AS total) TO '{tmp_path / 'sli.parquet'}' (FORMAT parquet)")
+        con.execute(
+            f"COPY (SELECT TIMESTAMPTZ '2026-10-01 10:00:00+00' AS timestamp, 'api-availability' AS slo, "
+            f"'plenty' AS good, 100 AS total) TO '{tmp_path / 'sli.parquet'}' (FORMAT parquet)"
+        )
     assert problems(tmp_path) == ["sli.parquet:1:good: not a whole number ≥ 0: 'plenty'"]
 
 

@@ -8,10 +8,17 @@ from srelib.validate import validate_directory
 from srelib.warehouse import load
 from tests.conftest import INCIDENT_COLUMNS, slo_document, write_csv, write_slos
 
-INCIDENT = dict(incident_id="I1", title="first title", service="api", severity="SEV2",
-                started_at="2026-10-01T10:00:00Z", resolved_at="2026-10-01T11:00:00Z")
-BUCKETS = [dict(timestamp=f"2026-10-01T10:{m:02d}:00+00:00", slo="api-availability", good=9, total=10)
-           for m in range(0, 60, 5)]
+INCIDENT = dict(
+    incident_id="I1",
+    title="first title",
+    service="api",
+    severity="SEV2",
+    started_at="2026-10-01T10:00:00Z",
+    resolved_at="2026-10-01T11:00:00Z",
+)
+BUCKETS = [
+    dict(timestamp=f"2026-10-01T10:{m:02d}:00+00:00", slo="api-availability", good=9, total=10) for m in range(0, 60, 5)
+]
 
 
 def _data(directory: Path, incidents: list[dict], buckets: list[dict]) -> Path:
@@ -47,7 +54,8 @@ def test_overlapping_data_replaces_rows_by_key(tmp_path):
     changed = {**INCIDENT, "title": "corrected title"}
     second = {**INCIDENT, "incident_id": "I2"}
     later = [{**b, "good": 10} for b in BUCKETS[6:]] + [
-        dict(timestamp="2026-10-01T11:00:00Z", slo="api-availability", good=1, total=1)]
+        dict(timestamp="2026-10-01T11:00:00Z", slo="api-availability", good=1, total=1)
+    ]
     _ingest(_data(tmp_path / "b", [changed, second], later), warehouse)
     contents = _contents(warehouse)
     assert [(r[0], r[1]) for r in contents["incidents"]] == [("I1", "corrected title"), ("I2", "first title")]

@@ -1,0 +1,72 @@
+"""The report in a real browser (Debian's Chromium) with the network cut off: charts drawn, no errors."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import sync_playwright
+
+CHROMIUM = "/usr/bin/chromium"
+RESULTS = Path(__file__).resolve().parents[1] / "test-results"
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def browser():
+    assert Path(CHROMIUM).exists(), "install Debian's chromium (apt-get install chromium): .ci/run does"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--headless", "--no-sandbox", "--disable-background-networking", "--disable-gpu"],
+        )
+        yield browser
+        browser.close()
+
+
+def open_offline(browser, url: str):
+    """A page whose every non-local request is blocked and recorded."""
+    page = browser.new_page(viewport={"width": 1100, "height": 900})
+    problems: dict[str, list[str]] = {"errors": [], "blocked": []}
+    page.on("pageerror", lambda exc: problems["errors"].append(str(exc)))
+    page.on("console", lambda msg: problems["errors"].append(msg.text) if msg.type == "error" else None)
+
+    def route(request_route):
+        url = request_route.request.url
+        if url.startswith(("file:", "data:", "blob:", "about:")) or re.match(r"^https?://127\.0\.0\.1[:/]", url):
+            request_route.continue_()
+        else:
+            problems["blocked"].append(url)
+            request_route.abort()
+
+    page.route("**/*", route)
+    page.goto(url)
+    return page, problems
+
+
+def test_report_draws_its_charts_offline(browser, demo_report: Path):
+    page, problems = open_offline(browser, demo_report.as_uri())
+    page.wait_for_function("document.querySelectorAll('.srelib-chart svg').length === 3", timeout=15000)
+    for chart in page.locator(".srelib-chart").all():
+        assert chart.locator("svg path, svg rect, svg line").count() > 10  # drawn marks, not an empty frame
+        assert "could not be drawn" not in chart.inner_text()
+    text = page.inner_text("body")
+    assert "Monthly reliability report" in text and "Key messages" in text
+    assert re.search(r"\b(nan|NaN|NaT|None|undefined)\b", text) is None
+    assert "report.load" not in text
+    RESULTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(RESULTS / "monthly_reliability.png"), full_page=True)
+    assert problems == {"errors": [], "blocked": []}
+    page.close()
+
+
+def test_portal_links_every_report(browser, demo_report: Path):
+    index = demo_report.parent.parent / "index.html"
+    page, problems = open_offline(browser, index.as_uri())
+    link = page.get_by_role("link", name="Monthly reliability report").first
+    link.click()
+    page.wait_for_selector(".srelib-chart svg")
+    assert page.url == demo_report.as_uri()
+    assert problems == {"errors": [], "blocked": []}
+    page.close()

@@ -1,0 +1,154 @@
+"""papermill runs the notebook on demo data; nbconvert renders a self-contained report."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from html.parser import HTMLParser
+from pathlib import Path
+
+import nbformat
+import papermill
+import pytest
+
+from srelib import narrative, present
+from srelib.errors import ReportError
+from srelib.run import run_report
+from srelib.summary import PeriodSummary
+
+
+class _Links(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.loads: list[str] = []  # URLs the page would fetch by itself
+        self.anchors: list[str] = []  # URLs a reader may click
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = dict(attrs)
+        if tag == "a" and values.get("href"):
+            self.anchors.append(values["href"] or "")
+        for name in ("src", "srcset", "data", "poster"):
+            if values.get(name):
+                self.loads.append(values[name] or "")
+        if tag == "link" and values.get("href"):
+            self.loads.append(values["href"] or "")
+
+
+def _remote(url: str) -> bool:
+    return bool(re.match(r"^(https?:)?//", url.strip()))
+
+
+def test_report_is_published_with_summary_and_manifest(demo_report: Path, demo_end):
+    folder = demo_report.parent
+    assert folder.name == demo_end.label
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "manifest.json",
+        "monthly_reliability.html",
+        "monthly_reliability.ipynb",
+        "summary.json",
+    ]
+    manifest = json.loads((folder / "manifest.json").read_text())
+    entry = manifest["reports"]["monthly_reliability"]
+    assert entry["status"] == "ok" and entry["parameters"]["period"] == demo_end.label
+    assert entry["versions"]["papermill"] and entry["input_fingerprint"]
+    assert not (folder.parent / ".staging").exists()
+    index = (folder.parent / "index.html").read_text()
+    assert f'href="{demo_end.label}/monthly_reliability.html"' in index
+
+
+def test_html_loads_nothing_from_the_network_and_shows_no_code(demo_report: Path):
+    html = demo_report.read_text()
+    links = _Links()
+    links.feed(html)
+    assert [u for u in links.loads if _remote(u)] == []
+    summary = PeriodSummary.read(demo_report.parent / "summary.json")
+    postmortems = {i.postmortem_url for i in summary.notable_incidents}
+    # The only outbound links are the incidents' postmortems, for readers to click.
+    assert {u for u in links.anchors if _remote(u)} <= postmortems
+    assert "require.js" not in html and "MathJax" not in html and "cdn.jsdelivr" not in html
+    for code in (
+        "report.load(",
+        "summary_path",
+        "injected-parameters",
+        "hl-ipython3",
+        'class="jp-InputPrompt',
+        'class="jp-OutputPrompt',
+    ):
+        assert code not in html, code
+
+
+def test_report_numbers_equal_the_summary(demo_report: Path):
+    html = demo_report.read_text()
+    summary = PeriodSummary.read(demo_report.parent / "summary.json")
+    for sentence in narrative.messages(summary):
+        assert sentence.split(":")[0].split(";")[0] in html.replace("&#39;", "'")
+    for name, slo in summary.slos.items():
+        row = re.search(rf"<td>{re.escape(name)}</td>.*?</tr>", html, re.S)
+        assert row, name
+        assert present.attainment(slo.attainment, slo.target) in row.group(0)
+        assert present.target(slo.target) in row.group(0)
+    assert f'<td class="num">{summary.incidents.count}</td>' in html
+    assert (
+        re.search(r"\b(nan|NaN|NaT|None)\b", re.sub(r"<(script|style).*?</(script|style)>", "", html, flags=re.S))
+        is None
+    )
+
+
+def test_summary_json_is_what_metrics_computes(demo_report: Path, demo_workbench, demo_end):
+    from srelib.summary import build_summary
+    from srelib.warehouse import connect
+
+    written = json.loads((demo_report.parent / "summary.json").read_text())
+    with connect(demo_workbench.warehouse_path) as con:
+        fresh = build_summary(con, demo_workbench, demo_end).model_dump(mode="json")
+    for key in ("incidents", "slos", "trend", "notable_incidents", "teams"):
+        assert written[key] == fresh[key], key
+
+
+def test_failed_run_keeps_the_notebook_and_the_earlier_report(demo_report: Path, demo_workbench, demo_end, tmp_path):
+    before = demo_report.read_bytes()
+    notebooks = demo_workbench.root / "notebooks"
+    notebooks.mkdir(exist_ok=True)
+    source = nbformat.read(Path(__file__).resolve().parents[1] / "notebooks" / "monthly_reliability.ipynb", 4)
+    source.cells.insert(2, nbformat.v4.new_code_cell("raise RuntimeError('the warehouse caught fire')"))
+    nbformat.write(source, notebooks / "monthly_reliability.ipynb")
+    try:
+        with pytest.raises(ReportError, match="the warehouse caught fire"):
+            run_report(demo_workbench, "monthly_reliability", demo_end)
+    finally:
+        shutil.rmtree(notebooks)
+    assert demo_report.read_bytes() == before
+    failed = demo_workbench.outputs_path / "_failed" / demo_end.label / "monthly_reliability.ipynb"
+    assert "the warehouse caught fire" in failed.read_text()
+    assert not (demo_workbench.outputs_path / ".staging").exists()
+
+
+def test_notebook_defaults_work_in_jupyterlab_after_demo(demo_workbench, demo_end, tmp_path):
+    """An analyst opens notebooks/monthly_reliability.ipynb and runs all cells, parameters untouched."""
+    notebooks = demo_workbench.root / "notebooks"
+    notebooks.mkdir(exist_ok=True)
+    source = Path(__file__).resolve().parents[1] / "notebooks" / "monthly_reliability.ipynb"
+    shutil.copy(source, notebooks / source.name)
+    try:
+        executed = papermill.execute_notebook(
+            str(notebooks / source.name),
+            str(tmp_path / "out.ipynb"),
+            kernel_name="python3",
+            cwd=str(notebooks),
+            progress_bar=False,
+        )
+    finally:
+        shutil.rmtree(notebooks)
+    outputs = json.dumps([c.get("outputs") for c in executed.cells])
+    assert demo_end.title in outputs
+    assert "srelib-chart" in outputs
+
+
+def test_notebook_is_thin_and_stored_without_outputs():
+    source = nbformat.read(Path(__file__).resolve().parents[1] / "notebooks" / "monthly_reliability.ipynb", 4)
+    code = [c for c in source.cells if c.cell_type == "code"]
+    assert "parameters" in code[0].metadata.get("tags", [])
+    assert all(not c.outputs for c in code)
+    assert not any(line.lstrip().startswith(("def ", "class ")) for c in code for line in c.source.splitlines())
+    nbformat.validate(source)
