@@ -83,7 +83,7 @@ def metrics(
 
     if data is not None and warehouse is not None:
         raise UsageError("give --data or --warehouse, not both")
-    workbench = _workbench()
+    workbench = Workbench.find(required=data is None)
     chosen = Period.parse(period, workbench.org.timezone)
     con = in_memory(validate_directory(data)) if data is not None else connect(warehouse or workbench.warehouse_path)
     with con:

@@ -120,12 +120,18 @@ class Workbench:
         )
 
     @classmethod
-    def find(cls, start: Path | None = None) -> Workbench:
-        """The workbench containing ``start`` (default: the current directory)."""
+    def find(cls, start: Path | None = None, required: bool = True) -> Workbench:
+        """The workbench containing ``start`` (default: the current directory).
+
+        With ``required=False`` and no workbench around, default params rooted at ``start``
+        (UTC, no service catalogue): enough for commands that are given their data directly.
+        """
         start = (start or Path.cwd()).resolve()
         for folder in (start, *start.parents):
             if (folder / "params" / "org.yaml").is_file():
                 return cls.load(folder)
+        if not required:
+            return cls(start, OrgConfig(), ServiceCatalogue())
         raise ConfigError(f"no workbench found: neither {start} nor any folder above it has params/org.yaml")
 
     def path(self, relative: str) -> Path:

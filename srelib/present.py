@@ -79,4 +79,11 @@ def join(items: list[str]) -> str:
     return ", ".join(items[:-1]) + " and " + items[-1]
 
 
+def safe_link(url: str | None) -> str:
+    """A URL fit for an href: http(s) only (a ``javascript:`` URL from the data is no link), else ""."""
+    if url and url.strip().lower().startswith(("https://", "http://")):
+        return url.strip()
+    return ""
+
+
 STATUS_LABELS = {"met": "Met", "at_risk": "At risk", "breached": "Breached", "no_data": "No data"}

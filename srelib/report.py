@@ -151,7 +151,7 @@ def incident_rows(summary: PeriodSummary) -> list[dict[str, str]]:
             "started": _local_time(i.started_at),
             "resolve": "still open" if i.open else present.minutes(i.minutes_to_resolve),
             "impact": "yes" if i.customer_impact else "no" if i.customer_impact is False else present.MISSING,
-            "postmortem": i.postmortem_url or "",
+            "postmortem": present.safe_link(i.postmortem_url),
         }
         for i in summary.notable_incidents
     ]

@@ -384,7 +384,7 @@ def _check_heavy(con: duckdb.DuckDBPyConnection, schema: FileSchema, path: Path,
     con.execute("CREATE OR REPLACE TEMP TABLE known_slos (name VARCHAR)")
     if known:
         con.executemany("INSERT INTO known_slos VALUES (?)", [[n] for n in known])
-    later_checks = [
+    later_checks: list[tuple[str | None, str, str, str]] = [
         ("good", "good > total", "good is greater than total", "good::VARCHAR || ' > ' || total::VARCHAR"),
         ("slo", "slo NOT IN (SELECT name FROM known_slos)", "unknown SLO: not defined in the SLO specs", "slo"),
         (

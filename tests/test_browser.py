@@ -70,3 +70,49 @@ def test_portal_links_every_report(browser, demo_report: Path):
     assert page.url == demo_report.as_uri()
     assert problems == {"errors": [], "blocked": []}
     page.close()
+
+
+HOSTILE = '<script>window.__hacked = 1</script><img src=x onerror="window.__hacked = 2">{{ 7*7 }} *bold*'
+
+
+def test_hostile_incident_titles_are_shown_literally(browser, tmp_path):
+    from srelib.period import Period
+    from srelib.run import run_report
+    from srelib.validate import validate_directory
+    from srelib.warehouse import load
+    from tests.conftest import INCIDENT_COLUMNS, make_workbench, slo_document, write_csv, write_slos
+
+    workbench = make_workbench(tmp_path, {"api": "platform"})
+    data = tmp_path / "data"
+    write_csv(
+        data / "incidents.csv",
+        INCIDENT_COLUMNS,
+        [
+            dict(
+                incident_id="I1",
+                title=HOSTILE,
+                service="api",
+                severity="SEV1",
+                started_at="2026-10-02T10:00:00Z",
+                resolved_at="2026-10-02T11:00:00Z",
+                postmortem_url="javascript:alert(1)",
+            )
+        ],
+    )
+    write_csv(
+        data / "sli.csv",
+        ["timestamp", "slo", "good", "total"],
+        [dict(timestamp="2026-10-02T10:00:00Z", slo="api-availability", good=9, total=10)],
+    )
+    write_slos(data, [slo_document("api-availability", "api", 0.99)])
+    dataset = validate_directory(data)
+    load(dataset, workbench.warehouse_path)
+    dataset.con.close()
+    html = run_report(workbench, "monthly_reliability", Period.parse("2026-10")).html
+    page, problems = open_offline(browser, html.as_uri())
+    page.wait_for_selector(".srelib-chart svg")
+    assert page.evaluate("window.__hacked") is None
+    assert HOSTILE in page.inner_text("table.srelib-incidents")
+    assert page.locator("table.srelib-incidents a").count() == 0  # a javascript: URL is not made a link
+    assert problems == {"errors": [], "blocked": []}
+    page.close()

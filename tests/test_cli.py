@@ -41,6 +41,13 @@ def test_outside_a_workbench(tmp_path):
     assert "no workbench found" in result.stderr
 
 
+def test_metrics_on_a_data_directory_needs_no_workbench(tmp_path):
+    assert srelib("demo", "--data-only", "d", "--end-month", "2026-10", "--months", "3", cwd=tmp_path).returncode == 0
+    result = srelib("metrics", "--period", "2026-10", "--data", "d", "--json", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["incidents"]["count"] > 0
+
+
 def test_metrics_json_is_the_period_summary(demo_workbench, demo_end):
     result = srelib("metrics", "--period", demo_end.label, "--team", "payments", "--json", cwd=demo_workbench.root)
     assert result.returncode == 0, result.stderr
