@@ -304,8 +304,11 @@ def _query(source: Any) -> str | None:
     return str(query) if query is not None else None
 
 
-def _openslo_v1(doc: _Doc, indicators: dict[str, dict[str, Any]]) -> SloSpec | None:
-    before = len(doc.problems)
+def _slo_common(doc: _Doc) -> tuple[str | None, str | None, dict[str, Any], float | None, str] | None:
+    """What every OpenSLO SLO has: name, service, first objective, its target, budgeting method.
+
+    The first objective is the SLO's objective (DESIGN.md); None when there is none.
+    """
     name = doc.get("metadata.name", required=True, kind=str)
     service = doc.get("spec.service", required=True, kind=str)
     objectives = doc.get("spec.objectives", kind=list)
@@ -313,8 +316,15 @@ def _openslo_v1(doc: _Doc, indicators: dict[str, dict[str, Any]]) -> SloSpec | N
         doc.problem("spec.objectives", "SLO has no objectives")
         return None
     objective = objectives[0] if isinstance(objectives[0], dict) else {}
-    target = _fraction(doc, "spec.objectives[0]", objective)
-    method = _budgeting(doc)
+    return name, service, objective, _fraction(doc, "spec.objectives[0]", objective), _budgeting(doc)
+
+
+def _openslo_v1(doc: _Doc, indicators: dict[str, dict[str, Any]]) -> SloSpec | None:
+    before = len(doc.problems)
+    common = _slo_common(doc)
+    if common is None:
+        return None
+    name, service, objective, target, method = common
     window, declared = _window(doc)
     slice_target, slice_window = _slices(doc, method, objective)
     indicator: dict[str, Any] = {"indicator_kind": "unknown"}
@@ -372,15 +382,10 @@ def _slices(doc: _Doc, method: str, objective: dict[str, Any]) -> tuple[float | 
 
 def _openslo_v1alpha(doc: _Doc) -> SloSpec | None:
     before = len(doc.problems)
-    name = doc.get("metadata.name", required=True, kind=str)
-    service = doc.get("spec.service", required=True, kind=str)
-    objectives = doc.get("spec.objectives", kind=list)
-    if not objectives:
-        doc.problem("spec.objectives", "SLO has no objectives")
+    common = _slo_common(doc)
+    if common is None:
         return None
-    objective = objectives[0] if isinstance(objectives[0], dict) else {}
-    target = _fraction(doc, "spec.objectives[0]", objective)
-    method = _budgeting(doc)
+    name, service, objective, target, method = common
     windows = doc.get("spec.timeWindows", kind=list) or []
     window, declared = TimeWindow(), False
     if windows and isinstance(windows[0], dict):
