@@ -35,6 +35,7 @@ def write_index(outputs: Path, org: OrgConfig) -> Path:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(templates_dir() / "portal"), autoescape=True, undefined=jinja2.StrictUndefined
     )
+    env.filters["when"] = _when
     html = env.get_template("index.html.j2").render(
         org=org.name,
         colours=org.colours.model_dump(),
@@ -45,3 +46,12 @@ def write_index(outputs: Path, org: OrgConfig) -> Path:
     path = outputs / "index.html"
     atomic_write(path, html)
     return path
+
+
+def _when(iso: str) -> str:
+    """"2026-11-27T05:47:38+00:00" → "2026-11-27 05:47 UTC"."""
+    try:
+        moment = datetime.fromisoformat(iso).astimezone(UTC)
+    except (TypeError, ValueError):
+        return str(iso)
+    return moment.strftime("%Y-%m-%d %H:%M UTC")
