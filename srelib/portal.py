@@ -49,7 +49,7 @@ def write_index(outputs: Path, org: OrgConfig) -> Path:
 
 
 def _when(iso: str) -> str:
-    """"2026-11-27T05:47:38+00:00" → "2026-11-27 05:47 UTC"."""
+    """ "2026-11-27T05:47:38+00:00" → "2026-11-27 05:47 UTC"."""
     try:
         moment = datetime.fromisoformat(iso).astimezone(UTC)
     except (TypeError, ValueError):

@@ -56,8 +56,11 @@ def _html(template: str, **values: Any) -> Any:
 
 
 def setup() -> Any:
-    """Enable offline charts; display the result once, before the first chart."""
-    return charts.enable()
+    """Enable offline charts and the report styles; display the result once, before the first chart."""
+    from IPython.display import HTML
+
+    style = (templates_dir() / "report" / "style.css").read_text(encoding="utf-8")
+    return HTML(f"<style>{style}</style>{charts.enable().data}")
 
 
 def header(summary: PeriodSummary, report_title: str) -> Any:

@@ -1,0 +1,78 @@
+"""An analyst opens the report notebook in a real JupyterLab, runs all cells, and sees the charts."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.test_browser import browser, open_offline  # noqa: F401 - the shared Chromium fixture
+
+REPO = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.browser
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def lab(demo_workbench, tmp_path):
+    notebooks = demo_workbench.root / "notebooks"
+    notebooks.mkdir(exist_ok=True)
+    shutil.copy(REPO / "notebooks" / "monthly_reliability.ipynb", notebooks)
+    port = _free_port()
+    env = dict(os.environ, JUPYTER_CONFIG_DIR=str(tmp_path / "config"), JUPYTER_RUNTIME_DIR=str(tmp_path / "rt"))
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "jupyterlab",
+            "--no-browser",
+            "--allow-root",
+            "--ServerApp.ip=127.0.0.1",
+            f"--ServerApp.port={port}",
+            "--IdentityProvider.token=test-token",
+            f"--ServerApp.root_dir={demo_workbench.root}",
+            "--LabApp.expose_app_in_browser=True",
+            "--LabApp.news_url=",
+            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        ],
+        env=env,
+        stdout=(tmp_path / "lab.log").open("w"),
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            assert server.poll() is None, (tmp_path / "lab.log").read_text()
+            try:
+                socket.create_connection(("127.0.0.1", port), 0.5).close()
+                break
+            except OSError:
+                time.sleep(0.3)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.terminate()
+        server.wait(20)
+        shutil.rmtree(notebooks)
+
+
+def test_notebook_runs_in_jupyterlab_with_its_defaults(lab, browser):  # noqa: F811
+    page, problems = open_offline(browser, f"{lab}/lab/tree/notebooks/monthly_reliability.ipynb?token=test-token")
+    kernel = "window.jupyterapp?.shell.currentWidget?.sessionContext?.session?.kernel"
+    page.wait_for_function(f"{kernel}?.status === 'idle'", timeout=60000)
+    page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
+    page.wait_for_function("document.querySelectorAll('.srelib-chart svg').length === 3", timeout=120000)
+    assert page.locator(".jp-OutputArea-output .srelib-status").count() > 0
+    assert page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']").count() == 0
+    assert problems["blocked"] == []  # JupyterLab and the charts need nothing beyond 127.0.0.1
+    page.close()
