@@ -20,6 +20,7 @@ from rich.console import Console
 from srelib import __version__
 from srelib.config import Workbench
 from srelib.errors import InputError, SrelibError, UsageError
+from srelib.sources.base import Extract
 
 app = typer.Typer(
     add_completion=False,
@@ -33,6 +34,21 @@ PeriodOpt = Annotated[str, typer.Option("--period", help="2026-10 (month), 2026-
 TeamOpt = Annotated[str | None, typer.Option("--team", help="one team's incidents and SLOs")]
 WarehouseOpt = Annotated[Path | None, typer.Option("--warehouse", help="a DuckDB file other than the one in params/")]
 DataOpt = Annotated[Path | None, typer.Option("--data", help="a data directory of canonical files")]
+SourcesOpt = Annotated[
+    Path | None, typer.Option("--sources", help="vendor exports to read (default: params/sources.yaml, if present)")
+]
+
+
+def _extracts(sources: Path | None, workbench: Workbench | None) -> list[Extract]:
+    """Read the vendor exports listed in ``--sources`` or, by default, ``params/sources.yaml``."""
+    from srelib.sources import load_config, read_sources
+
+    if sources is not None and not sources.is_file():
+        raise UsageError(f"no sources file at {sources}")
+    path = sources or (workbench.root / "params" / "sources.yaml" if workbench else None)
+    if path is None:
+        return []
+    return read_sources(load_config(path), workbench.root if workbench else Path.cwd())
 
 
 def _workbench() -> Workbench:
@@ -40,11 +56,15 @@ def _workbench() -> Workbench:
 
 
 @app.command()
-def validate(directory: Annotated[Path, typer.Argument(help="a data directory of canonical files")]) -> None:
-    """Check every canonical file in DIRECTORY; list every problem as file:row:column: message."""
+def validate(
+    directory: Annotated[Path, typer.Argument(help="a data directory of canonical files")],
+    sources: SourcesOpt = None,
+) -> None:
+    """Check every canonical file in DIRECTORY (and the configured vendor exports); list every problem."""
     from srelib.validate import validate_directory
 
-    dataset = validate_directory(directory)
+    workbench = Workbench.find(required=False)
+    dataset = validate_directory(directory, _extracts(sources, workbench))
     counts = ", ".join(f"{n} {name}" for name, n in dataset.row_counts.items())
     typer.echo(f"{directory}: valid ({counts}, {len(dataset.slos.slos)} SLOs)")
     for file, name, reason in dataset.slos.skipped:
@@ -53,15 +73,15 @@ def validate(directory: Annotated[Path, typer.Argument(help="a data directory of
 
 
 @app.command()
-def ingest(data: DataOpt = None, warehouse: WarehouseOpt = None) -> None:
-    """Validate a data directory, then load it into the warehouse in one transaction."""
+def ingest(data: DataOpt = None, warehouse: WarehouseOpt = None, sources: SourcesOpt = None) -> None:
+    """Validate a data directory and the configured vendor exports, then load them in one transaction."""
     from srelib.validate import validate_directory
     from srelib.warehouse import load
 
     workbench = _workbench()
     directory = data or workbench.data_path
     target = warehouse or workbench.warehouse_path
-    dataset = validate_directory(directory)
+    dataset = validate_directory(directory, _extracts(sources, workbench))
     counts = load(dataset, target)
     dataset.con.close()
     typer.echo(f"ingested {directory} into {target}: " + ", ".join(f"{n} {k}" for k, n in counts.items()))

@@ -26,6 +26,7 @@ import pandera.pandas as pa
 from srelib.errors import InputError, Problem
 from srelib.schemas import REQUIRED_FILES, SLI, TABLES, Column, FileSchema
 from srelib.slo_spec import SloCatalogue, load_slo_files
+from srelib.sources.base import Extract
 
 EXTENSIONS = (".csv", ".parquet")
 SQL_EXAMPLES_PER_CHECK = 20  # rows listed per (file, column, problem) for heavy tables
@@ -46,8 +47,11 @@ class Dataset:
     fingerprint: str = ""
 
 
-def find_files(directory: Path) -> tuple[dict[str, Path], list[Path], list[Problem]]:
-    """The canonical files present in ``directory``: tables by name, SLO spec files, problems."""
+def find_files(directory: Path, provided: set[str] | None = None) -> tuple[dict[str, Path], list[Path], list[Problem]]:
+    """The canonical files present in ``directory``: tables by name, SLO spec files, problems.
+
+    ``provided`` names tables that vendor sources supply, so their files are not required.
+    """
     problems: list[Problem] = []
     tables: dict[str, Path] = {}
     for name in TABLES:
@@ -64,37 +68,56 @@ def find_files(directory: Path) -> tuple[dict[str, Path], list[Path], list[Probl
     for name in REQUIRED_FILES:
         if name == "slos" and not slo_files:
             problems.append(Problem("slos.yaml", None, None, "required file is missing"))
-        elif name != "slos" and name not in tables:
+        elif name != "slos" and name not in tables and name not in (provided or set()):
             problems.append(
                 Problem(f"{name}.csv", None, None, f"required file is missing (expected {name}.csv or {name}.parquet)")
             )
     return tables, slo_files, problems
 
 
-def validate_directory(directory: Path) -> Dataset:
-    """Validate every canonical file in ``directory``; raise :class:`InputError` listing all problems."""
+def validate_directory(directory: Path, extracts: list[Extract] | tuple[Extract, ...] = ()) -> Dataset:
+    """Validate every canonical file in ``directory`` and every extract from a vendor source.
+
+    Raise :class:`InputError` listing all problems. A table may come from a canonical file, from
+    source extracts (``srelib.sources``), or both; their rows are checked together.
+    """
     directory = Path(directory)
     if not directory.is_dir():
         raise InputError([Problem(str(directory), None, None, "no such data directory")])
-    tables, slo_files, problems = find_files(directory)
+    tables, slo_files, problems = find_files(directory, provided={e.table for e in extracts})
     slos = load_slo_files(slo_files, display_root=directory)
     problems += slos.problems
     con = duckdb.connect(":memory:")
     con.execute("SET TimeZone = 'UTC'")
     staged: list[str] = []
-    for name, path in tables.items():
-        schema = TABLES[name]
-        file_problems = _stage_raw(con, schema, path)
-        if not file_problems:
-            check = _check_heavy if schema.heavy else _check_light
-            file_problems = check(con, schema, path, slos)
-        problems += file_problems
-        staged.append(name)
+    for name, schema in TABLES.items():
+        frames: list[pd.DataFrame] = []
+        column_names: dict[str, dict[str, str]] = {}
+        if name in tables:
+            path = tables[name]
+            file_problems = _stage_raw(con, schema, path)
+            if file_problems:
+                problems += file_problems
+                continue
+            if schema.heavy:
+                problems += _check_heavy(con, schema, path, slos)
+                staged.append(name)
+                continue
+            frames.append(_text_frame(con, schema, path))
+        for extract in (e for e in extracts if e.table == name):
+            problems += extract.problems
+            if not extract.problems and len(extract.frame):
+                frames.append(extract.canonical_frame(schema))
+                column_names[extract.file] = extract.columns
+        if frames:
+            problems += _check_light(con, schema, pd.concat(frames, ignore_index=True), column_names)
+            staged.append(name)
     if problems:
         con.close()
         raise InputError(problems)
     counts = {name: _scalar(con, f"SELECT count(*) FROM staged_{name}") for name in staged}
-    return Dataset(directory, con, staged, slos, counts, fingerprint(list(tables.values()) + slo_files))
+    sources = list(tables.values()) + slo_files + [e.path for e in extracts]
+    return Dataset(directory, con, staged, slos, counts, fingerprint(sources))
 
 
 def fingerprint(paths: list[Path]) -> str:
@@ -271,39 +294,69 @@ def _pandera_schema(schema: FileSchema) -> tuple[pa.DataFrameSchema, dict[str, s
     ), check_columns
 
 
-def _message(check: str, column: str | None, value: Any, schema: FileSchema) -> str:
+def _message(check: str, column: str | None, value: Any, schema: FileSchema, orderings: set[str]) -> str:
     if check == "not_nullable":
         return "required value is empty"
     if check == "field_uniqueness":
         return f"duplicate {column} {value!r}: already on an earlier row"
     if check == "multiple_fields_uniqueness":
         return f"duplicate row for key ({', '.join(schema.key)}): already on an earlier row"
+    if check in orderings:
+        return check
     if check.startswith("unknown value"):
         return f"{check} (got {value!r})"
-    if "not" in check or "must" in check:
-        return f"{check}: {value!r}"
-    return check
+    return f"{check}: {value!r}"
 
 
-def _check_light(con: duckdb.DuckDBPyConnection, schema: FileSchema, path: Path, slos: SloCatalogue) -> list[Problem]:
+def _text_frame(con: duckdb.DuckDBPyConnection, schema: FileSchema, path: Path) -> pd.DataFrame:
+    """A staged file's text as a frame with its origin: ``_file`` and ``_row`` as users see them."""
     frame = con.execute(f"SELECT * FROM text_{schema.name} ORDER BY _row").df()
-    rows = frame.pop("_row")
+    con.execute(f"DROP TABLE text_{schema.name}")
+    frame["_row"] = frame["_row"].astype("int64") + _row_offset(path)
+    frame["_file"] = path.name
+    return frame
+
+
+def _check_light(
+    con: duckdb.DuckDBPyConnection,
+    schema: FileSchema,
+    frame: pd.DataFrame,
+    column_names: dict[str, dict[str, str]] | None = None,
+) -> list[Problem]:
+    """Check text rows with pandera and stage them typed as ``staged_<name>``.
+
+    ``frame`` holds the canonical columns as text plus each row's origin (``_file``, ``_row``);
+    ``column_names`` maps, per file, a canonical column to the name it has in that file, so a
+    problem in a vendor export names the vendor's column.
+    """
+    frame = frame.reset_index(drop=True)
+    files, rows = frame.pop("_file"), frame.pop("_row")
     for c in schema.columns:  # trim surrounding blanks; empty text counts as missing
-        frame[c.name] = frame[c.name].str.strip().replace("", None)
+        frame[c.name] = (
+            frame[c.name]
+            .astype("object")
+            .map(
+                lambda v: (
+                    None if v is None or (isinstance(v, float) and pd.isna(v)) or not str(v).strip() else str(v).strip()
+                )
+            )
+        )
     pandera_schema, check_columns = _pandera_schema(schema)
     problems: set[Problem] = set()
     try:
         pandera_schema.validate(frame, lazy=True)
     except pa.errors.SchemaErrors as exc:
-        offset = _row_offset(path)
         for case in exc.failure_cases.itertuples(index=False):
             index = None if pd.isna(case.index) else int(case.index)
-            row = None if index is None else int(rows.iloc[index]) + offset
+            file = files.iloc[index] if index is not None else str(files.iloc[0])
+            row = None if index is None else int(rows.iloc[index])
             column = check_columns.get(str(case.check), case.column)
+            shown = (column_names or {}).get(file, {}).get(column, column) if column else column
             value = None if pd.isna(case.failure_case) else case.failure_case
-            problems.add(Problem(path.name, row, column, _message(str(case.check), column, value, schema)))
+            message = _message(str(case.check), column, value, schema, set(check_columns))
+            problems.add(Problem(file, row, shown, message))
     if problems:
-        return sorted(problems, key=lambda p: (p.row or 0, p.column or "", p.message))
+        return sorted(problems, key=lambda p: (p.file, p.row or 0, p.column or "", p.message))
     typed = _typed_frame(frame, schema)
     con.register("typed_frame", typed)
     con.execute(
@@ -312,7 +365,6 @@ def _check_light(con: duckdb.DuckDBPyConnection, schema: FileSchema, path: Path,
         + " FROM typed_frame"
     )
     con.unregister("typed_frame")
-    con.execute(f"DROP TABLE text_{schema.name}")
     return []
 
 

@@ -1,0 +1,282 @@
+"""Vendor exports → canonical rows; problems are reported in the vendor's own file, row and column."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from srelib.errors import InputError
+from srelib.sources import load_config, read_sources
+from srelib.sources.base import read_records, to_iso
+from srelib.validate import validate_directory
+from tests.conftest import make_workbench, slo_document, write_csv, write_slos
+
+
+def _data_without_incidents(directory: Path) -> Path:
+    write_csv(
+        directory / "sli.csv",
+        ["timestamp", "slo", "good", "total"],
+        [dict(timestamp="2026-10-01T10:00:00Z", slo="checkout-availability", good=9, total=10)],
+    )
+    write_slos(directory, [slo_document("checkout-availability", "checkout", 0.99)])
+    return directory
+
+
+def _sources(root: Path, *entries: dict) -> list:
+    path = root / "params" / "sources.yaml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump({"sources": list(entries)}), encoding="utf-8")
+    return read_sources(load_config(path), root)
+
+
+PAGERDUTY = {
+    "data": [
+        {
+            "id": "Q1ABC",
+            "incident_number": 101,
+            "description": "Checkout errors",
+            "status": "resolved",
+            "urgency": "high",
+            "priority_name": "P1",
+            "created_at": "2026-10-03T10:00:00Z",
+            "resolved_at": "2026-10-03T11:30:00Z",
+            "seconds_to_first_ack": 300,
+            "seconds_to_resolve": 5400,
+            "service_name": "checkout",
+            "team_name": "payments",
+            "major": True,
+        },
+        {
+            "id": "Q2DEF",
+            "incident_number": 102,
+            "description": "Slow search",
+            "status": "triggered",
+            "urgency": "low",
+            "priority_name": None,
+            "created_at": "2026-10-04T08:00:00+02:00",
+            "resolved_at": None,
+            "seconds_to_first_ack": None,
+            "seconds_to_resolve": None,
+            "service_name": "search",
+            "team_name": "search",
+            "major": False,
+        },
+    ]
+}
+
+
+def test_pagerduty_json_becomes_canonical_incidents(tmp_path):
+    (tmp_path / "exports").mkdir()
+    (tmp_path / "exports" / "pd.json").write_text(json.dumps(PAGERDUTY))
+    extracts = _sources(tmp_path, {"kind": "pagerduty", "path": "exports/pd.json", "major_means_customer_impact": True})
+    dataset = validate_directory(_data_without_incidents(tmp_path / "data"), extracts)
+    rows = dataset.con.execute(
+        "SELECT incident_id, title, service, team, severity, started_at, acknowledged_at, resolved_at, "
+        "customer_impact FROM staged_incidents ORDER BY incident_id"
+    ).fetchall()
+    assert [r[:5] for r in rows] == [
+        ("Q1ABC", "Checkout errors", "checkout", "payments", "SEV1"),
+        ("Q2DEF", "Slow search", "search", "search", "SEV4"),
+    ]
+    first, second = rows
+    assert (str(first[5]), str(first[6]), str(first[7]), first[8]) == (
+        "2026-10-03 10:00:00",
+        "2026-10-03 10:05:00",
+        "2026-10-03 11:30:00",
+        True,
+    )
+    assert (str(second[5]), second[7]) == ("2026-10-04 06:00:00", None)  # +02:00 stored as UTC; still open
+
+
+def test_pagerduty_problems_name_the_vendor_row_and_column(tmp_path):
+    bad = {"data": [dict(PAGERDUTY["data"][0], priority_name="P9", created_at="last tuesday")]}
+    (tmp_path / "pd.json").write_text(json.dumps(bad))
+    extracts = _sources(tmp_path, {"kind": "pagerduty", "path": "pd.json"})
+    with pytest.raises(InputError) as caught:
+        validate_directory(_data_without_incidents(tmp_path / "data"), extracts)
+    found = [str(p) for p in caught.value.problems]
+    assert "pd.json:1:created_at: not an ISO 8601 timestamp: 'last tuesday'" in found
+    assert any(p.startswith("pd.json:1:priority_name: unknown value") and "'P9'" in p for p in found)
+
+
+def test_opsgenie_export_with_epoch_milliseconds(tmp_path):
+    alerts = [
+        {
+            "tinyId": "42",
+            "message": "DB failover",
+            "status": "closed",
+            "priority": "P2",
+            "createdAt": 1790000000000,
+            "teams": [{"name": "payments"}],
+            "tags": ["service:ledger"],
+            "report": {"ackTime": 120000, "closeTime": 3600000},
+        }
+    ]
+    (tmp_path / "og.json").write_text(json.dumps(alerts))
+    dataset = validate_directory(
+        _data_without_incidents(tmp_path / "data"), _sources(tmp_path, {"kind": "opsgenie", "path": "og.json"})
+    )
+    row = dataset.con.execute(
+        "SELECT incident_id, service, team, severity, started_at, acknowledged_at, resolved_at FROM staged_incidents"
+    ).fetchall()[0]
+    assert row[:4] == ("42", "ledger", "payments", "SEV2")
+    assert [str(t) for t in row[4:]] == ["2026-09-21 14:13:20", "2026-09-21 14:15:20", "2026-09-21 15:13:20"]
+
+
+def test_generic_csv_with_column_map_format_and_time_zone(tmp_path):
+    write_csv(
+        tmp_path / "jira.csv",
+        ["Key", "Summary", "Component", "Priority", "Created", "Resolved"],
+        [
+            dict(
+                Key="OPS-1",
+                Summary="Login down",
+                Component="auth",
+                Priority="Highest",
+                Created="03/Oct/26 9:15 AM",
+                Resolved="03/Oct/26 10:45 AM",
+            ),
+            dict(Key="OPS-2", Summary="Typo", Component="auth", Priority="Low", Created="04/Oct/26 2:00 PM"),
+        ],
+    )
+    extracts = _sources(
+        tmp_path,
+        {
+            "kind": "generic",
+            "path": "jira.csv",
+            "table": "incidents",
+            "columns": {
+                "incident_id": "Key",
+                "title": "Summary",
+                "service": "Component",
+                "severity": "Priority",
+                "started_at": "Created",
+                "resolved_at": "Resolved",
+            },
+            "values": {"severity": {"Highest": "SEV1", "High": "SEV2", "Medium": "SEV3", "Low": "SEV4"}},
+            "timestamp_format": "%d/%b/%y %I:%M %p",
+            "timezone": "Europe/Berlin",
+        },
+    )
+    dataset = validate_directory(_data_without_incidents(tmp_path / "data"), extracts)
+    rows = dataset.con.execute(
+        "SELECT incident_id, severity, started_at, resolved_at FROM staged_incidents ORDER BY 1"
+    ).fetchall()
+    assert [(r[0], r[1], str(r[2])) for r in rows] == [
+        ("OPS-1", "SEV1", "2026-10-03 07:15:00"),
+        ("OPS-2", "SEV4", "2026-10-04 12:00:00"),
+    ]
+    assert rows[1][3] is None
+
+
+def test_generic_naive_timestamps_without_a_time_zone_are_reported(tmp_path):
+    write_csv(
+        tmp_path / "sn.csv",
+        ["number", "short_description", "cmdb_ci", "priority", "opened_at"],
+        [dict(number="INC001", short_description="x", cmdb_ci="api", priority="SEV3", opened_at="2026-10-03 09:15:00")],
+    )
+    extracts = _sources(
+        tmp_path,
+        {
+            "kind": "generic",
+            "path": "sn.csv",
+            "columns": {
+                "incident_id": "number",
+                "title": "short_description",
+                "service": "cmdb_ci",
+                "severity": "priority",
+                "started_at": "opened_at",
+            },
+        },
+    )
+    with pytest.raises(InputError) as caught:
+        validate_directory(_data_without_incidents(tmp_path / "data"), extracts)
+    assert [str(p) for p in caught.value.problems] == [
+        "sn.csv:2:opened_at: timestamp has no UTC offset (write 2026-10-03T14:05:00Z or +02:00): '2026-10-03 09:15:00'"
+    ]
+
+
+def test_bad_sources_file(tmp_path):
+    path = tmp_path / "sources.yaml"
+    path.write_text("sources:\n  - kind: zendesk\n    path: x.csv\n  - path: y.csv\n")
+    with pytest.raises(InputError) as caught:
+        load_config(path)
+    found = [str(p) for p in caught.value.problems]
+    assert any("sources[0].kind: unknown kind 'zendesk'" in p for p in found)
+    assert any("sources[1].kind" in p and "required" in p.lower() for p in found)
+
+
+def test_ingest_reads_params_sources_yaml(tmp_path):
+    make_workbench(tmp_path, {"checkout": "payments", "search": "search"})
+    (tmp_path / "pd.json").write_text(json.dumps(PAGERDUTY))
+    (tmp_path / "params" / "sources.yaml").write_text(
+        yaml.safe_dump({"sources": [{"kind": "pagerduty", "path": "pd.json"}]})
+    )
+    data = _data_without_incidents(tmp_path / "data")
+    result = subprocess.run(
+        [sys.executable, "-m", "srelib", "ingest", "--data", str(data)], cwd=tmp_path, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    assert "2 incidents" in result.stdout
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    st.text(max_size=40),
+    st.one_of(st.none(), st.sampled_from(["%d/%m/%Y", "%H:%M", "%Y"])),
+    st.one_of(st.none(), st.just("Europe/Berlin")),
+)
+def test_timestamp_conversion_never_raises(value, fmt, tz):
+    result = to_iso(value, fmt, tz)
+    assert result is None or isinstance(result, str)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.binary(max_size=300))
+def test_hostile_files_give_problems_not_crashes(tmp_path, content):
+    for name in ("x.csv", "x.json", "x.parquet"):
+        (tmp_path / name).write_bytes(content)
+        records, rows, problems = read_records(tmp_path / name, name)
+        assert len(records) == len(rows)
+        assert all(p.file == name for p in problems)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    st.lists(
+        st.dictionaries(
+            st.sampled_from(["id", "created_at", "priority_name", "service_name", "status", "seconds_to_first_ack"]),
+            st.one_of(st.none(), st.text(max_size=12), st.integers(), st.floats()),
+            max_size=6,
+        ),
+        max_size=5,
+    )
+)
+def test_random_pagerduty_records_are_validated_not_crashed(tmp_path, records):
+    (tmp_path / "pd.json").write_text(json.dumps(records))
+    extracts = _sources(tmp_path, {"kind": "pagerduty", "path": "pd.json"})
+    data = _data_without_incidents(tmp_path / "data")
+    try:
+        validate_directory(data, extracts)
+    except InputError as exc:
+        assert all(p.file in ("pd.json", "sli.csv", "slos.yaml", "incidents.csv") for p in exc.problems)
+
+
+def test_every_example_in_the_data_sources_guide_is_a_valid_sources_file(tmp_path):
+    import re
+
+    guide = (Path(__file__).resolve().parents[1] / "docs" / "data-sources.md").read_text()
+    blocks = re.findall(r"```yaml\n(.*?)```", guide, re.S)
+    assert len(blocks) >= 4
+    for i, block in enumerate(blocks):
+        path = tmp_path / f"sources-{i}.yaml"
+        path.write_text(block)
+        configs = load_config(path)
+        assert configs and all(c.kind in ("pagerduty", "opsgenie", "generic") for c in configs)
