@@ -11,7 +11,7 @@ import codecs
 import json
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
@@ -138,6 +138,20 @@ def to_iso(value: Any, timestamp_format: str | None = None, timezone: str | None
             return text
         parsed = parsed.replace(tzinfo=ZoneInfo(timezone))
     return parsed.isoformat()
+
+
+def after(start: str | None, amount: Any, seconds_per_unit: float = 1.0) -> Any:
+    """``start`` plus ``amount`` units (seconds by default) as ISO 8601.
+
+    An amount that is not a number passes through as text, so validation reports it where it is.
+    """
+    if start is None or amount is None or str(amount).strip() == "":
+        return None
+    try:
+        moment = datetime.fromisoformat(str(start))
+        return (moment + timedelta(seconds=float(amount) * seconds_per_unit)).isoformat()
+    except (TypeError, ValueError):
+        return str(amount)
 
 
 def lookup(record: dict[str, Any], *names: str) -> tuple[str | None, Any]:

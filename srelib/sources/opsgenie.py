@@ -12,14 +12,15 @@ Field names are matched ignoring case, spaces and underscores (``createdAt``, ``
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from srelib.sources import register
-from srelib.sources.base import Adapter, Extract, lookup, read_records, to_iso
+from srelib.sources.base import Adapter, Extract, after, lookup, read_records, to_iso
 
 DEFAULT_SEVERITY = {f"P{i}": f"SEV{i}" for i in range(1, 6)}
+MS = 0.001  # Opsgenie reports durations in milliseconds
 
 
 def _timestamp(value: Any) -> Any:
@@ -28,15 +29,6 @@ def _timestamp(value: Any) -> Any:
     if text and text.isdigit() and len(text) >= 12:
         return datetime.fromtimestamp(int(text) / 1000, UTC).isoformat()
     return to_iso(value)
-
-
-def _after(start: Any, milliseconds: Any) -> Any:
-    if start is None or milliseconds in (None, ""):
-        return None
-    try:
-        return (datetime.fromisoformat(str(start)) + timedelta(milliseconds=float(milliseconds))).isoformat()
-    except (TypeError, ValueError):
-        return str(milliseconds)
 
 
 def _first(value: Any) -> Any:
@@ -85,7 +77,7 @@ class Opsgenie(Adapter):
             entity_col, entity = lookup(record, "entity")
             tags_col, tags = lookup(record, "tags")
             started = _timestamp(created)
-            closed = _timestamp(closed_at) if closed_at not in (None, "") else _after(started, close_ms)
+            closed = _timestamp(closed_at) if closed_at not in (None, "") else after(started, close_ms, MS)
             is_closed = status is None or str(status).lower() in ("closed", "resolved")
             service = fixed_service or entity or _service_from_tags(tags)
             extract.records.append(
@@ -96,7 +88,9 @@ class Opsgenie(Adapter):
                     "service": service,
                     "severity": severity_map.get(str(priority), priority) if priority is not None else None,
                     "started_at": started,
-                    "acknowledged_at": _timestamp(ack_at) if ack_at not in (None, "") else _after(started, ack_ms),
+                    "acknowledged_at": _timestamp(ack_at)
+                    if ack_at not in (None, "")
+                    else after(started, ack_ms, 0.001),
                     "resolved_at": closed if is_closed else None,
                 }
             )

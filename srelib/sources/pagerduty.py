@@ -15,12 +15,11 @@ Fields read: ``id``, ``incident_number``, ``description`` (or ``title``/``summar
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from srelib.sources import register
-from srelib.sources.base import Adapter, Extract, lookup, read_records, to_iso
+from srelib.sources.base import Adapter, Extract, after, lookup, read_records, to_iso
 
 DEFAULT_SEVERITY = {"P1": "SEV1", "P2": "SEV2", "P3": "SEV3", "P4": "SEV4", "P5": "SEV5", "high": "SEV2", "low": "SEV4"}
 
@@ -28,16 +27,6 @@ DEFAULT_SEVERITY = {"P1": "SEV1", "P2": "SEV2", "P3": "SEV3", "P4": "SEV4", "P5"
 def _summary(value: Any) -> Any:
     """PagerDuty's REST API nests references ({"summary": ...}); Analytics flattens them."""
     return value.get("summary") or value.get("name") if isinstance(value, dict) else value
-
-
-def _plus_seconds(start: str | None, seconds: Any) -> Any:
-    if start is None or seconds is None or str(seconds).strip() == "":
-        return None
-    try:
-        moment = datetime.fromisoformat(start)
-        return (moment + timedelta(seconds=float(seconds))).isoformat()
-    except (TypeError, ValueError):
-        return str(seconds)  # reported by validation as not a timestamp, under this column
 
 
 @register
@@ -68,7 +57,7 @@ class PagerDuty(Adapter):
             severity_col, severity = (priority_col, priority) if priority not in (None, "") else (urgency_col, urgency)
             started = to_iso(created)
             is_resolved = status is None or str(status).lower() == "resolved"
-            resolved_at = to_iso(resolved) if resolved not in (None, "") else _plus_seconds(started, ttr_seconds)
+            resolved_at = to_iso(resolved) if resolved not in (None, "") else after(started, ttr_seconds)
             extract.records.append(
                 {
                     "incident_id": incident_id,
@@ -77,7 +66,7 @@ class PagerDuty(Adapter):
                     "team": team,
                     "severity": severity_map.get(str(severity), severity) if severity is not None else None,
                     "started_at": started,
-                    "acknowledged_at": _plus_seconds(started, ack_seconds),
+                    "acknowledged_at": after(started, ack_seconds),
                     "resolved_at": resolved_at if is_resolved else None,
                     "customer_impact": major if impact_from_major else None,
                 }
