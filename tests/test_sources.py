@@ -279,4 +279,94 @@ def test_every_example_in_the_data_sources_guide_is_a_valid_sources_file(tmp_pat
         path = tmp_path / f"sources-{i}.yaml"
         path.write_text(block)
         configs = load_config(path)
-        assert configs and all(c.kind in ("pagerduty", "opsgenie", "generic") for c in configs)
+        assert configs and all(c.kind in ("pagerduty", "opsgenie", "focus", "generic") for c in configs)
+
+
+def test_focus_export_becomes_costs(tmp_path):
+    columns = [
+        "BillingPeriodStart",
+        "ChargePeriodStart",
+        "ChargePeriodEnd",
+        "BilledCost",
+        "EffectiveCost",
+        "BillingCurrency",
+        "ServiceName",
+        "ServiceCategory",
+        "SubAccountName",
+        "Tags",
+        "ProviderName",
+    ]
+    write_csv(
+        tmp_path / "focus-2026-10.csv",
+        columns,
+        [
+            dict(
+                BillingPeriodStart="2026-10-01T00:00:00Z",
+                ChargePeriodStart="2026-10-02T00:00:00Z",
+                ChargePeriodEnd="2026-10-03T00:00:00Z",
+                BilledCost="12.50",
+                EffectiveCost="10.00",
+                BillingCurrency="USD",
+                ServiceName="Amazon EC2",
+                ServiceCategory="Compute",
+                SubAccountName="payments-prod",
+                Tags='{"team": "payments"}',
+                ProviderName="AWS",
+            ),
+            dict(
+                BillingPeriodStart="2026-10-01T00:00:00Z",
+                ChargePeriodStart="2026-10-03T00:00:00Z",
+                ChargePeriodEnd="2026-10-02T00:00:00Z",
+                BilledCost="1",
+                EffectiveCost="cheap",
+                BillingCurrency="USD",
+                ServiceName="Amazon S3",
+                ServiceCategory="Storage",
+                SubAccountName="payments-prod",
+                Tags="{}",
+                ProviderName="AWS",
+            ),
+        ],
+    )
+    extracts = _sources(tmp_path, {"kind": "focus", "path": "focus-2026-10.csv"})
+    with pytest.raises(InputError) as caught:
+        validate_directory(_with_incidents(tmp_path), extracts)
+    assert sorted(str(p) for p in caught.value.problems) == [
+        "focus-2026-10.csv:3:ChargePeriodEnd: ChargePeriodEnd is before ChargePeriodStart",
+        "focus-2026-10.csv:3:EffectiveCost: not a number: 'cheap'",
+    ]
+
+
+def _with_incidents(root: Path) -> Path:
+    from tests.conftest import INCIDENT_COLUMNS
+
+    data = _data_without_incidents(root / "data")
+    write_csv(data / "incidents.csv", INCIDENT_COLUMNS, [])
+    (data / "incidents.csv").write_text(
+        ",".join(INCIDENT_COLUMNS) + "\nI1,t,checkout,,SEV3,2026-10-01T00:00:00Z,,,,,,,\n"
+    )
+    return data
+
+
+def test_valid_focus_rows_are_staged_with_their_costs(tmp_path):
+    columns = ["ChargePeriodStart", "ChargePeriodEnd", "BilledCost", "EffectiveCost", "ServiceName", "Tags", "x"]
+    write_csv(
+        tmp_path / "focus.csv",
+        columns,
+        [
+            dict(
+                ChargePeriodStart="2026-10-02T00:00:00Z",
+                ChargePeriodEnd="2026-10-03T00:00:00Z",
+                BilledCost="12.5",
+                EffectiveCost="10",
+                ServiceName="Amazon EC2",
+                Tags='{"team": "payments"}',
+                x="ignored",
+            )
+        ],
+    )
+    dataset = validate_directory(_with_incidents(tmp_path), _sources(tmp_path, {"kind": "focus", "path": "focus.csv"}))
+    rows = dataset.con.execute('SELECT "ChargePeriodStart", "EffectiveCost", "BilledCost", "Tags" FROM staged_costs')
+    assert [(str(r[0]), r[1], r[2], r[3]) for r in rows.fetchall()] == [
+        ("2026-10-02 00:00:00", 10.0, 12.5, '{"team": "payments"}')
+    ]

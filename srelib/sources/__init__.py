@@ -83,4 +83,4 @@ def read_sources(configs: list[SourceConfig], root: Path) -> list[Extract]:
 
 
 # The built-in adapters register themselves on import.
-from srelib.sources import generic, opsgenie, pagerduty  # noqa: E402, F401
+from srelib.sources import focus, generic, opsgenie, pagerduty  # noqa: E402, F401
