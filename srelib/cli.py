@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import sys
-import time
 from pathlib import Path
 from typing import Annotated
 
@@ -175,33 +174,15 @@ def demo(
     """Seeded demo org → validate → warehouse → monthly reports → prints outputs/index.html."""
     from srelib import demo as demo_data
     from srelib.period import Period
-    from srelib.portal import write_index
-    from srelib.run import run_report
-    from srelib.validate import validate_directory
-    from srelib.warehouse import load
 
-    started = time.monotonic()
     if data_only is not None:
         end = Period.parse(end_month) if end_month else None
         counts = demo_data.generate(data_only, end, months)
         typer.echo(f"wrote demo data into {data_only}: " + ", ".join(f"{n} {k}" for k, n in counts.items()))
         return
     workbench = _workbench()
-    tz = workbench.org.timezone
-    end = Period.parse(end_month, tz) if end_month else Period.latest_complete("month", tz)
-    directory = workbench.root / "data" / "demo"
-    err.print(f"[1/4] generating the demo organisation ({months} months to {end.title}) in {directory}")
-    demo_data.generate(directory, end, months)
-    err.print(f"[2/4] validating and loading into {workbench.warehouse_path}")
-    dataset = validate_directory(directory)
-    load(dataset, workbench.warehouse_path)
-    dataset.con.close()
-    periods = end.trailing(reports)
-    for i, period in enumerate(periods, start=1):
-        err.print(f"[3/4] monthly reliability report {i}/{len(periods)}: {period.title}")
-        run_report(workbench, "monthly_reliability", period)
-    index = write_index(workbench.outputs_path, workbench.org)
-    err.print(f"[4/4] done in {time.monotonic() - started:.0f} s; open this file in a browser:")
+    end = Period.parse(end_month, workbench.org.timezone) if end_month else None
+    index = demo_data.run(workbench, end, months, reports, progress=lambda line: err.print(line, markup=False))
     typer.echo(str(index))
 
 

@@ -10,6 +10,8 @@ good and bad. The same seed and end month always give the same files.
 from __future__ import annotations
 
 import json
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -19,6 +21,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from srelib.config import Workbench
 from srelib.period import Period
 
 SEED = 20261027
@@ -133,6 +136,41 @@ class DemoPlan:
         """Programme effect in [0, 1]: 0 before the programme, ramping up over eight months."""
         months = (when - self.programme_start).days / 30.4
         return float(np.clip(months / 8, 0, 1))
+
+
+def run(
+    workbench: Workbench,
+    end: Period | None = None,
+    months: int = MONTHS,
+    reports: int = 3,
+    progress: Callable[[str], None] = lambda line: None,
+) -> Path:
+    """The whole demo: generate the org into ``data/demo``, validate and load it into the
+    workbench's warehouse, publish the monthly report for the last ``reports`` months, and
+    return ``outputs/index.html``."""
+    from srelib.portal import write_index
+    from srelib.run import run_report
+    from srelib.validate import validate_directory
+    from srelib.warehouse import load
+
+    started = time.monotonic()
+    end = end or Period.latest_complete("month", workbench.org.timezone)
+    directory = workbench.root / "data" / "demo"
+    progress(f"[1/4] generating the demo organisation ({months} months to {end.title}) in {directory}")
+    generate(directory, end, months)
+    progress(f"[2/4] validating and loading into {workbench.warehouse_path}")
+    dataset = validate_directory(directory)
+    try:
+        load(dataset, workbench.warehouse_path)
+    finally:
+        dataset.con.close()
+    periods = end.trailing(reports)
+    for i, period in enumerate(periods, start=1):
+        progress(f"[3/4] monthly reliability report {i}/{len(periods)}: {period.title}")
+        run_report(workbench, "monthly_reliability", period)
+    index = write_index(workbench.outputs_path, workbench.org)
+    progress(f"[4/4] done in {time.monotonic() - started:.0f} s; open this file in a browser:")
+    return index
 
 
 def generate(directory: Path, end: Period | None = None, months: int = MONTHS, seed: int = SEED) -> dict[str, int]:

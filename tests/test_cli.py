@@ -67,3 +67,19 @@ def test_demo_data_only(tmp_path):
     result = srelib("demo", "--data-only", str(tmp_path / "d"), "--end-month", "2026-10", "--months", "3", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert srelib("validate", str(tmp_path / "d"), cwd=tmp_path).returncode == 0
+
+
+def test_readme_command_one_srelib_demo(tmp_path):
+    """`srelib demo` in a workbench: data, warehouse, three monthly reports, and the index path on stdout."""
+    import shutil
+
+    from tests.conftest import REPO
+
+    shutil.copytree(REPO / "params", tmp_path / "params")
+    result = srelib("demo", "--months", "6", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    index = tmp_path / "outputs" / "index.html"
+    assert result.stdout.strip() == str(index)
+    assert "[4/4] done" in result.stderr
+    assert len(list((tmp_path / "outputs").glob("*/monthly_reliability.html"))) == 3
+    assert (tmp_path / "warehouse" / "workbench.duckdb").is_file()
