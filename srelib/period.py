@@ -89,10 +89,6 @@ class Period:
         year, week, _ = self.first_day.isocalendar()
         return f"week {week} of {year}"
 
-    @property
-    def noun(self) -> str:
-        return self.kind
-
     def shift(self, n: int) -> Period:
         """The period ``n`` steps later (negative: earlier)."""
         if self.kind == "week":

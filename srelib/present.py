@@ -38,12 +38,6 @@ def target(value: float) -> str:
     return f"{text} %"
 
 
-def percent(value: float | None, decimals: int = 1) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return MISSING
-    return f"{value * 100:.{decimals}f} %"
-
-
 def attainment(value: float | None, slo_target: float | None = None) -> str:
     """Attainment, truncated (never rounded up) to as many decimals as its target shows, at least two.
 
@@ -66,10 +60,6 @@ def budget(value: float | None) -> str:
     if value is None:
         return MISSING
     return f"{value * 100:.0f} %"
-
-
-def count(n: int, singular: str, plural: str | None = None) -> str:
-    return f"{n} {singular if n == 1 else plural or singular + 's'}"
 
 
 def join(items: list[str]) -> str:

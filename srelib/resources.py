@@ -24,7 +24,3 @@ def templates_dir() -> Path:
 
 def notebooks_dir() -> Path:
     return _folder("notebooks")
-
-
-def params_dir() -> Path:
-    return _folder("params")

@@ -74,10 +74,6 @@ class PeriodSummary(BaseModel):
     def read(cls, path: Path) -> PeriodSummary:
         return cls.model_validate_json(Path(path).read_text(encoding="utf-8"))
 
-    @property
-    def period_obj(self) -> Period:
-        return Period.parse(self.period, self.timezone)
-
 
 def build_summary(
     con: duckdb.DuckDBPyConnection, workbench: Workbench, period: Period, team: str | None = None

@@ -106,7 +106,7 @@ def validate_directory(directory: Path, extracts: list[Extract] | tuple[Extract,
             frames.append(_text_frame(con, schema, path))
         for extract in (e for e in extracts if e.table == name):
             problems += extract.problems
-            if not extract.problems and len(extract.frame):
+            if not extract.problems and extract.records:
                 frames.append(extract.canonical_frame(schema))
                 column_names[extract.file] = extract.columns
         if frames:

@@ -88,7 +88,10 @@ def load(dataset: Dataset, target: Path | None) -> dict[str, int]:
     catalog = "memory"
     if target is not None:
         target.parent.mkdir(parents=True, exist_ok=True)
-        con.execute("ATTACH ? AS wh", [str(target)])
+        try:
+            con.execute("ATTACH ? AS wh", [str(target)])
+        except duckdb.Error as exc:  # locked by another process, not a DuckDB file, no permission...
+            raise UsageError(f"cannot open warehouse {target} for writing: {str(exc).splitlines()[0]}") from exc
         catalog = "wh"
     try:
         con.execute("BEGIN TRANSACTION")

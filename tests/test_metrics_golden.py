@@ -273,3 +273,14 @@ def test_trend_covers_twelve_periods_and_marks_periods_without_data(golden):
     covered = {p.period: p.covered for p in summary.trend}
     assert covered["2026-09"] and not covered["2026-08"]  # data starts on 4 September
     assert summary.previous is not None and summary.previous.period == "2026-09"
+
+
+def test_burn_rate_and_budget_minutes_match_the_workbook():
+    from srelib.metrics.slo import budget_minutes, burn_rate
+
+    # SRE Workbook, "Alerting on SLOs": 99.9 % over 30 days allows 43.2 minutes; a 1.44 % error
+    # ratio burns that budget at 14.4 times the sustainable rate (2 % of it in one hour).
+    assert budget_minutes(0.999, 30 * 24 * 60) == pytest.approx(43.2)
+    assert burn_rate(144, 10_000, 0.999) == pytest.approx(14.4)
+    assert burn_rate(10, 10_000, 0.999) == pytest.approx(1.0)
+    assert burn_rate(0, 0, 0.999) is None and burn_rate(1, 10, 1.0) is None

@@ -3,6 +3,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from srelib.validate import validate_directory
 from srelib.warehouse import load
@@ -69,3 +70,14 @@ def test_timestamps_are_stored_in_utc(tmp_path):
     with duckdb.connect(str(warehouse), read_only=True) as con:
         assert str(con.execute("SELECT started_at FROM incidents").fetchall()[0][0]) == "2026-10-01 10:00:00"
         assert con.execute("SELECT count(*) FROM ingests").fetchall()[0][0] == 1
+
+
+def test_a_file_that_is_not_a_warehouse_is_a_clear_error_and_stays_untouched(tmp_path):
+    from srelib.errors import UsageError
+
+    target = tmp_path / "w.duckdb"
+    target.write_bytes(b"not a database")
+    dataset = validate_directory(_data(tmp_path / "a", [INCIDENT], BUCKETS))
+    with pytest.raises(UsageError, match="cannot open warehouse"):
+        load(dataset, target)
+    assert target.read_bytes() == b"not a database"

@@ -35,10 +35,6 @@ class Extract:
     columns: dict[str, str] = field(default_factory=dict)  # canonical column → vendor column
     problems: list[Problem] = field(default_factory=list)
 
-    @property
-    def frame(self) -> pd.DataFrame:
-        return pd.DataFrame(self.records)
-
     def canonical_frame(self, schema: FileSchema) -> pd.DataFrame:
         frame = pd.DataFrame(
             {c.name: [_text(r.get(c.name)) for r in self.records] for c in schema.columns}, dtype="object"
