@@ -38,8 +38,10 @@ SourcesOpt = Annotated[
 ]
 
 
-def _extracts(sources: Path | None, workbench: Workbench | None) -> list[Extract]:
-    """Read the vendor exports listed in ``--sources`` or, by default, ``params/sources.yaml``."""
+def _extracts(
+    sources: Path | None, workbench: Workbench | None, data_dir: Path, warehouse: Path | None
+) -> list[Extract]:
+    """Read the sources listed in ``--sources`` or, by default, ``params/sources.yaml``; say what each did."""
     from srelib.sources import load_config, read_sources
 
     if sources is not None and not sources.is_file():
@@ -47,7 +49,12 @@ def _extracts(sources: Path | None, workbench: Workbench | None) -> list[Extract
     path = sources or (workbench.root / "params" / "sources.yaml" if workbench else None)
     if path is None:
         return []
-    return read_sources(load_config(path), workbench.root if workbench else Path.cwd())
+    root = workbench.root if workbench else Path.cwd()
+    extracts = read_sources(load_config(path), root, data_dir, warehouse)
+    for extract in extracts:
+        for note in extract.notes:
+            typer.echo(f"{extract.file}: {note}", err=True)
+    return extracts
 
 
 def _workbench() -> Workbench:
@@ -63,7 +70,8 @@ def validate(
     from srelib.validate import validate_directory
 
     workbench = Workbench.find(required=False)
-    dataset = validate_directory(directory, _extracts(sources, workbench))
+    warehouse = workbench.warehouse_path if workbench else None
+    dataset = validate_directory(directory, _extracts(sources, workbench, directory, warehouse))
     counts = ", ".join(f"{n} {name}" for name, n in dataset.row_counts.items())
     typer.echo(f"{directory}: valid ({counts}, {len(dataset.slos.slos)} SLOs)")
     for file, name, reason in dataset.slos.skipped:
@@ -80,7 +88,7 @@ def ingest(data: DataOpt = None, warehouse: WarehouseOpt = None, sources: Source
     workbench = _workbench()
     directory = data or workbench.data_path
     target = warehouse or workbench.warehouse_path
-    dataset = validate_directory(directory, _extracts(sources, workbench))
+    dataset = validate_directory(directory, _extracts(sources, workbench, directory, target))
     counts = load(dataset, target)
     dataset.con.close()
     typer.echo(f"ingested {directory} into {target}: " + ", ".join(f"{n} {k}" for k, n in counts.items()))

@@ -95,6 +95,7 @@ class SloSpec:
     team: str | None = None
     labels: dict[str, str] = field(default_factory=dict)
     source: str = ""
+    spec_format: str = "openslo/v1"  # openslo/v1, openslo/v1alpha or prometheus/v1 (Sloth)
 
     @property
     def time_slice_seconds(self) -> int | None:
@@ -151,6 +152,19 @@ def _kind_name(kind: type | tuple[type, ...]) -> str:
     kinds = kind if isinstance(kind, tuple) else (kind,)
     names = {dict: "a mapping", list: "a list", str: "a string", bool: "true or false"}
     return " or ".join(names.get(k, "a number" if k in (int, float) else k.__name__) for k in kinds)
+
+
+def spec_files(path: Path) -> list[Path]:
+    """The SLO spec files at ``path``: the file itself, or a directory's ``*.yaml``/``*.yml`` files in name order."""
+    if path.is_dir():
+        return sorted(p for p in path.iterdir() if p.is_file() and p.suffix in (".yaml", ".yml"))
+    return [path] if path.is_file() else []
+
+
+def data_dir_spec_files(directory: Path) -> list[Path]:
+    """A data directory's SLO specs: ``slos.yaml`` (or ``slos.yml``) and the files in ``slos/``."""
+    found = [p for p in (directory / "slos.yaml", directory / "slos.yml") if p.is_file()]
+    return found + spec_files(directory / "slos") if (directory / "slos").is_dir() else found
 
 
 def load_slo_files(paths: list[Path], display_root: Path | None = None) -> SloCatalogue:
@@ -416,6 +430,7 @@ def _openslo_v1alpha(doc: _Doc) -> SloSpec | None:
         display_name=(doc.body.get("metadata") or {}).get("displayName"),
         description=doc.body["spec"].get("description"),
         source=f"{doc.file}#{doc.number}",
+        spec_format="openslo/v1alpha",
         **indicator,
     )
 
@@ -469,6 +484,7 @@ def _sloth_slos(doc: _Doc) -> list[SloSpec]:
                 team=slo_labels.get("team") or slo_labels.get("owner"),
                 labels=slo_labels,
                 source=f"{doc.file}#{doc.number}",
+                spec_format="prometheus/v1",
                 **indicator,
             )
         )

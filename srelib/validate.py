@@ -25,7 +25,7 @@ import pandera.pandas as pa
 
 from srelib.errors import InputError, Problem
 from srelib.schemas import REQUIRED_FILES, SLI, TABLES, Column, FileSchema
-from srelib.slo_spec import SloCatalogue, load_slo_files
+from srelib.slo_spec import SloCatalogue, data_dir_spec_files, load_slo_files
 from srelib.sources.base import Extract
 
 EXTENSIONS = (".csv", ".parquet")
@@ -62,11 +62,9 @@ def find_files(directory: Path, provided: set[str] | None = None) -> tuple[dict[
             )
         elif found:
             tables[name] = found[0]
-    slo_files = [p for p in (directory / "slos.yaml", directory / "slos.yml") if p.is_file()]
-    if (directory / "slos").is_dir():
-        slo_files += sorted(p for p in (directory / "slos").iterdir() if p.suffix in (".yaml", ".yml"))
+    slo_files = data_dir_spec_files(directory)
     for name in REQUIRED_FILES:
-        if name == "slos" and not slo_files:
+        if name == "slos" and not slo_files and "slos" not in (provided or set()):
             problems.append(Problem("slos.yaml", None, None, "required file is missing"))
         elif name != "slos" and name not in tables and name not in (provided or set()):
             problems.append(
@@ -85,44 +83,53 @@ def validate_directory(directory: Path, extracts: list[Extract] | tuple[Extract,
     if not directory.is_dir():
         raise InputError([Problem(str(directory), None, None, "no such data directory")])
     tables, slo_files, problems = find_files(directory, provided={e.table for e in extracts})
+    slo_files += [f for e in extracts if e.table == "slos" for f in e.spec_files]
     slos = load_slo_files(slo_files, display_root=directory)
     problems += slos.problems
+    problems += [p for e in extracts if e.table == "slos" for p in e.problems]
     con = duckdb.connect(":memory:")
     con.execute("SET TimeZone = 'UTC'")
     staged: list[str] = []
     for name, schema in TABLES.items():
         frames: list[pd.DataFrame] = []
         column_names: dict[str, dict[str, str]] = {}
+        has_text = False
         if name in tables:
-            path = tables[name]
-            file_problems = _stage_raw(con, schema, path)
-            if file_problems:
-                problems += file_problems
-                continue
-            if schema.heavy:
-                problems += _check_heavy(con, schema, path, slos)
-                staged.append(name)
-                continue
-            frames.append(_text_frame(con, schema, path))
+            file_problems = _stage_raw(con, schema, tables[name])
+            problems += file_problems
+            has_text = not file_problems
+            if has_text and not schema.heavy:
+                frames.append(_text_frame(con, schema))
         for extract in (e for e in extracts if e.table == name):
             problems += extract.problems
-            if not extract.problems and extract.records:
+            if extract.problems or not extract.records:
+                continue
+            if schema.heavy:
+                _stage_extract_text(con, schema, extract, append=has_text)
+                has_text = True
+            else:
                 frames.append(extract.canonical_frame(schema))
                 column_names[extract.file] = extract.columns
-        if frames:
+        if schema.heavy and has_text:
+            problems += _check_heavy(con, schema, slos)
+            staged.append(name)
+        elif frames:
             problems += _check_light(con, schema, pd.concat(frames, ignore_index=True), column_names)
             staged.append(name)
     if problems:
         con.close()
         raise InputError(problems)
     counts = {name: _scalar(con, f"SELECT count(*) FROM staged_{name}") for name in staged}
-    sources = list(tables.values()) + slo_files + [e.path for e in extracts]
-    return Dataset(directory, con, staged, slos, counts, fingerprint(sources))
+    sources = list(tables.values()) + slo_files + [e.path for e in extracts if e.path.is_file()]
+    digests = [e.digest for e in extracts if e.digest]
+    return Dataset(directory, con, staged, slos, counts, fingerprint(sources, digests))
 
 
-def fingerprint(paths: list[Path]) -> str:
-    """A content hash of the input files, recorded with every ingest and report."""
+def fingerprint(paths: list[Path], extra: list[str] | None = None) -> str:
+    """A content hash of the input files (and of data fetched from servers), recorded with every ingest and report."""
     digest = hashlib.sha256()
+    for text in sorted(extra or []):
+        digest.update(text.encode())
     for path in sorted(paths):
         digest.update(path.name.encode())
         with path.open("rb") as handle:
@@ -188,7 +195,9 @@ def _stage_raw(con: duckdb.DuckDBPyConnection, schema: FileSchema, path: Path) -
         )
         # Keep file order: rowid follows insertion order, which DuckDB preserves for a scan.
         con.execute(
-            f"CREATE OR REPLACE TEMP TABLE text_{schema.name} AS SELECT rowid AS _row, {columns} FROM raw_{schema.name}"
+            f"CREATE OR REPLACE TEMP TABLE text_{schema.name} AS "
+            f"SELECT ?::VARCHAR AS _file, rowid + {_row_offset(path)} AS _row, {columns} FROM raw_{schema.name}",
+            [path.name],
         )
     con.execute(f"DROP TABLE IF EXISTS raw_{schema.name}")
     return problems
@@ -308,13 +317,22 @@ def _message(check: str, column: str | None, value: Any, schema: FileSchema, ord
     return f"{check}: {value!r}"
 
 
-def _text_frame(con: duckdb.DuckDBPyConnection, schema: FileSchema, path: Path) -> pd.DataFrame:
+def _text_frame(con: duckdb.DuckDBPyConnection, schema: FileSchema) -> pd.DataFrame:
     """A staged file's text as a frame with its origin: ``_file`` and ``_row`` as users see them."""
     frame = con.execute(f"SELECT * FROM text_{schema.name} ORDER BY _row").df()
     con.execute(f"DROP TABLE text_{schema.name}")
-    frame["_row"] = frame["_row"].astype("int64") + _row_offset(path)
-    frame["_file"] = path.name
+    frame["_row"] = frame["_row"].astype("int64")
     return frame
+
+
+def _stage_extract_text(con: duckdb.DuckDBPyConnection, schema: FileSchema, extract: Extract, append: bool) -> None:
+    """Add a source extract's rows to ``text_<name>``, the heavy path's text table, with their origin."""
+    frame = extract.canonical_frame(schema)
+    columns = ", ".join(f'"{c.name}"::VARCHAR AS "{c.name}"' for c in schema.columns)
+    con.register("extract_frame", frame)
+    verb = f"INSERT INTO text_{schema.name}" if append else f"CREATE OR REPLACE TEMP TABLE text_{schema.name} AS"
+    con.execute(f"{verb} SELECT _file::VARCHAR AS _file, _row::BIGINT AS _row, {columns} FROM extract_frame")
+    con.unregister("extract_frame")
 
 
 def _check_light(
@@ -406,9 +424,9 @@ def _sql_value_checks(column: Column) -> list[tuple[str, str]]:
     return []
 
 
-def _check_heavy(con: duckdb.DuckDBPyConnection, schema: FileSchema, path: Path, slos: SloCatalogue) -> list[Problem]:
+def _check_heavy(con: duckdb.DuckDBPyConnection, schema: FileSchema, slos: SloCatalogue) -> list[Problem]:
     assert schema is SLI, "only the SLI table is validated in SQL"
-    table, offset = f"text_{schema.name}", _row_offset(path)
+    table = f"text_{schema.name}"
     checks: list[tuple[str | None, str, str, str]] = []  # (column, condition, message, value expr)
     for column in schema.columns:
         if column.required:
@@ -422,12 +440,12 @@ def _check_heavy(con: duckdb.DuckDBPyConnection, schema: FileSchema, path: Path,
             )
         for condition, message in _sql_value_checks(column):
             checks.append((column.name, f'"{column.name}" IS NOT NULL AND ({condition})', message, f'"{column.name}"'))
-    problems = _run_sql_checks(con, table, path, offset, checks)
+    problems = _run_sql_checks(con, table, checks)
     if problems:
         return problems
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE staged_sli AS
-        SELECT _row, timezone('UTC', CAST(trim("timestamp") AS TIMESTAMPTZ)) AS "timestamp",
+        SELECT _file, _row, timezone('UTC', CAST(trim("timestamp") AS TIMESTAMPTZ)) AS "timestamp",
                trim(slo) AS slo, CAST(CAST(trim(good) AS DOUBLE) AS BIGINT) AS good,
                CAST(CAST(trim(total) AS DOUBLE) AS BIGINT) AS total
         FROM {table}""")
@@ -441,40 +459,43 @@ def _check_heavy(con: duckdb.DuckDBPyConnection, schema: FileSchema, path: Path,
         ("slo", "slo NOT IN (SELECT name FROM known_slos)", "unknown SLO: not defined in the SLO specs", "slo"),
         (
             "timestamp",
-            'count(*) OVER (PARTITION BY slo, "timestamp" ORDER BY _row ROWS UNBOUNDED PRECEDING) > 1',
+            'count(*) OVER (PARTITION BY slo, "timestamp" ORDER BY _file, _row ROWS UNBOUNDED PRECEDING) > 1',
             "duplicate bucket for this slo and timestamp: already on an earlier row",
             "slo",
         ),
     ]
-    problems = _run_sql_checks(con, "staged_sli", path, offset, later_checks, window=True)
+    problems = _run_sql_checks(con, "staged_sli", later_checks, window=True)
     con.execute("ALTER TABLE staged_sli DROP COLUMN _row")
+    con.execute("ALTER TABLE staged_sli DROP COLUMN _file")
     return problems
 
 
 def _run_sql_checks(
     con: duckdb.DuckDBPyConnection,
     table: str,
-    path: Path,
-    offset: int,
     checks: list[tuple[str | None, str, str, str]],
     window: bool = False,
 ) -> list[Problem]:
+    """Run each (column, condition, message, value) check over ``table``'s rows (which carry ``_file`` and ``_row``)."""
     problems: list[Problem] = []
     for column, condition, message, value in checks:
         if window:
-            source = f"SELECT _row, {value} AS v, ({condition}) AS bad FROM {table}"
+            source = f"SELECT _file, _row, {value} AS v, ({condition}) AS bad FROM {table}"
             where = "bad"
         else:
-            source, where = f"SELECT _row, {value} AS v FROM {table} WHERE {condition}", "true"
+            source, where = f"SELECT _file, _row, {value} AS v FROM {table} WHERE {condition}", "true"
         rows = con.execute(
-            f"SELECT _row, v, count(*) OVER () FROM ({source}) WHERE {where} ORDER BY _row LIMIT ?",
+            f"SELECT _file, _row, v, count(*) OVER (PARTITION BY _file) FROM ({source}) WHERE {where} "
+            "QUALIFY row_number() OVER (PARTITION BY _file ORDER BY _row) <= ? ORDER BY _file, _row",
             [SQL_EXAMPLES_PER_CHECK],
         ).fetchall()
-        for row, v, _total in rows:
+        totals: dict[str, int] = {}
+        for file, row, v, total in rows:
             shown = "" if v is None or message.startswith(("duplicate", "required")) else f": {v!r}"
-            problems.append(Problem(path.name, int(row) + offset, column, f"{message}{shown}"))
-        if rows and rows[0][2] > len(rows):
-            problems.append(
-                Problem(path.name, None, column, f"{message}: {rows[0][2] - len(rows)} more rows like the ones above")
-            )
+            problems.append(Problem(file, int(row), column, f"{message}{shown}"))
+            totals[file] = total
+        for file, total in totals.items():
+            if total > SQL_EXAMPLES_PER_CHECK:
+                more = total - SQL_EXAMPLES_PER_CHECK
+                problems.append(Problem(file, None, column, f"{message}: {more} more rows like the ones above"))
     return problems

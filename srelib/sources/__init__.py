@@ -8,13 +8,13 @@ objects that :func:`srelib.validate.validate_directory` checks with the canonica
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from srelib.errors import InputError, Problem
-from srelib.sources.base import Adapter, Extract
+from srelib.slo_spec import data_dir_spec_files, load_slo_files
+from srelib.sources.base import Adapter, Extract, SourceContext
 
 ADAPTERS: dict[str, type[Adapter]] = {}
 
@@ -29,8 +29,8 @@ class SourceConfig(BaseModel):
 
     model_config = ConfigDict(extra="allow")
     kind: str
-    path: str
-    name: str | None = None
+    path: str | None = None  # a file or folder, relative to the workbench root (file sources)
+    name: str | None = None  # how problems and notes name this source (default: the path or the kind)
 
 
 def load_config(path: Path) -> list[SourceConfig]:
@@ -64,23 +64,41 @@ def load_config(path: Path) -> list[SourceConfig]:
                 )
             )
             continue
+        if ADAPTERS[config.kind].needs_path and not config.path:
+            problems.append(Problem(shown, None, f"sources[{i}].path", f"a {config.kind} source needs a path"))
+            continue
         configs.append(config)
     if problems:
         raise InputError(problems)
     return configs
 
 
-def read_sources(configs: list[SourceConfig], root: Path) -> list[Extract]:
-    """Read every configured export (paths relative to the workbench root)."""
-    extracts = []
-    for config in configs:
-        path = Path(config.path)
-        path = path if path.is_absolute() else root / path
-        options: dict[str, Any] = dict(config.model_extra or {})
-        adapter = ADAPTERS[config.kind](options)
-        extracts.append(adapter.read(path, config.path))
+def read_sources(
+    configs: list[SourceConfig], root: Path, data_dir: Path | None = None, warehouse: Path | None = None
+) -> list[Extract]:
+    """Read every configured source (paths relative to the workbench root).
+
+    SLO spec sources are read first: server sources (Prometheus) run the queries of the SLOs
+    they define, together with those in ``data_dir``. ``warehouse`` tells server sources what
+    has already been ingested, so they fetch only what is missing.
+    """
+    spec_kinds = [c for c in configs if ADAPTERS[c.kind].table == "slos"]
+    others = [c for c in configs if ADAPTERS[c.kind].table != "slos"]
+    context = SourceContext(root, warehouse)
+    extracts = [_read(config, context) for config in spec_kinds]
+    files = data_dir_spec_files(data_dir) if data_dir is not None and data_dir.is_dir() else []
+    context.slos = load_slo_files(files + [f for e in extracts for f in e.spec_files], display_root=data_dir)
+    extracts += [_read(config, context) for config in others]
     return extracts
 
 
+def _read(config: SourceConfig, context: SourceContext) -> Extract:
+    adapter = ADAPTERS[config.kind](dict(config.model_extra or {}), context)
+    if config.path is None:
+        return adapter.read(context.root, config.name or config.kind)
+    path = Path(config.path)
+    return adapter.read(path if path.is_absolute() else context.root / path, config.name or config.path)
+
+
 # The built-in adapters register themselves on import.
-from srelib.sources import focus, generic, opsgenie, pagerduty  # noqa: E402, F401
+from srelib.sources import focus, generic, opsgenie, pagerduty, prometheus, slo_specs  # noqa: E402, F401

@@ -21,6 +21,7 @@ import pandas as pd
 
 from srelib.errors import Problem
 from srelib.schemas import FileSchema
+from srelib.slo_spec import SloCatalogue
 
 
 @dataclass
@@ -34,6 +35,9 @@ class Extract:
     records: list[dict[str, Any]] = field(default_factory=list)  # canonical column → text
     columns: dict[str, str] = field(default_factory=dict)  # canonical column → vendor column
     problems: list[Problem] = field(default_factory=list)
+    spec_files: list[Path] = field(default_factory=list)  # SLO spec sources: the YAML files to read
+    digest: str = ""  # for data fetched from a server (no file to hash): a hash of what was fetched
+    notes: list[str] = field(default_factory=list)  # what the adapter did, for the command's output
 
     def canonical_frame(self, schema: FileSchema) -> pd.DataFrame:
         frame = pd.DataFrame(
@@ -52,14 +56,30 @@ def _text(value: Any) -> str | None:
     return str(value)
 
 
+@dataclass
+class SourceContext:
+    """What an adapter may need besides its options: where the workbench and its warehouse are,
+    and the SLO specs (a Prometheus source runs their queries)."""
+
+    root: Path
+    warehouse: Path | None = None
+    slos: SloCatalogue = field(default_factory=SloCatalogue)
+
+
 class Adapter(ABC):
-    """One kind of source. Subclasses set ``kind`` and ``table`` and implement :meth:`read`."""
+    """One kind of source. Subclasses set ``kind`` and ``table`` and implement :meth:`read`.
+
+    ``path`` is the export's path (absolute) for file sources and None for server sources
+    (``needs_path = False``), which read their address from the options.
+    """
 
     kind: ClassVar[str]
     table: ClassVar[str]
+    needs_path: ClassVar[bool] = True
 
-    def __init__(self, options: dict[str, Any]):
+    def __init__(self, options: dict[str, Any], context: SourceContext | None = None):
         self.options = options
+        self.context = context or SourceContext(Path.cwd())
 
     @abstractmethod
     def read(self, path: Path, file: str) -> Extract: ...
