@@ -327,7 +327,7 @@ def test_a_query_returning_several_series_asks_for_aggregation(tmp_path: Path, p
 
 def test_a_server_that_is_not_prometheus_is_a_clear_error(tmp_path: Path, prometheus: str) -> None:
     class Proxy(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 (the http.server API)
+        def do_GET(self) -> None:
             body = b"<html><body>502 Bad Gateway</body></html>"
             self.send_response(502)
             self.send_header("Content-Type", "text/html")

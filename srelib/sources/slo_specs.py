@@ -4,7 +4,8 @@ A data directory's ``slos.yaml`` and ``slos/`` are always read; these sources ad
 elsewhere (a Sloth repository checkout, an OpenSLO folder shared with other tools). The files
 are parsed by :mod:`srelib.slo_spec` together with the data directory's, so every problem is
 reported the same way. ``kind: openslo`` accepts only OpenSLO documents and ``kind: sloth`` only
-Sloth's, so a file in the wrong folder is reported instead of silently read.
+Sloth's (``prometheus/v1``, and the ``openslo/v1alpha`` Sloth also reads), so a file in the wrong
+folder is reported instead of silently read.
 """
 
 from __future__ import annotations
@@ -62,4 +63,4 @@ class OpenSlo(SloSpecs):
 @register
 class Sloth(SloSpecs):
     kind = "sloth"
-    versions = ("prometheus/v1",)
+    versions = ("prometheus/v1", "openslo/v1alpha")  # what Sloth itself reads
