@@ -148,6 +148,11 @@ class _Doc:
         return node
 
 
+def _mapping(value: Any) -> dict[str, Any]:
+    """``value`` when it is a mapping, else an empty one (the field's own check reports the wrong type)."""
+    return value if isinstance(value, dict) else {}
+
+
 def _kind_name(kind: type | tuple[type, ...]) -> str:
     kinds = kind if isinstance(kind, tuple) else (kind,)
     names = {dict: "a mapping", list: "a list", str: "a string", bool: "true or false"}
@@ -186,9 +191,9 @@ def load_slo_files(paths: list[Path], display_root: Path | None = None) -> SloCa
                 elif kind == "SLI" and version == "openslo/v1":
                     name = doc.get("metadata.name", required=True, kind=str)
                     if name:
-                        indicators[name] = body.get("spec") or {}
+                        indicators[name] = _mapping(body.get("spec"))
                 elif kind in _NON_SLO_KINDS:
-                    name = (body.get("metadata") or {}).get("name", "?")
+                    name = _mapping(body.get("metadata")).get("name", "?")
                     catalogue.skipped.append((shown, str(name), f"{kind} document: defines no SLO"))
                 else:
                     doc.problem("kind", f"unsupported {version} kind {kind!r}")
@@ -275,7 +280,7 @@ def _window(doc: _Doc) -> tuple[TimeWindow, bool]:
     except ValueError as exc:
         doc.problem("spec.timeWindow[0].duration", str(exc))
         return TimeWindow(), False
-    calendar = first.get("calendar") or {}
+    calendar = _mapping(first.get("calendar"))
     return TimeWindow(
         duration=duration,
         is_rolling=bool(first.get("isRolling", not calendar)),
@@ -313,7 +318,7 @@ def _indicator(doc: _Doc, spec: dict[str, Any]) -> dict[str, Any]:
 def _query(source: Any) -> str | None:
     if not isinstance(source, dict):
         return None
-    spec = (source.get("metricSource") or {}).get("spec") or {}
+    spec = _mapping(_mapping(source.get("metricSource")).get("spec"))
     query = spec.get("query") or spec.get("promql") or source.get("query")
     return str(query) if query is not None else None
 
@@ -343,18 +348,18 @@ def _openslo_v1(doc: _Doc, indicators: dict[str, dict[str, Any]]) -> SloSpec | N
     slice_target, slice_window = _slices(doc, method, objective)
     indicator: dict[str, Any] = {"indicator_kind": "unknown"}
     if isinstance(doc.body.get("spec", {}).get("indicator"), dict):
-        indicator = _indicator(doc, doc.body["spec"]["indicator"].get("spec") or {})
+        indicator = _indicator(doc, _mapping(_mapping(doc.body["spec"]["indicator"]).get("spec")))
     elif ref := doc.get("spec.indicatorRef", kind=str):
         if ref not in indicators:
             doc.problem("spec.indicatorRef", f"no SLI document named {ref!r}")
         else:
             indicator = _indicator(doc, indicators[ref])
     elif isinstance(objective.get("indicator"), dict):  # an objective's own inline SLI
-        indicator = _indicator(doc, objective["indicator"].get("spec") or {})
+        indicator = _indicator(doc, _mapping(objective["indicator"].get("spec")))
     if len(doc.problems) > before or name is None or service is None or target is None:
         return None
-    metadata = doc.body.get("metadata") or {}
-    labels = {str(k): str(v) for k, v in (metadata.get("labels") or {}).items()}
+    metadata = _mapping(doc.body.get("metadata"))
+    labels = {str(k): str(v) for k, v in _mapping(metadata.get("labels")).items()}
     return SloSpec(
         name=name,
         service=service,
@@ -427,7 +432,7 @@ def _openslo_v1alpha(doc: _Doc) -> SloSpec | None:
         budgeting_method=method,
         time_window=window,
         time_window_declared=declared,
-        display_name=(doc.body.get("metadata") or {}).get("displayName"),
+        display_name=_mapping(doc.body.get("metadata")).get("displayName"),
         description=doc.body["spec"].get("description"),
         source=f"{doc.file}#{doc.number}",
         spec_format="openslo/v1alpha",
@@ -439,7 +444,7 @@ def _sloth_slos(doc: _Doc) -> list[SloSpec]:
     """Sloth ``prometheus/v1``: objective in percent, 30-day window, SLO id = service-name."""
     service = doc.get("service", required=True, kind=str)
     slos = doc.get("slos", required=True, kind=list) or []
-    labels = {str(k): str(v) for k, v in (doc.body.get("labels") or {}).items()}
+    labels = {str(k): str(v) for k, v in _mapping(doc.body.get("labels")).items()}
     result = []
     for i, entry in enumerate(slos):
         base = f"slos[{i}]"
@@ -453,7 +458,7 @@ def _sloth_slos(doc: _Doc) -> list[SloSpec]:
         objective = entry.get("objective")
         if isinstance(objective, bool) or not isinstance(objective, (int, float)) or not 0 < objective <= 100:
             doc.problem(f"{base}.objective", f"expected a percentage in (0, 100], got {objective!r}")
-        sli = entry.get("sli") or {}
+        sli = _mapping(entry.get("sli"))
         indicator: dict[str, Any]
         if isinstance(sli.get("events"), dict):
             events = sli["events"]
@@ -472,7 +477,7 @@ def _sloth_slos(doc: _Doc) -> list[SloSpec]:
         if len(doc.problems) > before or service is None:
             continue
         assert isinstance(name, str) and isinstance(objective, (int, float))
-        slo_labels = {**labels, **{str(k): str(v) for k, v in (entry.get("labels") or {}).items()}}
+        slo_labels = {**labels, **{str(k): str(v) for k, v in _mapping(entry.get("labels")).items()}}
         result.append(
             SloSpec(
                 name=f"{service}-{name}",

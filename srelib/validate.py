@@ -13,6 +13,8 @@ from __future__ import annotations
 import codecs
 import hashlib
 import math
+import os
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -87,13 +89,16 @@ def validate_directory(directory: Path, extracts: list[Extract] | tuple[Extract,
     slos = load_slo_files(slo_files, display_root=directory)
     problems += slos.problems
     problems += [p for e in extracts if e.table == "slos" for p in e.problems]
-    con = duckdb.connect(":memory:")
-    con.execute("SET TimeZone = 'UTC'")
+    con = staging_connection()
     staged: list[str] = []
     for name, schema in TABLES.items():
         frames: list[pd.DataFrame] = []
         column_names: dict[str, dict[str, str]] = {}
         has_text = False
+        only_file = schema.heavy and name in tables and not any(e.table == name for e in extracts)
+        if only_file and _stage_typed_parquet(con, schema, tables[name], slos):
+            staged.append(name)
+            continue
         if name in tables:
             file_problems = _stage_raw(con, schema, tables[name])
             problems += file_problems
@@ -123,6 +128,23 @@ def validate_directory(directory: Path, extracts: list[Extract] | tuple[Extract,
     sources = list(tables.values()) + slo_files + [e.path for e in extracts if e.path.is_file()]
     digests = [e.digest for e in extracts if e.digest]
     return Dataset(directory, con, staged, slos, counts, fingerprint(sources, digests))
+
+
+def staging_connection() -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB for validation and staging that spills to disk instead of growing.
+
+    ``SRELIB_MEMORY_LIMIT`` (default 2GB) caps DuckDB's memory; larger work spills to a folder
+    under the system's temporary directory, so a year of minute buckets ingests on a laptop.
+    """
+    spill = Path(tempfile.gettempdir()) / "srelib-duckdb"
+    spill.mkdir(exist_ok=True)
+    config: dict[str, str | bool | int | float | list[str]] = {
+        "memory_limit": os.environ.get("SRELIB_MEMORY_LIMIT", "2GB"),
+        "temp_directory": str(spill),
+    }
+    con = duckdb.connect(":memory:", config=config)
+    con.execute("SET TimeZone = 'UTC'")
+    return con
 
 
 def fingerprint(paths: list[Path], extra: list[str] | None = None) -> str:
@@ -406,6 +428,61 @@ def _typed_frame(frame: pd.DataFrame, schema: FileSchema) -> pd.DataFrame:
 
 
 # ---- heavy tables: the same checks as SQL ----------------------------------------------------
+
+_INTEGER_TYPES = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT"}
+
+
+def _stage_typed_parquet(con: duckdb.DuckDBPyConnection, schema: FileSchema, path: Path, slos: SloCatalogue) -> bool:
+    """The fast path for a typed SLI Parquet file: validate it in one scan and stage it as a view.
+
+    When the file's columns already have the right types (``timestamp`` with time zone, ``slo``
+    text, integer counts), every check is one aggregate over the file, and the staged table is a
+    view that streams the file into the warehouse: the rows are never copied before the insert
+    and never pass through pandas. Returns False when the file is not such a file or has any
+    problem; the text path then lists each problem with its row.
+    """
+    assert schema is SLI
+    if path.suffix != ".parquet":
+        return False
+    try:
+        types = dict(
+            con.execute(
+                "SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM read_parquet(?))", [str(path)]
+            ).fetchall()
+        )
+    except duckdb.Error:
+        return False
+    if (
+        types.get("timestamp") != "TIMESTAMP WITH TIME ZONE"
+        or types.get("slo") != "VARCHAR"
+        or types.get("good") not in _INTEGER_TYPES
+        or types.get("total") not in _INTEGER_TYPES
+    ):
+        return False
+    # One scan: rows, rows with any problem, distinct keys (a duplicate key shows as fewer
+    # distinct key hashes than rows; a hash collision only sends the file down the exact text
+    # path) and the SLO names, checked against the specs here rather than per row.
+    rows, bad, distinct_keys, names = con.execute(
+        """
+        SELECT count(*),
+               count(*) FILTER (WHERE "timestamp" IS NULL OR slo IS NULL OR good IS NULL OR total IS NULL
+                                OR good < 0 OR total < 0 OR good > total),
+               count(DISTINCT hash(slo, "timestamp")),
+               list(DISTINCT slo)
+        FROM read_parquet(?)
+        """,
+        [str(path)],
+    ).fetchone() or (0, 0, 0, [])
+    if rows == 0 or bad or distinct_keys != rows or not set(names) <= set(slos.by_name()):
+        return False
+    quoted = str(path).replace("'", "''")
+    # epoch_us → naive UTC is plain arithmetic: no time-zone lookup per row.
+    con.execute(f"""
+        CREATE OR REPLACE TEMP VIEW staged_sli AS
+        SELECT make_timestamp(epoch_us("timestamp")) AS "timestamp", slo,
+               good::BIGINT AS good, total::BIGINT AS total
+        FROM read_parquet('{quoted}')""")
+    return True
 
 
 def _sql_value_checks(column: Column) -> list[tuple[str, str]]:

@@ -101,8 +101,7 @@ def load(dataset: Dataset, target: Path | None) -> dict[str, int]:
             schema = TABLES[name]
             table, staged = f"{catalog}.{name}", f"staged_{name}"
             if schema.key:
-                match = " AND ".join(f't."{k}" IS NOT DISTINCT FROM s."{k}"' for k in schema.key)
-                con.execute(f"DELETE FROM {table} t WHERE EXISTS (SELECT 1 FROM {staged} s WHERE {match})")
+                _delete_matching(con, table, staged, schema.key)
             columns = ", ".join(f'"{c.name}"' for c in schema.columns)
             con.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {staged}")
         slo_rows = [_slo_row(s) for s in dataset.slos.slos]
@@ -130,6 +129,25 @@ def load(dataset: Dataset, target: Path | None) -> dict[str, int]:
         if target is not None:
             con.execute("DETACH wh")
     return counts
+
+
+def _delete_matching(con: duckdb.DuckDBPyConnection, table: str, staged: str, key: tuple[str, ...]) -> None:
+    """Delete the rows of ``table`` whose key is in ``staged``: re-ingesting replaces, never duplicates.
+
+    Tables keyed by time (SLI buckets) are first narrowed to the staged time range, so appending
+    a new month to a year of buckets does not compare it with the whole year.
+    """
+    match = " AND ".join(f't."{k}" IS NOT DISTINCT FROM s."{k}"' for k in key)
+    if "timestamp" in key:
+        low, high = con.execute(f'SELECT min("timestamp"), max("timestamp") FROM {staged}').fetchone() or (None, None)
+        if low is None:
+            return
+        overlap = f'{table} t WHERE t."timestamp" BETWEEN ? AND ?'
+        if not con.execute(f"SELECT count(*) FROM {overlap}", [low, high]).fetchall()[0][0]:
+            return
+        con.execute(f"DELETE FROM {overlap} AND EXISTS (SELECT 1 FROM {staged} s WHERE {match})", [low, high])
+    elif con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]:
+        con.execute(f"DELETE FROM {table} t WHERE EXISTS (SELECT 1 FROM {staged} s WHERE {match})")
 
 
 def connect(path: Path) -> duckdb.DuckDBPyConnection:

@@ -179,6 +179,66 @@ def test_parquet_with_wrong_types(tmp_path):
     assert problems(tmp_path) == ["sli.parquet:1:good: not a whole number ≥ 0: 'plenty'"]
 
 
+def _typed_parquet(directory: Path, rows: str) -> Path:
+    """sli.parquet with typed columns (the fast path), from a VALUES list of (timestamp, slo, good, total)."""
+    import duckdb
+
+    (directory / "sli.csv").unlink(missing_ok=True)
+    with duckdb.connect() as con:
+        con.execute("SET TimeZone = 'UTC'")
+        con.execute(
+            f"COPY (SELECT ts::TIMESTAMPTZ AS timestamp, slo, good::BIGINT AS good, total::BIGINT AS total "
+            f"FROM (VALUES {rows}) v(ts, slo, good, total)) TO '{directory / 'sli.parquet'}' (FORMAT parquet)"
+        )
+    return directory / "sli.parquet"
+
+
+def test_typed_parquet_is_staged_without_copying_and_equals_the_csv_path(tmp_path):
+    rows = [
+        dict(timestamp="2026-10-01T10:00:00Z", slo="api-availability", good=99, total=100),
+        dict(timestamp="2026-10-01T12:01:00+02:00", slo="api-availability", good=0, total=0),
+        dict(timestamp="2026-10-01T10:02:00Z", slo="api-availability", good=7, total=7),
+    ]
+    csv_dir, parquet_dir = tmp_path / "csv", tmp_path / "parquet"
+    csv_dir.mkdir(), parquet_dir.mkdir()
+    via_csv = validate_directory(dataset(csv_dir, sli=rows))
+    dataset(parquet_dir)
+    values = ", ".join(f"('{r['timestamp']}', '{r['slo']}', {r['good']}, {r['total']})" for r in rows)
+    _typed_parquet(parquet_dir, values)
+    via_parquet = validate_directory(parquet_dir)
+    kind = via_parquet.con.execute("SELECT table_type FROM information_schema.tables WHERE table_name = 'staged_sli'")
+    assert kind.fetchall() == [("VIEW",)]  # streamed from the file at load time
+    query = 'SELECT "timestamp", slo, good, total FROM staged_sli ORDER BY ALL'
+    assert via_parquet.con.execute(query).fetchall() == via_csv.con.execute(query).fetchall()
+    assert via_parquet.row_counts["sli"] == 3
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        (
+            "('2026-10-01 10:00:00+00', 'api-availability', 5, 4)",
+            ["sli.parquet:1:good: good is greater than total: '5 > 4'"],
+        ),
+        (
+            "('2026-10-01 10:00:00+00', 'api-availability', 1, 4), "
+            "('2026-10-01 10:00:00+00', 'api-availability', 2, 4)",
+            ["sli.parquet:2:timestamp: duplicate bucket for this slo and timestamp: already on an earlier row"],
+        ),
+        (
+            "('2026-10-01 10:00:00+00', 'nope', 1, 4)",
+            ["sli.parquet:1:slo: unknown SLO: not defined in the SLO specs: 'nope'"],
+        ),
+        ("('2026-10-01 10:00:00+00', 'api-availability', -1, 4)", ["sli.parquet:1:good: not a whole number ≥ 0: '-1'"]),
+        ("(NULL, 'api-availability', 1, 4)", ["sli.parquet:1:timestamp: required value is empty"]),
+    ],
+)
+def test_problems_in_typed_parquet_are_listed_with_their_rows(tmp_path, values, expected):
+    dataset(tmp_path)
+    _typed_parquet(tmp_path, values)
+    assert problems(tmp_path) == expected
+
+
 def _digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 

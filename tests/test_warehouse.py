@@ -81,3 +81,19 @@ def test_a_file_that_is_not_a_warehouse_is_a_clear_error_and_stays_untouched(tmp
     with pytest.raises(UsageError, match="cannot open warehouse"):
         load(dataset, target)
     assert target.read_bytes() == b"not a database"
+
+
+def test_typed_parquet_streams_into_the_warehouse_and_replaces_by_key(tmp_path):
+    data, warehouse = _data(tmp_path / "d", [INCIDENT], BUCKETS), tmp_path / "w.duckdb"
+    _ingest(data, warehouse)
+    from_csv = _contents(warehouse)
+    (data / "sli.csv").unlink()
+    with duckdb.connect() as con:
+        con.execute(
+            "COPY (SELECT TIMESTAMPTZ '2026-10-01 10:00:00+00' + to_minutes(5 * i) AS timestamp, "
+            "'api-availability' AS slo, 9::BIGINT AS good, 10::BIGINT AS total FROM range(12) r(i)) "
+            f"TO '{data / 'sli.parquet'}' (FORMAT parquet)"
+        )
+    _ingest(data, warehouse)
+    _ingest(data, warehouse)
+    assert _contents(warehouse)["sli"] == from_csv["sli"]

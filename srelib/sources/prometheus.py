@@ -277,15 +277,27 @@ class Prometheus(Adapter):
                 f"{body.get('error', '?')} (query: {query})",
                 which,
             )
-        data = body.get("data") or {}
-        result = data.get("result") or []
-        if data.get("resultType") != "matrix":
-            raise PrometheusError(f"expected a range vector, got {data.get('resultType')!r} (query: {query})", which)
+        data = body.get("data")
+        if not isinstance(data, dict) or data.get("resultType") != "matrix" or not isinstance(data.get("result"), list):
+            kind = data.get("resultType") if isinstance(data, dict) else None
+            raise PrometheusError(f"expected a range vector (matrix), got {kind!r} (query: {query})", which)
+        result = data["result"]
         if len(result) > 1:
             raise PrometheusError(
                 f"the query returned {len(result)} series; aggregate it to one, e.g. sum(...) (query: {query})", which
             )
-        return {int(float(ts)): float(v) for ts, v in (result[0].get("values", []) if result else [])}
+        samples = result[0].get("values") if result and isinstance(result[0], dict) else []
+        try:
+            return {_sample_time(ts): float(value) for ts, value in samples or []}
+        except (TypeError, ValueError, OverflowError) as exc:
+            raise PrometheusError(f"the answer has a malformed sample ({exc}) (query: {query})", which) from exc
+
+
+def _sample_time(value: Any) -> int:
+    """A sample's Unix time in whole seconds (Prometheus sends a number)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"sample time {value!r} is not a number")
+    return int(value)
 
 
 def _last_buckets(warehouse: Path | None) -> dict[str, datetime]:
