@@ -8,7 +8,8 @@ that root.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -49,7 +50,8 @@ class OrgConfig(BaseModel):
     warehouse: str = "warehouse/workbench.duckdb"
     data: str = "data"
     outputs: str = "outputs"
-    programme_start: str | None = Field(default=None, description="first month of the SRE programme, e.g. 2025-11")
+    programme_start: date | None = Field(default=None, description="first day of the SRE programme, e.g. 2025-12-01")
+    baseline_months: int = Field(default=6, ge=1, le=36, description="months before programme_start that are the baseline")
     slo_at_risk_below: float = Field(default=0.25, ge=0, le=1)
     trend_periods: int = Field(default=12, ge=2, le=60)
 
@@ -82,6 +84,58 @@ class ServiceCatalogue(BaseModel):
         return sorted({s.team for s in self.services.values()})
 
 
+class ValueConfig(BaseModel):
+    """``params/value.yaml``: what an hour, a minute of downtime and the programme cost."""
+
+    model_config = ConfigDict(extra="forbid")
+    currency: str = "USD"
+    hourly_rate: float = Field(default=0.0, ge=0, description="loaded cost of an engineer hour")
+    downtime_cost_per_minute: float = Field(default=0.0, ge=0, description="customer-impacting incident minute")
+    programme_cost_per_month: float = Field(default=0.0, ge=0, description="people, tools and training of the SRE team")
+
+
+class Initiative(BaseModel):
+    """One improvement initiative in ``params/initiatives.yaml``, with the scope its effect is measured on."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str
+    title: str | None = None
+    kind: str = Field(default="cost", pattern="^(cost|reliability|automation|practice)$")
+    start: date
+    services: list[str] = Field(default_factory=list, description="FOCUS ServiceName / incident service; empty: all")
+    baseline_days: int = Field(default=90, ge=7, le=730)
+    owner: str | None = None
+    description: str | None = None
+
+
+class Initiatives(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    initiatives: list[Initiative] = Field(default_factory=list)
+
+
+class ErrorBudgetPolicy(BaseModel):
+    """``params/error_budget_policy.yaml``, after the SRE Workbook's example error budget policy."""
+
+    model_config = ConfigDict(extra="forbid")
+    window: str = "28d"  # the trailing window the policy looks at: four weeks
+    freeze_when_remaining_below: float = 0.0  # exhausted budget: releases stop
+    freeze_exceptions: list[str] = Field(default_factory=lambda: ["P0", "security"])
+    single_incident_budget_share: float = Field(default=0.2, gt=0, le=1)  # postmortem with a P0 action above this
+
+
+class Target(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    target: float
+    higher_is_better: bool = True
+
+
+class Targets(BaseModel):
+    """``params/targets.yaml``: the awareness and impact KPIs' targets (per month unless a rate)."""
+
+    model_config = ConfigDict(extra="forbid")
+    targets: dict[str, Target] = Field(default_factory=dict)
+
+
 def _load_yaml(path: Path) -> Any:
     try:
         return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
@@ -108,6 +162,10 @@ class Workbench:
     root: Path
     org: OrgConfig
     catalogue: ServiceCatalogue
+    value: ValueConfig = field(default_factory=ValueConfig)
+    initiatives: Initiatives = field(default_factory=Initiatives)
+    policy: ErrorBudgetPolicy = field(default_factory=ErrorBudgetPolicy)
+    targets: Targets = field(default_factory=Targets)
 
     @classmethod
     def load(cls, root: Path) -> Workbench:
@@ -117,6 +175,10 @@ class Workbench:
             root=root,
             org=_model(OrgConfig, params / "org.yaml"),
             catalogue=_model(ServiceCatalogue, params / "services.yaml"),
+            value=_model(ValueConfig, params / "value.yaml"),
+            initiatives=_model(Initiatives, params / "initiatives.yaml"),
+            policy=_model(ErrorBudgetPolicy, params / "error_budget_policy.yaml"),
+            targets=_model(Targets, params / "targets.yaml"),
         )
 
     @classmethod

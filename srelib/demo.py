@@ -13,7 +13,7 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 
 import duckdb
@@ -111,6 +111,20 @@ BAD_RATIO = {"SEV1": 0.06, "SEV2": 0.015, "SEV3": 0.004, "SEV4": 0.0, "SEV5": 0.
 class DemoPlan:
     end: Period
     months: int = MONTHS
+    programme: date | None = None  # the org's programme_start; the story moves with it when it fits
+
+    @property
+    def story_shift(self) -> int:
+        """Months the story moves so the programme starts at the org's ``programme_start``.
+
+        The story needs at least 4 months before the programme (the baseline) and 6 after it;
+        a ``programme_start`` outside that range is ignored and the default month (the 7th) used.
+        """
+        if self.programme is None:
+            return 0
+        index = (self.programme.year - self.end.first_day.year) * 12 + self.programme.month - self.end.first_day.month
+        index += MONTHS - 1
+        return index - PROGRAMME_MONTH if 4 <= index <= MONTHS - 7 else 0
 
     @property
     def periods(self) -> list[Period]:
@@ -126,7 +140,7 @@ class DemoPlan:
 
     def month(self, index: int) -> Period:
         """The ``index``-th month of the story's 18-month calendar, whatever ``months`` was generated."""
-        return self.end.shift(index - (MONTHS - 1))
+        return self.end.shift(index + self.story_shift - (MONTHS - 1))
 
     @property
     def programme_start(self) -> datetime:
@@ -157,7 +171,7 @@ def run(
     end = end or Period.latest_complete("month", workbench.org.timezone)
     directory = workbench.root / "data" / "demo"
     progress(f"[1/4] generating the demo organisation ({months} months to {end.title}) in {directory}")
-    generate(directory, end, months)
+    generate(directory, end, months, programme_start=workbench.org.programme_start)
     progress(f"[2/4] validating and loading into {workbench.warehouse_path}")
     dataset = validate_directory(directory)
     try:
@@ -173,10 +187,16 @@ def run(
     return index
 
 
-def generate(directory: Path, end: Period | None = None, months: int = MONTHS, seed: int = SEED) -> dict[str, int]:
+def generate(
+    directory: Path,
+    end: Period | None = None,
+    months: int = MONTHS,
+    seed: int = SEED,
+    programme_start: date | None = None,
+) -> dict[str, int]:
     """Write the demo org's canonical files into ``directory``; return row counts."""
     directory.mkdir(parents=True, exist_ok=True)
-    plan = DemoPlan(end or Period.latest_complete("month"), months)
+    plan = DemoPlan(end or Period.latest_complete("month"), months, programme_start)
     rng = np.random.default_rng(seed)
     incidents = _incidents(plan, rng)
     counts = {"incidents": _write_csv(_incidents_for_csv(incidents), directory / "incidents.csv")}

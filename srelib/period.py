@@ -100,6 +100,16 @@ class Period:
     def previous(self) -> Period:
         return self.shift(-1)
 
+    def year_ago(self) -> Period:
+        """The same period a year earlier: the month or quarter, or the ISO week with the same number."""
+        if self.kind == "week":
+            year, week, _ = self.first_day.isocalendar()
+            try:
+                return Period("week", date.fromisocalendar(year - 1, week, 1), self.timezone)
+            except ValueError:  # week 53 of a year whose predecessor has 52
+                return self.shift(-52)
+        return self.shift(-12 if self.kind == "month" else -4)
+
     def trailing(self, count: int) -> list[Period]:
         """``count`` periods ending with this one, oldest first."""
         return [self.shift(-i) for i in range(count - 1, -1, -1)]
@@ -126,5 +136,32 @@ class Period:
     def minutes(self) -> float:
         return (self.end_utc - self.start_utc).total_seconds() / 60
 
+    @property
+    def days(self) -> float:
+        """Length in days (23- and 25-hour DST days count as they are)."""
+        return self.minutes / 1440
+
+    def local_days(self) -> list[date]:
+        """Every calendar day of the period, in the org time zone."""
+        last = self.shift(1).first_day
+        return [self.first_day + timedelta(days=i) for i in range((last - self.first_day).days)]
+
     def __str__(self) -> str:
         return self.label
+
+
+@dataclass(frozen=True)
+class Window:
+    """A stretch of time that is not a calendar period (a baseline, a rolling SLO window), in UTC."""
+
+    label: str
+    start_utc: datetime
+    end_utc: datetime
+
+    @property
+    def minutes(self) -> float:
+        return (self.end_utc - self.start_utc).total_seconds() / 60
+
+    @property
+    def days(self) -> float:
+        return self.minutes / 1440

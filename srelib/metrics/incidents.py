@@ -5,6 +5,7 @@ over the period's incidents that have both timestamps:
 
 - time to detect      = detected_at − started_at
 - time to acknowledge = acknowledged_at − (detected_at, or started_at when empty)
+- time to mitigate    = mitigated_at − started_at
 - time to resolve     = resolved_at − started_at
 
 Open incidents (no ``resolved_at``) count in ``count`` and ``open``, never in a resolve time.
@@ -12,6 +13,7 @@ Open incidents (no ``resolved_at``) count in ``count`` and ``open``, never in a 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -19,13 +21,14 @@ import duckdb
 
 from srelib.metrics.scope import Scope, periods_sql
 from srelib.metrics.stats import DurationStats, duration_sql
-from srelib.period import Period
+from srelib.period import Period, Window
 from srelib.schemas import SEVERITIES
 
 DURATIONS = {
     "mttd_minutes": "epoch(detected_at - started_at) / 60.0",
     "mtta_minutes": "epoch(acknowledged_at - coalesce(detected_at, started_at)) / 60.0",
     "mttr_minutes": "epoch(resolved_at - started_at) / 60.0",
+    "mttm_minutes": "epoch(mitigated_at - started_at) / 60.0",
 }
 
 
@@ -38,6 +41,9 @@ class IncidentStats:
     mttd_minutes: DurationStats = field(default_factory=DurationStats)
     mtta_minutes: DurationStats = field(default_factory=DurationStats)
     mttr_minutes: DurationStats = field(default_factory=DurationStats)
+    mttm_minutes: DurationStats = field(default_factory=DurationStats)
+    by_service: dict[str, int] = field(default_factory=dict)
+    by_team: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -61,7 +67,9 @@ class IncidentRecord:
         return round((self.resolved_at - self.started_at).total_seconds() / 60, 4)
 
 
-def _scoped_incidents(scope: Scope, periods: list[Period]) -> tuple[str, list[object]]:
+def scoped_incidents(scope: Scope, periods: Sequence[Period | Window]) -> tuple[str, list[object]]:
+    """SQL for the incidents of ``scope`` that started in each of ``periods`` (column ``period``
+    holds the period's label; ``owner`` the incident's team, from the catalogue when empty)."""
     period_rel, period_params = periods_sql(periods)
     catalogue_rel, catalogue_params = scope.catalogue_sql()
     sql = f"""
@@ -73,9 +81,9 @@ def _scoped_incidents(scope: Scope, periods: list[Period]) -> tuple[str, list[ob
     return sql, [*period_params, *catalogue_params, scope.team, scope.team]
 
 
-def incident_stats(con: duckdb.DuckDBPyConnection, periods: list[Period], scope: Scope) -> dict[str, IncidentStats]:
+def incident_stats(con: duckdb.DuckDBPyConnection, periods: Sequence[Period | Window], scope: Scope) -> dict[str, IncidentStats]:
     """:class:`IncidentStats` for each period (periods without incidents get zeros)."""
-    scoped, params = _scoped_incidents(scope, periods)
+    scoped, params = scoped_incidents(scope, periods)
     severities = ", ".join(f"count(*) FILTER (WHERE severity = '{s}')" for s in SEVERITIES)
     durations = ", ".join(duration_sql(expr) for expr in DURATIONS.values())
     rows = con.execute(
@@ -85,13 +93,34 @@ def incident_stats(con: duckdb.DuckDBPyConnection, periods: list[Period], scope:
         FROM ({scoped}) GROUP BY period""",
         params,
     ).fetchall()
+    groups = con.execute(
+        f"""
+        SELECT period, 'service' AS by, service AS key, count(*) FROM ({scoped}) GROUP BY ALL
+        UNION ALL
+        SELECT period, 'team', coalesce(owner, '(no team)'), count(*) FROM ({scoped}) GROUP BY ALL
+        ORDER BY ALL""",
+        params + params,
+    ).fetchall()
+    counts: dict[tuple[str, str], dict[str, int]] = {}
+    for period, by, key, n in groups:
+        counts.setdefault((period, by), {})[key] = int(n)
     result = {p.label: IncidentStats() for p in periods}
     for row in rows:
         period, count, open_, impacting = row[0], row[1], row[2], row[3]
         by_severity = dict(zip(SEVERITIES, (int(v) for v in row[4 : 4 + len(SEVERITIES)]), strict=True))
         base = 4 + len(SEVERITIES)
-        stats = [DurationStats.from_row(*row[base + 4 * i : base + 4 * i + 4]) for i in range(len(DURATIONS))]
-        result[period] = IncidentStats(int(count), int(open_), int(impacting), by_severity, *stats)
+        stats = {
+            name: DurationStats.from_row(*row[base + 4 * i : base + 4 * i + 4]) for i, name in enumerate(DURATIONS)
+        }
+        result[period] = IncidentStats(
+            count=int(count),
+            open=int(open_),
+            customer_impacting=int(impacting),
+            by_severity=by_severity,
+            **stats,
+            by_service=counts.get((period, "service"), {}),
+            by_team=counts.get((period, "team"), {}),
+        )
     return result
 
 
@@ -99,7 +128,7 @@ def incident_list(
     con: duckdb.DuckDBPyConnection, period: Period, scope: Scope, severities: tuple[str, ...] = ("SEV1", "SEV2")
 ) -> list[IncidentRecord]:
     """The period's incidents of the given severities, in order of start."""
-    scoped, params = _scoped_incidents(scope, [period])
+    scoped, params = scoped_incidents(scope, [period])
     rows = con.execute(
         f"""
         SELECT incident_id, title, service, owner, severity, started_at, resolved_at,

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from srelib.config import ServiceCatalogue
-from srelib.period import Period
+from srelib.period import Period, Window
 
 
 @dataclass(frozen=True)
@@ -28,7 +29,7 @@ class Scope:
         return ("(SELECT unnest(?::VARCHAR[]) AS service, unnest(?::VARCHAR[]) AS team)", [services, teams])
 
 
-def periods_sql(periods: list[Period]) -> tuple[str, list[Any]]:
+def periods_sql(periods: Sequence[Period | Window]) -> tuple[str, list[Any]]:
     """A relation ``(period, start_at, end_at)`` with each period's UTC boundaries."""
     return (
         "(SELECT unnest(?::VARCHAR[]) AS period, unnest(?::TIMESTAMP[]) AS start_at, unnest(?::TIMESTAMP[]) AS end_at)",
