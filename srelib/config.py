@@ -51,7 +51,9 @@ class OrgConfig(BaseModel):
     data: str = "data"
     outputs: str = "outputs"
     programme_start: date | None = Field(default=None, description="first day of the SRE programme, e.g. 2025-12-01")
-    baseline_months: int = Field(default=6, ge=1, le=36, description="months before programme_start that are the baseline")
+    baseline_months: int = Field(
+        default=6, ge=1, le=36, description="months before programme_start that are the baseline"
+    )
     slo_at_risk_below: float = Field(default=0.25, ge=0, le=1)
     trend_periods: int = Field(default=12, ge=2, le=60)
 

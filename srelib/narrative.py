@@ -16,6 +16,7 @@ from typing import Any
 import jinja2
 
 from srelib import present
+from srelib.metrics.compare import Comparison
 from srelib.resources import templates_dir
 from srelib.summary import PeriodSummary
 
@@ -56,18 +57,26 @@ def context(summary: PeriodSummary) -> dict[str, Any]:
         }
     severities = [f"{n} {sev}" for sev, n in incidents.by_severity.items() if n and sev in ("SEV1", "SEV2")]
     mttr_now = incidents.mttr_minutes.median
-    mttr_before = previous.incidents.mttr_minutes.median if previous else None
+    comparisons = summary.reliability.comparisons if summary.reliability else {}
     mttr = None
     if mttr_now is not None:
-        direction = None
-        if mttr_before is not None:
-            shown_now, shown_before = present.minutes(mttr_now), present.minutes(mttr_before)
-            direction = "same" if shown_now == shown_before else ("fell" if mttr_now < mttr_before else "rose")
-        mttr = {
-            "median": present.minutes(mttr_now),
-            "before": present.minutes(mttr_before),
-            "direction": direction,
-            "n": incidents.mttr_minutes.n,
+        mttr = {"median": present.minutes(mttr_now), "n": incidents.mttr_minutes.n, "against": None}
+        versus = comparisons.get("previous")
+        if versus is not None and versus.covered and versus.mttr.n_before:
+            mttr["against"] = _comparison(versus.mttr, versus.title)
+    baseline = comparisons.get("baseline")
+    since = None
+    if baseline is not None and baseline.covered and baseline.mttr.verdict in ("improved", "worsened"):
+        since = {
+            "label": present.span_title(baseline.start, baseline.end, summary.timezone),
+            "mttr": _comparison(baseline.mttr, baseline.title),
+            "rate": None
+            if baseline.incidents.change_ratio is None
+            else {
+                "percent": f"{abs(100 * baseline.incidents.change_ratio):.0f} %",
+                "direction": "fewer" if baseline.incidents.change < 0 else "more",
+                "expected": f"{baseline.incidents.other_scaled:.0f}",
+            },
         }
     by_status: dict[str, list[dict[str, str]]] = {s: [] for s in present.STATUS_LABELS}
     for name, slo in summary.slos.items():
@@ -94,7 +103,19 @@ def context(summary: PeriodSummary) -> dict[str, Any]:
         "mttd": present.minutes(incidents.mttd_minutes.median) if incidents.mttd_minutes.n else None,
         "mtta": present.minutes(incidents.mtta_minutes.median) if incidents.mtta_minutes.n else None,
         "mttr": mttr,
+        "since_programme": since,
         "slos": {"total": len(summary.slos), **by_status},
+    }
+
+
+def _comparison(comparison: Comparison, title: str) -> dict[str, Any]:
+    """A before/after comparison as the narrative may state it (see srelib.metrics.compare)."""
+    return {
+        "verdict": comparison.verdict,
+        "before": present.minutes(comparison.median_before),
+        "after": present.minutes(comparison.median_after),
+        "n_before": comparison.n_before,
+        "title": title,
     }
 
 

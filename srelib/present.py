@@ -9,6 +9,8 @@ phrased around in narratives.
 from __future__ import annotations
 
 import math
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 MISSING = "—"
 
@@ -60,6 +62,18 @@ def budget(value: float | None) -> str:
     if value is None:
         return MISSING
     return f"{value * 100:.0f} %"
+
+
+def span_title(start: str, end: str, timezone: str) -> str:
+    """Whole months from ``start`` to ``end`` (exclusive), ISO 8601: "May–October 2025"."""
+    tz = ZoneInfo(timezone)
+    first = datetime.fromisoformat(start.replace("Z", "+00:00")).astimezone(tz)
+    last = (datetime.fromisoformat(end.replace("Z", "+00:00")) - timedelta(days=1)).astimezone(tz)
+    if (first.year, first.month) == (last.year, last.month):
+        return f"{first:%B %Y}"
+    if first.year == last.year:
+        return f"{first:%B}–{last:%B %Y}"
+    return f"{first:%B %Y}–{last:%B %Y}"
 
 
 def join(items: list[str]) -> str:

@@ -16,9 +16,14 @@ from pydantic import BaseModel, Field
 from srelib import __version__
 from srelib.config import Workbench
 from srelib.errors import UsageError
+from srelib.metrics.budget import ServicePolicy, SloBudget, error_budget_policy, slo_budgets
+from srelib.metrics.delivery import Delivery, delivery
+from srelib.metrics.engagement import Engagement, engagement
 from srelib.metrics.incidents import IncidentStats, all_teams, incident_list, incident_stats
+from srelib.metrics.reliability import Reliability, baseline_window, reliability
 from srelib.metrics.scope import Scope
 from srelib.metrics.slo import SloResult, slo_results
+from srelib.metrics.value import Value, value
 from srelib.period import Period
 
 
@@ -45,6 +50,14 @@ class TrendPoint(BaseModel):
     slos: dict[str, SloResult]
 
 
+class BaselineSpan(BaseModel):
+    """The months before the SRE programme that comparisons call "the baseline" (UTC bounds)."""
+
+    label: str
+    start: str
+    end: str
+
+
 class PeriodSummary(BaseModel):
     period: str
     start: str
@@ -60,6 +73,14 @@ class PeriodSummary(BaseModel):
     previous: TrendPoint | None = None
     trend: list[TrendPoint] = Field(default_factory=list)
     notable_incidents: list[NotableIncident] = Field(default_factory=list)
+    programme_start: str | None = None
+    baseline: BaselineSpan | None = None
+    reliability: Reliability | None = None
+    slo_budgets: dict[str, SloBudget] = Field(default_factory=dict)
+    error_budget_policy: dict[str, ServicePolicy] = Field(default_factory=dict)
+    delivery: Delivery | None = None
+    value: Value | None = None
+    engagement: Engagement | None = None
     generated_at: str = ""
     srelib_version: str = __version__
     input_fingerprint: str | None = None
@@ -114,6 +135,13 @@ def build_summary(
         )
         for i in incident_list(con, period, scope)
     ]
+    org = workbench.org
+    programme = (
+        None
+        if org.programme_start is None
+        else datetime.combine(org.programme_start, datetime.min.time(), period.start.tzinfo)
+    )
+    baseline = baseline_window(programme, org.baseline_months, period)
     fingerprint = con.execute("SELECT fingerprint FROM ingests ORDER BY ingested_at DESC LIMIT 1").fetchall()
     return PeriodSummary(
         period=period.label,
@@ -130,6 +158,18 @@ def build_summary(
         previous=previous,
         trend=trend,
         notable_incidents=notable,
+        programme_start=None if org.programme_start is None else org.programme_start.isoformat(),
+        baseline=None
+        if baseline is None
+        else BaselineSpan(
+            label=baseline.label, start=baseline.start_utc.isoformat() + "Z", end=baseline.end_utc.isoformat() + "Z"
+        ),
+        reliability=reliability(con, period, scope, baseline, data_start),
+        slo_budgets=slo_budgets(con, period, scope, org.slo_at_risk_below),
+        error_budget_policy=error_budget_policy(con, period, scope, workbench.policy),
+        delivery=delivery(con, period, scope),
+        value=value(con, period, scope, workbench, baseline),
+        engagement=engagement(con, period, scope, workbench.targets, periods),
         generated_at=datetime.now(UTC).isoformat(timespec="seconds"),
         input_fingerprint=fingerprint[0][0] if fingerprint else None,
     )

@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 
 from srelib import narrative, present
+from srelib.metrics.compare import Comparison
 from srelib.metrics.incidents import IncidentStats
+from srelib.metrics.reliability import CountChange, PeriodComparison, Reliability
 from srelib.metrics.slo import SloResult
 from srelib.metrics.stats import DurationStats
 from srelib.summary import PeriodSummary, TrendPoint
@@ -90,7 +92,7 @@ def test_issue_example_sentences():
     assert narrative.messages(_summary(now, slos, before)) == [
         "9 incidents started in October 2026, 3 fewer than in September 2026 (12); 1 SEV1 and 2 SEV2 among them. "
         "2 of them affected customers. 1 is still open.",
-        "Median time to resolve fell from 1 h 42 m to 58 m (8 resolved incidents).",
+        "Median time to resolve was 58 m (8 resolved incidents).",
         "2 of 9 SLOs were breached: checkout-availability at 99.86 % against 99.9 %; search at 99.81 % against 99.9 %.",
     ]
 
@@ -117,3 +119,65 @@ def test_data_values_are_escaped_in_markdown():
     assert "&lt;script&gt;" in text
     assert "49" not in text
     assert "{{ 7*7 }}" in text.replace("\\", "")
+
+
+def _with_comparisons(
+    summary: PeriodSummary, previous: Comparison, baseline: Comparison | None = None
+) -> PeriodSummary:
+    def span(label: str, title: str, start: str, end: str, mttr: Comparison, other: int) -> PeriodComparison:
+        count = CountChange(label, other, float(other), 9 - other, (9 - other) / other)
+        return PeriodComparison(label, title, start, end, True, count, count, mttr, mttr)
+
+    comparisons = {
+        "previous": span("2026-09", "September 2026", "2026-09-01T00:00:00Z", "2026-10-01T00:00:00Z", previous, 12)
+    }
+    if baseline is not None:
+        comparisons["baseline"] = span(
+            "baseline", "baseline", "2025-05-01T00:00:00Z", "2025-11-01T00:00:00Z", baseline, 20
+        )
+    return summary.model_copy(update={"reliability": Reliability(comparisons=comparisons)})
+
+
+@pytest.mark.parametrize(
+    ("verdict", "sentence"),
+    [
+        (
+            "improved",
+            "Median time to resolve improved from 1 h 42 m in September 2026 to 58 m (8 resolved incidents, against 12): a clear change.",
+        ),
+        (
+            "worsened",
+            "Median time to resolve worsened from 1 h 42 m in September 2026 to 58 m (8 resolved incidents, against 12): a clear change.",
+        ),
+        (
+            "no_clear_change",
+            "Median time to resolve was 58 m (8 resolved incidents), against 1 h 42 m in September 2026: no clear change at these numbers of incidents.",
+        ),
+        (
+            "too_few",
+            "Median time to resolve was 58 m (8 resolved incidents); too few incidents to compare with September 2026 (1 h 42 m).",
+        ),
+    ],
+)
+def test_a_change_in_time_to_resolve_is_called_a_change_only_when_the_interval_excludes_zero(verdict, sentence):
+    now = IncidentStats(count=9, mttr_minutes=DurationStats(8, 60.0, 58.0, 90.0))
+    comparison = Comparison(
+        12, 8, 102.0, 58.0, -44.0, -60.0 if verdict != "no_clear_change" else -60.0, -5.0, 0.01, verdict
+    )
+    messages = narrative.messages(_with_comparisons(_summary(now, {}), comparison))
+    assert sentence in messages
+
+
+def test_the_baseline_sentence_appears_only_for_a_clear_change():
+    now = IncidentStats(count=9, mttr_minutes=DurationStats(8, 60.0, 58.0, 90.0))
+    previous = Comparison(12, 8, 102.0, 58.0, -44.0, -60.0, 10.0, 0.2, "no_clear_change")
+    clear = Comparison(200, 8, 150.0, 58.0, -92.0, -120.0, -40.0, 0.001, "improved")
+    messages = narrative.messages(_with_comparisons(_summary(now, {}), previous, clear))
+    assert (
+        "Since the SRE programme started, median time to resolve has improved from 2 h 30 m in the baseline "
+        "(May–October 2025, 200 resolved incidents) to 58 m, and this month saw 55 % fewer incidents than the "
+        "baseline rate (20 for a month this long)."
+    ) in messages
+    unclear = Comparison(200, 8, 150.0, 58.0, -92.0, -120.0, 4.0, 0.06, "no_clear_change")
+    messages = narrative.messages(_with_comparisons(_summary(now, {}), previous, unclear))
+    assert not any(m.startswith("Since the SRE programme") for m in messages)

@@ -2,11 +2,12 @@
 
 Incident durations are few and skewed, so means mislead (Google, "Incident Metrics in SRE",
 2021; the VOID report, 2021/2022): a comparison leads with medians, gives both sample sizes,
-and a 95 % bootstrap confidence interval of the difference of medians (``after − before``,
-percentile method, 10,000 resamples (fewer, at least 1,000, for samples over 2,000) with a fixed seed, so the same data always give the same
-interval) and the two-sided Mann–Whitney U p-value (scipy). A verdict of ``improved`` or
-``worsened`` needs the interval to exclude zero; otherwise it is ``no_clear_change``, and with
-fewer than ``MIN_SAMPLE`` values on either side it is ``too_few``.
+a 95 % bootstrap confidence interval of the difference of medians (``after − before``,
+percentile method, 10,000 resamples with a fixed seed, so the same data always give the same
+interval; fewer resamples, at least 1,000, for samples over 2,000 values) and the two-sided
+Mann–Whitney U p-value (scipy). A verdict of ``improved`` or ``worsened`` needs the interval
+to exclude zero; otherwise it is ``no_clear_change``, and with fewer than ``MIN_SAMPLE``
+values on either side it is ``too_few``.
 """
 
 from __future__ import annotations
@@ -83,7 +84,9 @@ def _bootstrap_interval(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
     diffs = []
     for start in range(0, resamples, chunk):
         size = min(chunk, resamples - start)
-        diffs.append(np.median(rng.choice(b, (size, b.size)), axis=1) - np.median(rng.choice(a, (size, a.size)), axis=1))
+        diffs.append(
+            np.median(rng.choice(b, (size, b.size)), axis=1) - np.median(rng.choice(a, (size, a.size)), axis=1)
+        )
     low, high = np.percentile(np.concatenate(diffs), [2.5, 97.5])
     return float(low), float(high)
 

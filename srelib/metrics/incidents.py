@@ -81,7 +81,9 @@ def scoped_incidents(scope: Scope, periods: Sequence[Period | Window]) -> tuple[
     return sql, [*period_params, *catalogue_params, scope.team, scope.team]
 
 
-def incident_stats(con: duckdb.DuckDBPyConnection, periods: Sequence[Period | Window], scope: Scope) -> dict[str, IncidentStats]:
+def incident_stats(
+    con: duckdb.DuckDBPyConnection, periods: Sequence[Period | Window], scope: Scope
+) -> dict[str, IncidentStats]:
     """:class:`IncidentStats` for each period (periods without incidents get zeros)."""
     scoped, params = scoped_incidents(scope, periods)
     severities = ", ".join(f"count(*) FILTER (WHERE severity = '{s}')" for s in SEVERITIES)

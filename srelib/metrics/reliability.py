@@ -35,10 +35,11 @@ class CountChange:
     """This period's count against another span's, scaled to this period's length."""
 
     label: str
-    count: float  # the other span's count, scaled to this period's days (a rate for baselines)
-    change: float  # this period − that
-    change_ratio: float | None  # change ÷ that; None when that is 0
-    covered: bool = True  # False: the other span has no data at all
+    other: int  # the count in the other span
+    other_scaled: float  # ... scaled to this period's length: other × this period's days ÷ its days
+    change: float  # this period's count − other_scaled
+    change_ratio: float | None  # change ÷ other_scaled; None when that is 0
+    covered: bool = True  # False: the other span ends before the earliest data
 
 
 @dataclass(frozen=True)
@@ -130,8 +131,8 @@ def reliability(
             start=span.start_utc.isoformat() + "Z",
             end=span.end_utc.isoformat() + "Z",
             covered=covered,
-            incidents=_change(span.label, here[0], there[0] * scale, covered),
-            customer_impacting=_change(span.label, here[1], there[1] * scale, covered),
+            incidents=_change(span.label, here[0], there[0], scale, covered),
+            customer_impacting=_change(span.label, here[1], there[1], scale, covered),
             mttr=compare(durations[span.label]["mttr_minutes"], durations[period.label]["mttr_minutes"]),
             mtta=compare(durations[span.label]["mtta_minutes"], durations[period.label]["mtta_minutes"]),
         )
@@ -145,12 +146,14 @@ def reliability(
     )
 
 
-def _change(label: str, count: int, other: float, covered: bool) -> CountChange:
+def _change(label: str, count: int, other: int, scale: float, covered: bool) -> CountChange:
+    scaled = other * scale
     return CountChange(
         label=label,
-        count=round(other, 4),
-        change=round(count - other, 4),
-        change_ratio=None if other == 0 else round((count - other) / other, 6),
+        other=other,
+        other_scaled=round(scaled, 4),
+        change=round(count - scaled, 4),
+        change_ratio=None if scaled == 0 else round((count - scaled) / scaled, 6),
         covered=covered,
     )
 
@@ -170,7 +173,7 @@ def _durations(
     scoped, params = scoped_incidents(scope, spans)
     exprs = ", ".join(f"list({DURATIONS[k]}) FILTER (WHERE {DURATIONS[k]} IS NOT NULL)" for k in DURATIONS)
     rows = con.execute(f"SELECT period, {exprs} FROM ({scoped}) GROUP BY period", params).fetchall()
-    result = {s.label: {k: [] for k in DURATIONS} for s in spans}
+    result: dict[str, dict[str, list[float]]] = {s.label: {k: [] for k in DURATIONS} for s in spans}
     for row in rows:
         result[row[0]] = {k: [float(v) for v in (row[1 + i] or [])] for i, k in enumerate(DURATIONS)}
     return result

@@ -17,12 +17,13 @@ Sources: OpenSLO v1 spec (budgetingMethod); Google SRE Workbook, "Implementing S
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import duckdb
 
 from srelib.metrics.scope import Scope, periods_sql
-from srelib.period import Period
+from srelib.period import Period, Window
 
 STATUSES = ("met", "at_risk", "breached", "no_data")
 
@@ -91,6 +92,10 @@ class SloResult:
     display_name: str | None = None
     window: str = "28d"
     window_budget_minutes: float | None = None
+    budget_consumed: float | None = None  # 1 − remaining: the share of the period's budget spent
+    budget_minutes: float | None = None  # (1 − target) × the period's minutes
+    budget_consumed_minutes: float | None = None
+    budget_remaining_minutes: float | None = None
 
 
 def slo_definitions(con: duckdb.DuckDBPyConnection, scope: Scope) -> list[SloDefinition]:
@@ -110,10 +115,14 @@ def slo_definitions(con: duckdb.DuckDBPyConnection, scope: Scope) -> list[SloDef
 
 
 def slo_results(
-    con: duckdb.DuckDBPyConnection, periods: list[Period], scope: Scope, at_risk_below: float = 0.25
+    con: duckdb.DuckDBPyConnection,
+    periods: Sequence[Period | Window],
+    scope: Scope,
+    at_risk_below: float = 0.25,
+    names: Sequence[str] | None = None,
 ) -> dict[str, dict[str, SloResult]]:
-    """For each period, each in-scope SLO's :class:`SloResult`, aggregated in DuckDB."""
-    definitions = slo_definitions(con, scope)
+    """For each period, each in-scope SLO's :class:`SloResult` (only ``names``, when given), aggregated in DuckDB."""
+    definitions = [d for d in slo_definitions(con, scope) if names is None or d.name in names]
     result: dict[str, dict[str, SloResult]] = {p.label: {} for p in periods}
     if not definitions:
         return result
@@ -158,6 +167,9 @@ def slo_results(
             else:  # RatioTimeslices
                 attainment = None if not slices else float(mean_ratio)
             remaining = error_budget_remaining(attainment, d.target)
+            minutes = (period.end_utc - period.start_utc).total_seconds() / 60
+            budget = budget_minutes(d.target, minutes) if d.target < 1 else None
+            consumed = None if remaining is None else 1 - remaining
             result[period.label][d.name] = SloResult(
                 service=d.service,
                 team=d.team,
@@ -173,5 +185,9 @@ def slo_results(
                 display_name=d.display_name,
                 window=d.window_duration,
                 window_budget_minutes=round(budget_minutes(d.target, d.window_minutes), 4),
+                budget_consumed=None if consumed is None else round(consumed, 6),
+                budget_minutes=None if budget is None else round(budget, 4),
+                budget_consumed_minutes=None if consumed is None or budget is None else round(consumed * budget, 4),
+                budget_remaining_minutes=None if remaining is None or budget is None else round(remaining * budget, 4),
             )
     return result

@@ -1,0 +1,176 @@
+"""Delivery: the DORA four keys, computed as dora-team/fourkeys computes them (METRICS.md there).
+
+- **Deployment frequency**: deployments in the period (and per day). Band, over the three
+  months ending at the period end (fourkeys' look-back): ``Daily`` when the median number of
+  days with a deployment per week is ≥ 3; ``Weekly`` when the median week has a deployment;
+  ``Monthly`` when the median month has one; else ``Yearly``. Weeks are ISO weeks (Monday) in
+  the org time zone (fourkeys uses BigQuery's Sunday weeks).
+- **Lead time for changes**: median of deployed_at − commit_at over the period's deployments,
+  ignoring non-positive values as fourkeys does ("automated changes"). Band on the three-month
+  median: < 1 day ``One day``, < 1 week ``One week``, < 730 h ``One month``, < 6 × 730 h
+  ``Six months``, else ``One year``.
+- **Change failure rate**: deployments that caused an incident (``incident_id`` set) ÷
+  deployments. Band: ≤ 15 % ``0-15%``, < 46 % ``16-45%``, else ``46-100%`` (fourkeys labels
+  the last ``46-60%``).
+- **Failed deployment recovery time** (DORA's name since 2023 for time to restore): median of
+  resolved_at − started_at over incidents caused by a deployment that started in the period.
+  Band as fourkeys' time to restore: < 24 h ``One day``, < 168 h ``One week``, < 730 h
+  ``One month``, < 6 × 730 h ``Six months``, else ``One year``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+import duckdb
+
+from srelib.metrics.scope import Scope
+from srelib.metrics.stats import DurationStats, duration_sql
+from srelib.period import Period, Window, zone
+
+HOUR = 60.0  # minutes
+
+
+@dataclass(frozen=True)
+class Delivery:
+    deployments: int
+    deployments_per_day: float
+    deployment_frequency_band: str | None
+    lead_time_minutes: DurationStats
+    lead_time_band: str | None
+    change_failures: int
+    change_failure_rate: float | None
+    change_failure_band: str | None
+    failed_deployment_recovery_minutes: DurationStats
+    recovery_band: str | None
+    band_window: str  # the three months the bands look at
+
+
+def time_band(minutes: float | None) -> str | None:
+    """fourkeys' buckets for lead time and time to restore."""
+    if minutes is None:
+        return None
+    hours = minutes / HOUR
+    for limit, label in ((24, "One day"), (168, "One week"), (730, "One month"), (730 * 6, "Six months")):
+        if hours < limit:
+            return label
+    return "One year"
+
+
+def change_failure_band(rate: float | None) -> str | None:
+    if rate is None:
+        return None
+    if rate <= 0.15:
+        return "0-15%"
+    if rate < 0.46:
+        return "16-45%"
+    return "46-100%"
+
+
+def frequency_band(days_per_week: list[int], months_deployed: list[int]) -> str | None:
+    """fourkeys: ``days_per_week`` — days with a deployment in each week of the look-back;
+    ``months_deployed`` — for each week, the number of weeks with a deployment in its month."""
+    if not days_per_week:
+        return None
+    if _median(days_per_week) >= 3:
+        return "Daily"
+    if _median([1 if d else 0 for d in days_per_week]) >= 1:
+        return "Weekly"
+    if _median(months_deployed) >= 1:
+        return "Monthly"
+    return "Yearly"
+
+
+def _median(values: list[int]) -> float:
+    ordered = sorted(values)
+    n = len(ordered)
+    return float(ordered[n // 2]) if n % 2 else (ordered[n // 2 - 1] + ordered[n // 2]) / 2
+
+
+def _scoped_deployments(scope: Scope, span: Period | Window) -> tuple[str, list[object]]:
+    catalogue, params = scope.catalogue_sql()
+    sql = f"""
+        SELECT d.* FROM deployments d LEFT JOIN {catalogue} c ON c.service = d.service
+        WHERE d.deployed_at >= ? AND d.deployed_at < ?
+          AND (?::VARCHAR IS NULL OR coalesce(d.team, c.team) = ?::VARCHAR)"""
+    return sql, [*params, span.start_utc, span.end_utc, scope.team, scope.team]
+
+
+def delivery(con: duckdb.DuckDBPyConnection, period: Period, scope: Scope) -> Delivery:
+    last_month = Period.containing("month", period.end.date() - timedelta(days=1), period.timezone)
+    three_months = Window(
+        f"{last_month.shift(-2).label}..{last_month.label}", last_month.shift(-2).start_utc, period.end_utc
+    )
+    here = _figures(con, period, scope)
+    look_back = _figures(con, three_months, scope)
+    return Delivery(
+        deployments=here["deployments"],
+        deployments_per_day=round(here["deployments"] / period.days, 4),
+        deployment_frequency_band=_frequency(con, three_months, scope, period.timezone)
+        if look_back["deployments"]
+        else None,
+        lead_time_minutes=here["lead"],
+        lead_time_band=time_band(look_back["lead"].median),
+        change_failures=here["failures"],
+        change_failure_rate=None if not here["deployments"] else round(here["failures"] / here["deployments"], 6),
+        change_failure_band=change_failure_band(
+            None if not look_back["deployments"] else look_back["failures"] / look_back["deployments"]
+        ),
+        failed_deployment_recovery_minutes=here["recovery"],
+        recovery_band=time_band(look_back["recovery"].median),
+        band_window=three_months.label,
+    )
+
+
+def _figures(con: duckdb.DuckDBPyConnection, span: Period | Window, scope: Scope) -> dict[str, Any]:
+    scoped, params = _scoped_deployments(scope, span)
+    lead = "CASE WHEN deployed_at > commit_at THEN epoch(deployed_at - commit_at) / 60.0 END"
+    row = con.execute(
+        f"""SELECT count(*), count(*) FILTER (WHERE trim(coalesce(incident_id, '')) <> ''), {duration_sql(lead)}
+            FROM ({scoped})""",
+        params,
+    ).fetchall()[0]
+    # Recovery: incidents caused by a deployment (any deployment), started in the span.
+    catalogue, catalogue_params = scope.catalogue_sql()
+    recovery = con.execute(
+        f"""SELECT {duration_sql("epoch(i.resolved_at - i.started_at) / 60.0")}
+            FROM incidents i LEFT JOIN {catalogue} c ON c.service = i.service
+            WHERE i.incident_id IN (SELECT incident_id FROM deployments WHERE trim(coalesce(incident_id, '')) <> '')
+              AND i.started_at >= ? AND i.started_at < ?
+              AND (?::VARCHAR IS NULL OR coalesce(i.team, c.team) = ?::VARCHAR)""",
+        [*catalogue_params, span.start_utc, span.end_utc, scope.team, scope.team],
+    ).fetchall()[0]
+    return {
+        "deployments": int(row[0]),
+        "failures": int(row[1]),
+        "lead": DurationStats.from_row(*row[2:6]),
+        "recovery": DurationStats.from_row(*recovery),
+    }
+
+
+def _frequency(con: duckdb.DuckDBPyConnection, span: Window, scope: Scope, timezone: str) -> str | None:
+    """fourkeys' deployment frequency band over ``span`` (every ISO week that overlaps it)."""
+    scoped, params = _scoped_deployments(scope, span)
+    days = {
+        r[0]
+        for r in con.execute(
+            f"SELECT DISTINCT CAST(timezone(?, timezone('UTC', deployed_at)) AS DATE) FROM ({scoped})",
+            [timezone, *params],
+        ).fetchall()
+    }
+    tz = zone(timezone)
+    first = span.start_utc.replace(tzinfo=zone("UTC")).astimezone(tz).date()
+    last = (span.end_utc - timedelta(microseconds=1)).replace(tzinfo=zone("UTC")).astimezone(tz).date()
+    weeks: dict[date, list[date]] = {}
+    day = first
+    while day <= last:
+        weeks.setdefault(day - timedelta(days=day.weekday()), []).append(day)
+        day += timedelta(days=1)
+    per_week = {w: sum(1 for d in ds if d in days) for w, ds in weeks.items()}
+    by_month: dict[tuple[int, int], int] = {}
+    for w, n in per_week.items():
+        by_month[(w.year, w.month)] = by_month.get((w.year, w.month), 0) + (1 if n else 0)
+    months_deployed = [by_month[(w.year, w.month)] for w in per_week]
+    return frequency_band(list(per_week.values()), months_deployed)
