@@ -138,32 +138,29 @@ def _with_comparisons(
     return summary.model_copy(update={"reliability": Reliability(comparisons=comparisons)})
 
 
+FROM_SEPTEMBER = "from 1 h 42 m in September 2026 to 58 m (8 resolved incidents, against 12): a clear change."
+
+
 @pytest.mark.parametrize(
     ("verdict", "sentence"),
     [
-        (
-            "improved",
-            "Median time to resolve improved from 1 h 42 m in September 2026 to 58 m (8 resolved incidents, against 12): a clear change.",
-        ),
-        (
-            "worsened",
-            "Median time to resolve worsened from 1 h 42 m in September 2026 to 58 m (8 resolved incidents, against 12): a clear change.",
-        ),
+        ("improved", f"Median time to resolve improved {FROM_SEPTEMBER}"),
+        ("worsened", f"Median time to resolve worsened {FROM_SEPTEMBER}"),
         (
             "no_clear_change",
-            "Median time to resolve was 58 m (8 resolved incidents), against 1 h 42 m in September 2026: no clear change at these numbers of incidents.",
+            "Median time to resolve was 58 m (8 resolved incidents), against 1 h 42 m in September 2026: "
+            "no clear change at these numbers of incidents.",
         ),
         (
             "too_few",
-            "Median time to resolve was 58 m (8 resolved incidents); too few incidents to compare with September 2026 (1 h 42 m).",
+            "Median time to resolve was 58 m (8 resolved incidents); "
+            "too few incidents to compare with September 2026 (1 h 42 m).",
         ),
     ],
 )
 def test_a_change_in_time_to_resolve_is_called_a_change_only_when_the_interval_excludes_zero(verdict, sentence):
     now = IncidentStats(count=9, mttr_minutes=DurationStats(8, 60.0, 58.0, 90.0))
-    comparison = Comparison(
-        12, 8, 102.0, 58.0, -44.0, -60.0 if verdict != "no_clear_change" else -60.0, -5.0, 0.01, verdict
-    )
+    comparison = Comparison(12, 8, 102.0, 58.0, -44.0, -60.0, -5.0, 0.01, verdict)
     messages = narrative.messages(_with_comparisons(_summary(now, {}), comparison))
     assert sentence in messages
 
