@@ -1,7 +1,8 @@
 """Delivery: the DORA four keys, computed as dora-team/fourkeys computes them (METRICS.md there).
 
 - **Deployment frequency**: deployments in the period (and per day). Band, over the three
-  months ending at the period end (fourkeys' look-back): ``Daily`` when the median number of
+  months ending at the period end (fourkeys' look-back; not before the first deployment, as
+  fourkeys starts at its first event): ``Daily`` when the median number of
   days with a deployment per week is ≥ 3; ``Weekly`` when the median week has a deployment;
   ``Monthly`` when the median month has one; else ``Yearly``. Weeks are ISO weeks (Monday) in
   the org time zone (fourkeys uses BigQuery's Sunday weeks).
@@ -162,6 +163,10 @@ def _frequency(con: duckdb.DuckDBPyConnection, span: Window, scope: Scope, timez
     }
     tz = zone(timezone)
     first = span.start_utc.replace(tzinfo=zone("UTC")).astimezone(tz).date()
+    # fourkeys counts only days since the data starts (its first event); here, the first deployment.
+    start = con.execute("SELECT min(deployed_at) FROM deployments").fetchall()[0][0]
+    if start is not None:
+        first = max(first, start.replace(tzinfo=zone("UTC")).astimezone(tz).date())
     last = (span.end_utc - timedelta(microseconds=1)).replace(tzinfo=zone("UTC")).astimezone(tz).date()
     weeks: dict[date, list[date]] = {}
     day = first

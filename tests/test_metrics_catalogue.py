@@ -1,0 +1,461 @@
+"""Golden tests for the metric catalogue (docs/metrics.md): each expected value is computed by hand,
+and where a published source defines it, the test names the source."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+
+from srelib.config import ErrorBudgetPolicy, Initiative, Target, Targets, Workbench
+from srelib.metrics import budget, delivery, engagement, reliability, value
+from srelib.metrics.compare import compare
+from srelib.metrics.scope import Scope
+from srelib.period import Period
+from srelib.validate import validate_directory
+from srelib.warehouse import in_memory
+from tests.conftest import INCIDENT_COLUMNS, make_workbench, slo_document, write_csv, write_slos
+
+ONE_BUCKET = dict(timestamp="2026-10-01T00:00:00Z", slo="api-availability", good=1, total=1)
+WEEK = Period.parse("2026-W44")  # Monday 26 October 2026 – Monday 2 November 2026, UTC
+SERVICES = {"checkout": "payments", "search": "search", "api": "platform"}
+
+
+def _iso(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _incident(incident_id: str, service: str, started: datetime, minutes: float | None, **extra: object) -> dict:
+    return dict(
+        incident_id=incident_id,
+        title=incident_id,
+        service=service,
+        severity=extra.pop("severity", "SEV3"),
+        started_at=_iso(started),
+        resolved_at="" if minutes is None else _iso(started + timedelta(minutes=minutes)),
+        **{k: str(v).lower() if isinstance(v, bool) else v for k, v in extra.items()},
+    )
+
+
+def _minute_buckets(
+    slo: str, start: datetime, end: datetime, bad: dict[datetime, int], total: int = 1000
+) -> pd.DataFrame:
+    """One bucket per minute with ``total`` events; ``bad`` maps a minute to its bad events."""
+    minutes = pd.date_range(start, end, freq="1min", inclusive="left", tz="UTC")
+    bad_counts = [bad.get(m.to_pydatetime(), 0) for m in minutes]
+    return pd.DataFrame(
+        {
+            "timestamp": [m.strftime("%Y-%m-%dT%H:%M:%SZ") for m in minutes],
+            "slo": slo,
+            "good": [total - b for b in bad_counts],
+            "total": total,
+        }
+    )
+
+
+@pytest.fixture
+def warehouse(tmp_path: Path) -> Iterator[tuple[duckdb.DuckDBPyConnection, Workbench]]:
+    """A week of per-minute SLI for two 99.9 % / 30-day SLOs, with bursts of errors, and some incidents."""
+    workbench = make_workbench(tmp_path, SERVICES)
+    data = tmp_path / "data"
+    start, end = WEEK.start_utc.replace(tzinfo=UTC), WEEK.end_utc.replace(tzinfo=UTC)
+    # checkout: 2 % errors (burn rate 20) for the last 70 minutes of the week.
+    burst = {end - timedelta(minutes=m): 20 for m in range(1, 71)}
+    # search: 10 % errors for 30 minutes on Wednesday 10:00–10:30: 3,000 bad events.
+    wednesday = start + timedelta(days=2, hours=10)
+    spike = {wednesday + timedelta(minutes=m): 100 for m in range(30)}
+    # api: every request fails for 3 hours on Tuesday: 180,000 bad events, far over budget.
+    tuesday = start + timedelta(days=1)
+    outage = {tuesday + timedelta(minutes=m): 1000 for m in range(180)}
+    frames = [
+        _minute_buckets("checkout-availability", start, end, burst),
+        _minute_buckets("search-availability", start, end, spike),
+        _minute_buckets("api-availability", start, end, outage),
+    ]
+    data.mkdir()
+    pd.concat(frames).to_csv(data / "sli.csv", index=False)
+    write_slos(
+        data,
+        [
+            slo_document("checkout-availability", "checkout", 0.999),
+            slo_document("search-availability", "search", 0.999),
+            slo_document("api-availability", "api", 0.999),
+        ],
+    )
+    for doc in (data / "slos.yaml",):
+        doc.write_text(doc.read_text().replace("duration: 30d", "duration: 30d"))
+    incidents = [
+        _incident("S1", "search", wednesday, 30, customer_impact=True, cause="Bad config"),
+        _incident("A1", "api", tuesday, 180, severity="SEV1", customer_impact=True, cause="bad config"),
+        _incident("A2", "api", tuesday + timedelta(minutes=60), 60, customer_impact=False, cause="disk"),
+        _incident("C1", "checkout", end - timedelta(minutes=70), None, customer_impact=False, cause=" bad config "),
+    ]
+    write_csv(data / "incidents.csv", INCIDENT_COLUMNS, incidents)
+    with in_memory(validate_directory(data)) as con:
+        yield con, workbench
+
+
+# ---- SLOs: burn rates, alerts, policy ----------------------------------------------------------
+
+
+def test_workbook_burn_rate_factors_scale_with_the_window():
+    # SRE Workbook, "Alerting on SLOs", table 5-8 (30-day budget) and the issue's 28-day figures.
+    month, four_weeks = 30 * 1440, 28 * 1440
+    assert [budget.scaled_factor(f, month) for *_, f in budget.ALERTS] == [14.4, 6.0, 3.0, 1.0]
+    assert [budget.scaled_factor(f, four_weeks) for *_, f in budget.ALERTS] == [13.44, 5.6, 2.8, 0.9333]
+
+
+def test_burn_rates_at_the_period_end(warehouse):
+    con, workbench = warehouse
+    rates = budget.slo_budgets(con, WEEK, Scope(None, workbench.catalogue))["checkout-availability"].burn_rates
+    # 2 % errors ÷ 0.1 % allowed = 20 while the window is inside the 70-minute burst;
+    # longer windows dilute it: 20 × 70 / window minutes.
+    assert rates["5m"] == rates["30m"] == rates["1h"] == pytest.approx(20)
+    assert rates["2h"] == pytest.approx(20 * 70 / 120, abs=1e-6)
+    assert rates["6h"] == pytest.approx(20 * 70 / 360, abs=1e-6)
+    assert rates["1d"] == pytest.approx(20 * 70 / 1440, abs=1e-6)
+    assert rates["3d"] == pytest.approx(20 * 70 / 4320, abs=1e-6)
+
+
+def test_multiwindow_alerts_fire_exactly_when_both_windows_burn_too_fast(warehouse):
+    con, workbench = warehouse
+    alerts = budget.slo_budgets(con, WEEK, Scope(None, workbench.catalogue))["checkout-availability"].alerts
+    fast_page = alerts[0]
+    # 1 h burn rate = 20 × x / 60 after x minutes of the burst; it exceeds 14.4 once x > 43.2, so
+    # the 5-minute evaluations at x = 45, 50, ..., 70 fire: 6 × 5 = 30 minutes, first at x = 45.
+    assert (fast_page.severity, fast_page.long_window, fast_page.short_window) == ("page", "1h", "5m")
+    assert fast_page.fired_minutes == 30 and fast_page.firing_at_end
+    assert fast_page.first_fired == _iso(WEEK.end_utc.replace(tzinfo=UTC) - timedelta(minutes=25))
+    # 6 h needs x > 108 minutes; 1 d and 3 d need x > 216: none of the others fires.
+    assert [a.fired_minutes for a in alerts[1:]] == [0, 0, 0]
+    # A spike of 10 % for 30 minutes from 10:00: the 1 h burn rate 100 × x / 60 passes 14.4 after
+    # 8.64 minutes, and the 5 m window holds no bad event once x > 30: the evaluations at
+    # x = 10, 15, 20, 25, 30 fire, 25 minutes from 10:10.
+    spike = budget.slo_budgets(con, WEEK, Scope(None, workbench.catalogue))["search-availability"].alerts
+    assert spike[0].fired_minutes == 25 and spike[0].first_fired == "2026-10-28T10:10:00Z"
+    assert not spike[0].firing_at_end
+
+
+def test_error_budget_policy_freezes_releases_and_asks_for_postmortems(warehouse):
+    con, workbench = warehouse
+    policy = budget.error_budget_policy(con, WEEK, Scope(None, workbench.catalogue), ErrorBudgetPolicy())
+    # The policy looks at the 28 days before the period end; the data covers one week:
+    # 10,080 minutes × 1,000 events, 0.1 % of which may fail: 10,080 bad events allowed.
+    assert policy["api"].state == "release_freeze"  # 180,000 bad: 1,786 % of the budget spent
+    assert policy["api"].slos["api-availability"] == pytest.approx(1 - 180_000 / 10_080, abs=1e-6)
+    assert "releases frozen except P0, security" in policy["api"].reason
+    assert policy["search"].state == "normal"
+    # S1 alone consumed 3,000 ÷ 10,080 = 29.8 % > 20 %: a postmortem with a P0 action.
+    [share] = policy["search"].postmortems_required
+    assert (share.incident_id, share.slo) == ("S1", "search-availability")
+    assert share.budget_share == pytest.approx(3000 / 10_080, abs=1e-6)
+    assert "postmortem with a P0 action required for S1 (consumed 30 % of search-availability budget)" in (
+        policy["search"].reason
+    )
+    # C1 (still open) consumed 1,400 ÷ 10,080 = 13.9 %: below the 20 % line.
+    assert policy["checkout"].postmortems_required == [] and policy["checkout"].state == "normal"
+
+
+def test_daily_burn_down_equals_the_window_attainment(warehouse):
+    con, workbench = warehouse
+    points = budget.slo_budgets(con, WEEK, Scope(None, workbench.catalogue))["api-availability"].burn_down
+    assert [p.day for p in points] == [f"2026-10-{d}" for d in range(26, 32)] + ["2026-11-01"]
+    # Monday: one clean day. Tuesday on: 180,000 bad of (days × 1,440,000) events.
+    assert points[0].remaining == pytest.approx(1.0)
+    assert points[1].attainment == pytest.approx(1 - 180_000 / (2 * 1_440_000), abs=1e-8)
+    assert points[6].remaining == pytest.approx(1 - (180_000 / (7 * 1_440_000)) / 0.001, abs=1e-6)
+
+
+# ---- reliability ---------------------------------------------------------------------------------
+
+
+def test_mtbf_counts_overlapping_downtime_once(warehouse):
+    con, workbench = warehouse
+    result = reliability.mtbf(con, WEEK, Scope(None, workbench.catalogue))
+    # api: A1 [00:00, 03:00) and A2 [01:00, 02:00) overlap: 180 minutes of downtime, 2 failures.
+    week = 7 * 1440
+    assert result["api"].downtime_minutes == 180 and result["api"].failures == 2
+    assert result["api"].mtbf_minutes == pytest.approx((week - 180) / 2)
+    # checkout: C1 is still open at the period end, 70 minutes before it.
+    assert result["checkout"].downtime_minutes == pytest.approx(70)
+
+
+def test_repeat_incidents_match_service_and_cause_within_thirty_days(warehouse):
+    con, workbench = warehouse
+    repeats = reliability.repeat_incidents(con, WEEK, Scope(None, workbench.catalogue))
+    # A1 and S1 share a cause but not a service; C1 is alone on checkout: none repeats.
+    assert repeats == []
+
+
+def test_prevention_counts_incidents_caught_before_customer_impact(warehouse):
+    con, workbench = warehouse
+    found = reliability.prevention(con, WEEK, Scope(None, workbench.catalogue))
+    assert (found.incidents, found.caught_before_customer_impact, found.caught_before_customer_impact_ratio) == (
+        4,
+        2,
+        0.5,
+    )
+    assert found.low_severity == 0 and found.failed_deployments == 0
+
+
+def test_honest_comparison_calls_a_change_only_when_the_interval_excludes_zero():
+    before = [120, 95, 180, 240, 150, 130, 200, 110, 175, 160]
+    after = [40, 55, 35, 60, 45, 50, 38, 42]
+    clear = compare(before, after)
+    assert (clear.n_before, clear.n_after, clear.median_before, clear.median_after) == (10, 8, 155.0, 43.5)
+    assert clear.median_difference == -111.5 and clear.ci_high < 0 and clear.verdict == "improved"
+    assert clear.p_value < 0.001
+    same = compare(before, [170, 90, 160, 250, 140, 120, 210, 100])
+    assert same.ci_low < 0 < same.ci_high and same.verdict == "no_clear_change"
+    assert compare(before, [10, 20]).verdict == "too_few"
+    assert compare(after, before).verdict == "worsened"
+    assert compare(after, before, lower_is_better=False).verdict == "improved"
+
+
+# ---- delivery ------------------------------------------------------------------------------------
+
+
+def test_fourkeys_bands():
+    # dora-team/fourkeys METRICS.md: lead time and time to restore buckets, change failure buckets.
+    assert delivery.time_band(24 * 60 - 1) == "One day" and delivery.time_band(24 * 60) == "One week"
+    assert delivery.time_band(168 * 60) == "One month" and delivery.time_band(730 * 60) == "Six months"
+    assert delivery.time_band(730 * 6 * 60) == "One year" and delivery.time_band(None) is None
+    assert delivery.change_failure_band(0.15) == "0-15%" and delivery.change_failure_band(0.16) == "16-45%"
+    assert delivery.change_failure_band(0.46) == "46-100%"
+    # Deployment frequency: median days deployed per week ≥ 3 → Daily; median week deployed → Weekly.
+    assert delivery.frequency_band([3, 4, 2, 5], [4, 4, 4, 4]) == "Daily"
+    assert delivery.frequency_band([1, 0, 1, 2], [3, 3, 3, 3]) == "Weekly"
+    assert delivery.frequency_band([0, 0, 1, 0, 0], [1, 1, 1, 1, 1]) == "Monthly"
+    assert delivery.frequency_band([0, 0, 0, 0], [0, 0, 0, 0]) == "Yearly"
+
+
+def test_four_keys_from_deployments(tmp_path):
+    workbench = make_workbench(tmp_path, SERVICES)
+    data = tmp_path / "data"
+    data.mkdir()
+    write_slos(data, [slo_document("api-availability", "api", 0.999)])
+    write_csv(data / "sli.csv", ["timestamp", "slo", "good", "total"], [ONE_BUCKET])
+    write_csv(
+        data / "incidents.csv",
+        INCIDENT_COLUMNS,
+        [_incident("I1", "api", datetime(2026, 10, 14, 12, tzinfo=UTC), 90)],
+    )
+    deploys = [  # (id, deployed, minutes since the commit, incident)
+        ("D1", datetime(2026, 10, 5, 10), 60, ""),
+        ("D2", datetime(2026, 10, 6, 10), 120, ""),
+        ("D3", datetime(2026, 10, 14, 11), 180, "I1"),
+        ("D4", datetime(2026, 10, 20, 10), -5, ""),  # commit after deploy: ignored, as fourkeys does
+    ]
+    write_csv(
+        data / "deployments.csv",
+        ["deploy_id", "service", "deployed_at", "commit_at", "succeeded", "incident_id"],
+        [
+            dict(
+                deploy_id=d,
+                service="api",
+                deployed_at=_iso(at),
+                commit_at=_iso(at - timedelta(minutes=lead)),
+                succeeded="true",
+                incident_id=inc,
+            )
+            for d, at, lead, inc in deploys
+        ],
+    )
+    with pytest.raises(Exception):  # the commit after the deploy is an impossible ordering
+        validate_directory(data)
+    deploys[3] = ("D4", datetime(2026, 10, 20, 10), 0, "")
+    write_csv(
+        data / "deployments.csv",
+        ["deploy_id", "service", "deployed_at", "commit_at", "succeeded", "incident_id"],
+        [
+            dict(
+                deploy_id=d,
+                service="api",
+                deployed_at=_iso(at),
+                commit_at=_iso(at - timedelta(minutes=lead)),
+                succeeded="true",
+                incident_id=inc,
+            )
+            for d, at, lead, inc in deploys
+        ],
+    )
+    with in_memory(validate_directory(data)) as con:
+        keys = delivery.delivery(con, Period.parse("2026-10"), Scope(None, workbench.catalogue))
+    assert keys.deployments == 4 and keys.deployments_per_day == pytest.approx(4 / 31, abs=1e-4)
+    assert keys.lead_time_minutes.n == 3 and keys.lead_time_minutes.median == 120  # the zero lead time is ignored
+    assert keys.change_failures == 1 and keys.change_failure_rate == 0.25 and keys.change_failure_band == "16-45%"
+    assert keys.failed_deployment_recovery_minutes.median == 90 and keys.recovery_band == "One day"
+    # fourkeys looks back three months but not before the first deployment (5 October): the ISO
+    # weeks of 5, 12, 19 and 26 October had deployments on 2, 1, 1 and 0 days. Median days 1 < 3;
+    # the median week had a deployment: Weekly.
+    assert keys.band_window == "2026-08..2026-10" and keys.deployment_frequency_band == "Weekly"
+
+
+# ---- value ---------------------------------------------------------------------------------------
+
+
+def test_nps_worked_example():
+    # Bain & Company's definition: % promoters (9–10) − % detractors (0–6).
+    scores = [10, 9, 9, 8, 7, 6, 5, 10, 3, 9]
+    promoters, detractors = sum(s >= 9 for s in scores), sum(s <= 6 for s in scores)
+    assert (promoters, detractors) == (5, 3)
+    assert value.nps_score(promoters, detractors, len(scores)) == 20.0
+    assert value.nps_score(0, 0, 0) is None
+    assert value.nps_score(0, 4, 4) == -100.0
+
+
+def _value_workbench(tmp_path: Path) -> tuple[Workbench, Path]:
+    workbench = make_workbench(tmp_path, SERVICES)
+    workbench = Workbench(
+        workbench.root,
+        workbench.org,
+        workbench.catalogue,
+        value=workbench.value.model_copy(
+            update={"hourly_rate": 100.0, "downtime_cost_per_minute": 10.0, "programme_cost_per_month": 30_000.0}
+        ),
+        initiatives=workbench.initiatives.model_copy(
+            update={
+                "initiatives": [
+                    Initiative(
+                        name="rightsizing", kind="cost", start=date(2026, 10, 11), services=["api"], baseline_days=10
+                    )
+                ]
+            }
+        ),
+        targets=Targets(targets={"newsletter_open_rate": Target(target=0.5), "event_attendance": Target(target=61)}),
+    )
+    data = tmp_path / "data"
+    data.mkdir()
+    write_slos(data, [slo_document("api-availability", "api", 0.999)])
+    write_csv(data / "sli.csv", ["timestamp", "slo", "good", "total"], [ONE_BUCKET])
+    write_csv(
+        data / "incidents.csv",
+        INCIDENT_COLUMNS,
+        [
+            # Baseline (the 6 months before October: April–September, 183 days): 2 impacting incidents of 60 minutes.
+            _incident("B1", "api", datetime(2026, 5, 10, tzinfo=UTC), 60, customer_impact=True),
+            _incident("B2", "api", datetime(2026, 8, 10, tzinfo=UTC), 60, customer_impact=True),
+            # October: one impacting incident of 15 minutes; one without impact.
+            _incident("O1", "api", datetime(2026, 10, 20, tzinfo=UTC), 15, customer_impact=True),
+            _incident("O2", "api", datetime(2026, 10, 21, tzinfo=UTC), 500, customer_impact=False),
+        ],
+    )
+    write_csv(
+        data / "automation_runs.csv",
+        ["automation", "team", "ran_at", "minutes_saved"],
+        [
+            dict(automation="cert-rotation", team="platform", ran_at="2026-10-02T10:00:00Z", minutes_saved=30),
+            dict(automation="cert-rotation", team="platform", ran_at="2026-10-09T10:00:00Z", minutes_saved=30),
+            dict(automation="disk-cleanup", team="search", ran_at="2026-10-03T10:00:00Z", minutes_saved=30),
+            dict(automation="disk-cleanup", team="search", ran_at="2026-11-01T00:00:00Z", minutes_saved=999),
+        ],
+    )
+    costs = []
+    for day in range(1, 42):  # 21 September – 31 October. api: 100 a day until 10 October, 80 after; search: 50
+        start = datetime(2026, 9, 21, tzinfo=UTC) + timedelta(days=day - 1)
+        for service, amount in (
+            ("api", 100.0 if start < datetime(2026, 10, 11, tzinfo=UTC) else 80.0),
+            ("search", 50.0),
+        ):
+            costs.append(
+                dict(
+                    ChargePeriodStart=_iso(start),
+                    ChargePeriodEnd=_iso(start + timedelta(days=1)),
+                    EffectiveCost=amount,
+                    BilledCost=amount * 1.1,
+                    ServiceName=service,
+                )
+            )
+    # One row straddling the month's start: 12:00 on 30 September to 12:00 on 1 October.
+    costs.append(
+        dict(
+            ChargePeriodStart="2026-09-30T12:00:00Z",
+            ChargePeriodEnd="2026-10-01T12:00:00Z",
+            EffectiveCost=40.0,
+            BilledCost=40.0,
+            ServiceName="search",
+        )
+    )
+    pd.DataFrame(costs).to_csv(data / "costs.csv", index=False)
+    write_csv(
+        data / "surveys.csv",
+        ["submitted_at", "survey", "team", "question", "score"],
+        [
+            dict(submitted_at=f"2026-10-05T10:{i:02d}:00Z", survey="nps", score=s)
+            for i, s in enumerate([10, 9, 9, 8, 7, 6, 5, 10, 3, 9])
+        ]
+        + [dict(submitted_at=f"2026-10-06T10:{i:02d}:00Z", survey="csat", score=s) for i, s in enumerate([5, 4, 3, 4])],
+    )
+    write_csv(
+        data / "engagement.csv",
+        ["date", "kind", "title", "team", "reached", "audience"],
+        [
+            dict(date="2026-10-02", kind="newsletter", title="October", team="", reached=210, audience=420),
+            dict(date="2026-10-08", kind="workshop", title="SLOs", team="payments", reached=12, audience=20),
+            dict(date="2026-10-15", kind="lunch_and_learn", title="Postmortems", team="", reached=49, audience=60),
+            dict(date="2026-11-01", kind="workshop", title="Next month", team="search", reached=99, audience=99),
+        ],
+    )
+    return workbench, data
+
+
+def test_value_components_and_roi(tmp_path):
+    workbench, data = _value_workbench(tmp_path)
+    october = Period.parse("2026-10")
+    with in_memory(validate_directory(data)) as con:
+        baseline = reliability.baseline_window(datetime(2026, 10, 1, tzinfo=UTC), 6, october)
+        result = value.value(con, october, Scope(None, workbench.catalogue), workbench, baseline)
+    # Toil: 3 runs of 30 minutes in October = 1.5 h × 100.
+    assert (result.toil.runs, result.toil.hours_saved, result.toil.value) == (3, 1.5, 150.0)
+    # Cost: api 10 days × 100 + 21 days × 80 = 2,680; search 31 × 50 = 1,550, plus half of the
+    # straddling row (12 of its 24 hours fall in October) = 20.
+    assert result.costs.by_service == {"api": 2680.0, "search": 1570.0}
+    assert result.costs.effective_cost == 4250.0
+    assert result.costs.billed_cost == pytest.approx(2680 * 1.1 + 1550 * 1.1 + 20, abs=0.01)
+    # Rightsizing from 11 October: baseline 100 a day over its 10 baseline days; 21 days in effect
+    # at 80: expected 2,100, actual 1,680, saved 420.
+    [saving] = result.costs.initiatives
+    assert (saving.baseline_daily_cost, saving.days_in_effect, saving.expected_cost) == (100.0, 21.0, 2100.0)
+    assert (saving.actual_cost, saving.savings) == (1680.0, 420.0)
+    # Downtime avoided: baseline 120 impacting minutes over 183 days, × 31 days = 20.33,
+    # minus October's 15 = 5.33 minutes × 10 = 53.28.
+    expected_avoided = 120 / 183 * 31 - 15
+    assert result.roi.downtime_avoided_minutes == pytest.approx(expected_avoided, abs=0.01)
+    assert result.roi.downtime_avoided_value == pytest.approx(expected_avoided * 10, abs=0.01)
+    # Programme cost: 30,000 a month × 31 ÷ 30.4375 days; ROI = (value − cost) ÷ cost.
+    cost = 30_000 * 31 / (365.25 / 12)
+    delivered = 150 + 420 + expected_avoided * 10
+    assert result.roi.programme_cost == pytest.approx(cost, abs=0.01)
+    assert result.roi.value_delivered == pytest.approx(delivered, abs=0.02)
+    assert result.roi.roi == pytest.approx((delivered - cost) / cost, abs=1e-5)
+    # Satisfaction: NPS 20 (the worked example); CSAT mean (5+4+3+4)/4 = 4, 3 of 4 satisfied.
+    assert result.satisfaction.nps == 20.0 and result.satisfaction.nps_responses == 10
+    assert result.satisfaction.csat.mean == 4.0 and result.satisfaction.csat_satisfied_ratio == 0.75
+
+
+def test_a_team_gets_its_share_of_value_but_no_roi(tmp_path):
+    workbench, data = _value_workbench(tmp_path)
+    october = Period.parse("2026-10")
+    with in_memory(validate_directory(data)) as con:
+        result = value.value(con, october, Scope("platform", workbench.catalogue), workbench, None)
+    assert result.toil.runs == 2 and result.costs.by_service == {"api": 2680.0}
+    assert result.roi.programme_cost is None and result.roi.roi is None
+
+
+def test_awareness_kpis_against_targets(tmp_path):
+    workbench, data = _value_workbench(tmp_path)
+    october = Period.parse("2026-10")
+    with in_memory(validate_directory(data)) as con:
+        result = engagement.engagement(con, october, Scope(None, workbench.catalogue), workbench.targets, [october])
+    open_rate = result.kpis["newsletter_open_rate"]
+    assert (open_rate.value, open_rate.target, open_rate.met) == (0.5, 0.5, True)  # 210 of 420 opened
+    # Events: 12 + 49 attendees; the target of 61 a month scales to 61 × 31 ÷ 30.4375 = 62.13.
+    attendance = result.kpis["event_attendance"]
+    assert attendance.value == 61 and attendance.target == pytest.approx(61 * 31 / 30.4375, abs=1e-3)
+    assert attendance.met is False
+    assert result.kpis["collaboration_events"].value == 1  # only the workshop names a team
+    assert result.kpis["documentation_views"].target is None  # no target configured
