@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from srelib.config import ErrorBudgetPolicy, Initiative, Target, Targets, Workbench
+from srelib.errors import InputError
 from srelib.metrics import budget, delivery, engagement, reliability, value
 from srelib.metrics.compare import compare
 from srelib.metrics.scope import Scope
@@ -233,6 +234,24 @@ def test_fourkeys_bands():
     assert delivery.frequency_band([0, 0, 0, 0], [0, 0, 0, 0]) == "Yearly"
 
 
+def _write_deployments(data: Path, deploys: list[tuple[str, datetime, int, str]]) -> None:
+    write_csv(
+        data / "deployments.csv",
+        ["deploy_id", "service", "deployed_at", "commit_at", "succeeded", "incident_id"],
+        [
+            dict(
+                deploy_id=d,
+                service="api",
+                deployed_at=_iso(at),
+                commit_at=_iso(at - timedelta(minutes=lead)),
+                succeeded="true",
+                incident_id=inc,
+            )
+            for d, at, lead, inc in deploys
+        ],
+    )
+
+
 def test_four_keys_from_deployments(tmp_path):
     workbench = make_workbench(tmp_path, SERVICES)
     data = tmp_path / "data"
@@ -250,39 +269,12 @@ def test_four_keys_from_deployments(tmp_path):
         ("D3", datetime(2026, 10, 14, 11), 180, "I1"),
         ("D4", datetime(2026, 10, 20, 10), -5, ""),  # commit after deploy: ignored, as fourkeys does
     ]
-    write_csv(
-        data / "deployments.csv",
-        ["deploy_id", "service", "deployed_at", "commit_at", "succeeded", "incident_id"],
-        [
-            dict(
-                deploy_id=d,
-                service="api",
-                deployed_at=_iso(at),
-                commit_at=_iso(at - timedelta(minutes=lead)),
-                succeeded="true",
-                incident_id=inc,
-            )
-            for d, at, lead, inc in deploys
-        ],
-    )
-    with pytest.raises(Exception):  # the commit after the deploy is an impossible ordering
+    _write_deployments(data, deploys)
+    with pytest.raises(InputError) as caught:  # a commit after its deployment is an impossible ordering
         validate_directory(data)
+    assert "deployments.csv:5:deployed_at: deployed_at is before commit_at" in caught.value.report()
     deploys[3] = ("D4", datetime(2026, 10, 20, 10), 0, "")
-    write_csv(
-        data / "deployments.csv",
-        ["deploy_id", "service", "deployed_at", "commit_at", "succeeded", "incident_id"],
-        [
-            dict(
-                deploy_id=d,
-                service="api",
-                deployed_at=_iso(at),
-                commit_at=_iso(at - timedelta(minutes=lead)),
-                succeeded="true",
-                incident_id=inc,
-            )
-            for d, at, lead, inc in deploys
-        ],
-    )
+    _write_deployments(data, deploys)
     with in_memory(validate_directory(data)) as con:
         keys = delivery.delivery(con, Period.parse("2026-10"), Scope(None, workbench.catalogue))
     assert keys.deployments == 4 and keys.deployments_per_day == pytest.approx(4 / 31, abs=1e-4)
