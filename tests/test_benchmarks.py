@@ -37,3 +37,29 @@ def test_sli_ingest_benchmark_runs_and_prints_its_ratios(tmp_path):
     assert "8,640 SLI rows (3 SLOs × 2 days of 1-minute buckets)" in result.stdout
     assert "2 days" in result.stdout and "last 1 days again" in result.stdout
     assert "target for the full load: ratio ≤ 2.5×, peak < 4 GB:" in result.stdout
+
+
+def test_metrics_benchmark_runs_checks_its_baseline_and_prints_its_ratios(tmp_path):
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+    result = subprocess.run(
+        [
+            sys.executable,
+            str(REPO / "benchmarks" / "metrics.py"),
+            "--slos",
+            "10",
+            "--days",
+            "62",
+            "--incidents",
+            "500",
+            "--workdir",
+            str(tmp_path / "bench"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=280,
+        env=env,
+    )
+    assert result.returncode in (0, 1), result.stdout + result.stderr
+    assert "Traceback" not in result.stderr  # the raw SQL and srelib agreed on the headline figures
+    assert "892,800 SLI rows, 500 incidents; period 2025-02" in result.stdout
+    assert "srelib metrics (processes)" in result.stdout and "PeriodSummary (one process)" in result.stdout

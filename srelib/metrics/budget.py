@@ -26,9 +26,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import duckdb
+import numpy as np
 
 from srelib.config import ErrorBudgetPolicy
 from srelib.metrics.scope import Scope
@@ -203,61 +204,43 @@ def alert_evaluations(
     if not budgeted:
         return result
     step = EVALUATION_STEP_MINUTES
-    windows = sorted({w for _, long, short, _ in ALERTS for w in (long, short)}, key=_minutes)
-    frames = ", ".join(
-        f"sum(bad) OVER (PARTITION BY slo ORDER BY t RANGE BETWEEN INTERVAL {_minutes(w) - step:g} MINUTE "
-        f"PRECEDING AND CURRENT ROW) AS bad_{i}, "
-        f"sum(total) OVER (PARTITION BY slo ORDER BY t RANGE BETWEEN INTERVAL {_minutes(w) - step:g} MINUTE "
-        f"PRECEDING AND CURRENT ROW) AS total_{i}"
-        for i, w in enumerate(windows)
-    )
-    index = {w: i for i, w in enumerate(windows)}
-    target_sql = "d.target"
-    conditions = []
-    for _severity, long, short, factor in ALERTS:
-        factor_sql = f"{factor} * d.window_minutes / {30 * 1440}"
-        conditions.append(
-            f"(total_{index[long]} > 0 AND total_{index[short]} > 0 "
-            f"AND bad_{index[long]} / total_{index[long]} / (1 - {target_sql}) > {factor_sql} "
-            f"AND bad_{index[short]} / total_{index[short]} / (1 - {target_sql}) > {factor_sql})"
-        )
-    aggregates = ", ".join(
-        f"count(*) FILTER (WHERE {c}), min(t) FILTER (WHERE {c}), bool_or({c}) FILTER (WHERE t = last_t)"
-        for c in conditions
-    )
-    longest = max(_minutes(w) for w in windows)
-    rows = con.execute(
+    longest = max(_minutes(long) for _, long, _, _ in ALERTS)
+    # 5-minute blocks in DuckDB (the heavy part); the rolling window sums over those few rows
+    # with cumulative sums in numpy, exact whatever gaps the data has.
+    blocks = con.execute(
         f"""
         WITH blocks AS (
-            SELECT slo, time_bucket(INTERVAL {step} MINUTE, "timestamp") AS t,
+            SELECT slo, epoch_us(time_bucket(INTERVAL {step} MINUTE, "timestamp")) // 60000000 AS minute,
                    sum(total - good)::DOUBLE AS bad, sum(total)::DOUBLE AS total
-            FROM sli
-            WHERE slo IN (SELECT unnest(?::VARCHAR[])) AND "timestamp" >= ? AND "timestamp" < ?
+            FROM sli WHERE "timestamp" >= ? AND "timestamp" < ?
             GROUP BY ALL
-        ), sums AS (
-            SELECT slo, t, {frames} FROM blocks
-        ), evaluated AS (
-            SELECT s.*, d.target, d.window_minutes,
-                   max(s.t) OVER (PARTITION BY s.slo) AS last_t
-            FROM sums s JOIN slos d ON d.name = s.slo
-            WHERE s.t >= ?
+        ), wanted AS (
+            SELECT unnest(?::VARCHAR[]) AS slo, generate_subscripts(?::VARCHAR[], 1) - 1 AS slo_index
         )
-        SELECT slo, {aggregates} FROM evaluated d GROUP BY slo""",
+        SELECT w.slo_index, b.minute, b.bad, b.total
+        FROM blocks b JOIN wanted w USING (slo) ORDER BY w.slo_index, b.minute""",
         [
-            [d.name for d in budgeted],
             period.start_utc - timedelta(minutes=longest),
             period.end_utc,
-            period.start_utc,
+            [d.name for d in budgeted],
+            [d.name for d in budgeted],
         ],
-    ).fetchall()
-    measured = {r[0]: r[1:] for r in rows}
+    ).fetchnumpy()
+    measured = _evaluate_alerts(
+        budgeted,
+        np.asarray(blocks["slo_index"], dtype=np.int64),
+        np.asarray(blocks["minute"], dtype=np.int64),
+        np.asarray(blocks["bad"], dtype=np.float64),
+        np.asarray(blocks["total"], dtype=np.float64),
+        int(period.start_utc.replace(tzinfo=UTC).timestamp() // 60),
+    )
     rates = burn_rates(con, budgeted, period.end_utc)
     for d in budgeted:
         values = measured.get(d.name)
         evaluations = []
         for i, (severity, long, short, factor) in enumerate(ALERTS):
-            count, first, at_end = (values[3 * i : 3 * i + 3]) if values else (0, None, False)
-            first_fired = None if first is None else (first + timedelta(minutes=step)).isoformat() + "Z"
+            count, first, at_end = values[i] if values else (0, None, False)
+            first_fired = None if first is None else _iso_minute(first + step)
             evaluations.append(
                 AlertEvaluation(
                     severity=severity,
@@ -267,12 +250,71 @@ def alert_evaluations(
                     burn_rate_long=rates[d.name][long],
                     burn_rate_short=rates[d.name][short],
                     firing_at_end=bool(at_end),
-                    fired_minutes=int(count or 0) * step,
+                    fired_minutes=int(count),
                     first_fired=first_fired,
                 )
             )
         result[d.name] = evaluations
     return result
+
+
+def _evaluate_alerts(
+    definitions: Sequence[SloDefinition],
+    slo_index: np.ndarray,
+    minute: np.ndarray,
+    bad: np.ndarray,
+    total: np.ndarray,
+    first_minute: int,
+) -> dict[str, list[tuple[int, int | None, bool]]]:
+    """Per SLO and alert: evaluations that fired, the first block that fired, and whether the last did.
+
+    Rows are 5-minute blocks sorted by (SLO, minute). A window of W minutes evaluated at the end
+    of block *t* holds the blocks from t − W + 5 to t.
+    """
+    if slo_index.size == 0:
+        return {}
+    key = slo_index * (1 << 40) + minute  # one sorted axis; windows never reach into another SLO
+    cum_bad = np.concatenate(([0.0], np.cumsum(bad)))
+    cum_total = np.concatenate(([0.0], np.cumsum(total)))
+    position = np.arange(key.size)
+
+    def window(minutes: float) -> tuple[np.ndarray, np.ndarray]:
+        left = np.searchsorted(key, key - int(minutes - EVALUATION_STEP_MINUTES), side="left")
+        return cum_bad[position + 1] - cum_bad[left], cum_total[position + 1] - cum_total[left]
+
+    sums = {w: window(_minutes(w)) for _, long, short, _ in ALERTS for w in (long, short)}
+    target = np.array([d.target for d in definitions])[slo_index]
+    scale = np.array([d.window_minutes / (30 * 1440) for d in definitions])[slo_index]
+    evaluated = minute >= first_minute
+    bounds = np.searchsorted(slo_index, np.arange(len(definitions) + 1), side="left")
+    result: dict[str, list[tuple[int, int | None, bool]]] = {d.name: [] for d in definitions}
+    for _severity, long, short, factor in ALERTS:
+        (bad_long, total_long), (bad_short, total_short) = sums[long], sums[short]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            burn_long = bad_long / total_long / (1 - target)
+            burn_short = bad_short / total_short / (1 - target)
+        fired = (
+            evaluated
+            & (total_long > 0)
+            & (total_short > 0)
+            & (burn_long > factor * scale)
+            & (burn_short > factor * scale)
+        )
+        for i, d in enumerate(definitions):
+            start, end = bounds[i], bounds[i + 1]
+            hits = np.flatnonzero(fired[start:end])
+            result[d.name].append(
+                (
+                    int(hits.size) * EVALUATION_STEP_MINUTES,
+                    int(minute[start + hits[0]]) if hits.size else None,
+                    bool(end > start and fired[end - 1]),
+                )
+            )
+    return result
+
+
+def _iso_minute(minutes: int) -> str:
+    return datetime.fromtimestamp(minutes * 60, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def burn_downs(
@@ -345,8 +387,8 @@ def _daily(
         WITH b AS (
             SELECT s.slo, s."timestamp", s.good, s.total, d.budgeting_method AS method,
                    d.time_slice_seconds AS seconds, d.time_slice_target AS slice_target
-            FROM sli s JOIN slos d ON d.name = s.slo
-            WHERE s.slo IN (SELECT unnest(?::VARCHAR[])) AND s."timestamp" >= ? AND s."timestamp" < ?
+            FROM sli s JOIN (SELECT * FROM slos WHERE list_contains(?::VARCHAR[], name)) d ON d.name = s.slo
+            WHERE s."timestamp" >= ? AND s."timestamp" < ?
         ), blocked AS (
             SELECT slo, method, slice_target, good, total,
                    CASE WHEN method = 'Occurrences' OR seconds IS NULL OR seconds <= 0

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import duckdb
 
-from srelib.metrics.scope import Scope, periods_sql
+from srelib.metrics.scope import Scope, period_case_sql
 from srelib.period import Period, Window
 
 STATUSES = ("met", "at_risk", "breached", "no_data")
@@ -126,23 +126,26 @@ def slo_results(
     result: dict[str, dict[str, SloResult]] = {p.label: {} for p in periods}
     if not definitions:
         return result
-    period_rel, period_params = periods_sql(periods)
+    period_of, period_params = period_case_sql(periods, '"timestamp"')
     names = [d.name for d in definitions]
+    sliced = [d.name for d in definitions if d.budgeting_method != "Occurrences" and (d.time_slice_seconds or 0) > 0]
+    # Each bucket's period comes from a CASE over the (few) period boundaries rather than a range
+    # join, so the scan streams into a small aggregate: nothing of bucket size is materialised.
+    first, last = min(p.start_utc for p in periods), max(p.end_utc for p in periods)
     rows = con.execute(
         f"""
-        WITH buckets AS (
-            SELECT p.period, s.slo, s."timestamp", s.good, s.total
-            FROM sli s JOIN {period_rel} p ON s."timestamp" >= p.start_at AND s."timestamp" < p.end_at
-            WHERE s.slo IN (SELECT unnest(?::VARCHAR[]))
-        ), events AS (
-            SELECT period, slo, sum(good) AS good, sum(total) AS total FROM buckets GROUP BY ALL
+        WITH events AS (  -- every SLO, then the wanted ones: cheaper than filtering each row
+            SELECT {period_of} AS period, slo, sum(good) AS good, sum(total) AS total
+            FROM sli
+            WHERE "timestamp" >= ? AND "timestamp" < ?
+            GROUP BY ALL HAVING period IS NOT NULL AND list_contains(?::VARCHAR[], slo)
         ), slices AS (
-            SELECT b.period, b.slo, floor(epoch(b."timestamp") / d.time_slice_seconds) AS slice,
-                   sum(b.good) AS good, sum(b.total) AS total,
-                   any_value(d.time_slice_target) AS slice_target
-            FROM buckets b JOIN slos d ON d.name = b.slo
-            WHERE d.budgeting_method <> 'Occurrences' AND d.time_slice_seconds > 0
-            GROUP BY ALL HAVING sum(b.total) > 0
+            SELECT {period_of} AS period, s.slo,
+                   epoch_us(s."timestamp") // (d.time_slice_seconds::BIGINT * 1000000) AS slice,
+                   sum(s.good) AS good, sum(s.total) AS total, any_value(d.time_slice_target) AS slice_target
+            FROM sli s JOIN (SELECT * FROM slos WHERE list_contains(?::VARCHAR[], name)) d ON d.name = s.slo
+            WHERE s."timestamp" >= ? AND s."timestamp" < ?
+            GROUP BY ALL HAVING sum(s.total) > 0 AND period IS NOT NULL
         ), slice_summary AS (
             SELECT period, slo, count(*) AS slices,
                    count(*) FILTER (WHERE good / total >= slice_target) AS good_slices,
@@ -151,7 +154,7 @@ def slo_results(
         )
         SELECT e.period, e.slo, e.good, e.total, s.slices, s.good_slices, s.mean_ratio
         FROM events e LEFT JOIN slice_summary s USING (period, slo)""",
-        [*period_params, names],
+        [*period_params, first, last, names, *period_params, sliced, first, last],
     ).fetchall()
     measured = {(r[0], r[1]): r[2:] for r in rows}
     for period in periods:

@@ -1,0 +1,218 @@
+"""Metrics at scale: ``srelib metrics`` and the full PeriodSummary against raw DuckDB SQL.
+
+The issue's targets, on a warehouse with ~100M SLI rows (200 SLOs × a year of 1-minute
+buckets) and 100k incidents:
+
+1. ``srelib metrics --period P --json`` within 2× of a Python process that imports pandas and
+   duckdb and runs raw SQL for the same figures (``benchmarks/raw_summary.py``), under 1.5 GB
+   peak memory. Both run as child processes, one after the other.
+2. The full PeriodSummary (every group, 12-month trends, daily burn-down) within 2× of the same
+   raw SQL, both timed inside one process on the same connection (best of two runs each).
+
+    python benchmarks/metrics.py                     # build the data set (once) and measure
+    python benchmarks/metrics.py --slos 20 --days 60 # a quick look
+
+Exit status 1 when a target is missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import duckdb
+import yaml
+
+HERE = Path(__file__).resolve().parent
+MAX_RATIO = 2.0
+MAX_PEAK_BYTES = 1.5 * 1024**3
+FIRST_DAY = "2025-01-01"
+
+
+def build(root: Path, slos: int, days: int, incidents: int) -> None:
+    """A workbench whose warehouse holds ``slos`` × ``days`` × 1440 SLI rows and ``incidents`` incidents."""
+    (root / "params").mkdir(parents=True)
+    data = root / "data"
+    data.mkdir()
+    teams = max(1, slos // 10)
+    services = {f"svc-{i:03d}": {"team": f"team-{i % teams:02d}"} for i in range(slos)}
+    org = {
+        "name": "Benchmark",
+        "timezone": "UTC",
+        "warehouse": "warehouse.duckdb",
+        "data": "data",
+        "programme_start": "2025-04-01",
+        "baseline_months": 3,
+    }
+    (root / "params" / "org.yaml").write_text(yaml.safe_dump(org))
+    (root / "params" / "services.yaml").write_text(yaml.safe_dump({"services": services}))
+    documents = []
+    for i in range(slos):
+        method = "Occurrences" if i % 10 < 8 else ("Timeslices" if i % 10 == 8 else "RatioTimeslices")
+        objective: dict[str, object] = {"target": 0.999}
+        if method != "Occurrences":
+            objective.update(timeSliceTarget=0.95, timeSliceWindow="5m")
+        documents.append(
+            {
+                "apiVersion": "openslo/v1",
+                "kind": "SLO",
+                "metadata": {"name": f"slo-{i:03d}"},
+                "spec": {
+                    "service": f"svc-{i:03d}",
+                    "budgetingMethod": method,
+                    "timeWindow": [{"duration": "28d" if i % 2 else "30d", "isRolling": True}],
+                    "objectives": [objective],
+                },
+            }
+        )
+    (data / "slos.yaml").write_text(yaml.safe_dump_all(documents))
+    iso, seconds = "'%Y-%m-%dT%H:%M:%SZ'", days * 86400
+    with duckdb.connect() as con:
+        con.execute("SET TimeZone = 'UTC'")
+        con.execute("SET enable_progress_bar = false")
+        con.execute(
+            f"""COPY (
+                  SELECT TIMESTAMPTZ '{FIRST_DAY} 00:00:00+00' + to_minutes(m) AS "timestamp",
+                         'slo-' || lpad(s::VARCHAR, 3, '0') AS slo,
+                         (t - CASE WHEN hash(s, m // 60) % 50 = 0 THEN t // 20 ELSE hash(s, m) % 2 END)::BIGINT AS good,
+                         t::BIGINT AS total
+                  FROM range({days * 1440}) r(m), range({slos}) q(s),
+                       LATERAL (SELECT 1000 + hash(m, s) % 500 AS t)
+                ) TO '{data / "sli.parquet"}' (FORMAT parquet)"""
+        )
+        con.execute(
+            f"""COPY (
+                  SELECT 'INC-' || i AS incident_id, 'Incident ' || i AS title,
+                         'svc-' || lpad((hash(i) % {slos})::VARCHAR, 3, '0') AS service,
+                         'SEV' || (1 + hash(i, 1) % 5) AS severity,
+                         strftime(st, '%Y-%m-%dT%H:%M:%SZ') AS started_at,
+                         strftime(st + to_minutes((1 + hash(i, 2) % 10)::BIGINT), {iso}) AS detected_at,
+                         strftime(st + to_minutes((11 + hash(i, 3) % 10)::BIGINT), {iso}) AS acknowledged_at,
+                         strftime(st + to_minutes((30 + hash(i, 4) % 200)::BIGINT), {iso}) AS resolved_at,
+                         (hash(i, 5) % 3 = 0)::VARCHAR AS customer_impact,
+                         (['bug', 'config change', 'capacity', 'dependency'])[(1 + hash(i, 6) % 4)::BIGINT] AS cause
+                  FROM range({incidents}) r(i),
+                       LATERAL (SELECT TIMESTAMP '{FIRST_DAY}'
+                                       + to_seconds((hash(i, 7) % {seconds - 20000})::BIGINT) AS st)
+                ) TO '{data / "incidents.csv"}' (HEADER)"""
+        )
+        con.execute(
+            f"""COPY (
+                  SELECT 'D-' || i AS deploy_id, 'svc-' || lpad((hash(i) % {slos})::VARCHAR, 3, '0') AS service,
+                         strftime(dt, '%Y-%m-%dT%H:%M:%SZ') AS deployed_at,
+                         strftime(dt - to_minutes((30 + hash(i, 1) % 3000)::BIGINT), {iso}) AS commit_at,
+                         (hash(i, 2) % 30 <> 0)::VARCHAR AS succeeded,
+                         CASE WHEN hash(i, 3) % 40 = 0 THEN 'INC-' || (hash(i, 4) % {incidents}) END AS incident_id
+                  FROM range({days * 40}) r(i),
+                       LATERAL (SELECT TIMESTAMP '{FIRST_DAY}' + to_seconds((hash(i, 5) % {seconds})::BIGINT) AS dt)
+                ) TO '{data / "deployments.csv"}' (HEADER)"""
+        )
+    subprocess.run([_srelib(), "ingest"], cwd=root, check=True, capture_output=True)
+
+
+def _srelib() -> str:
+    return shutil.which("srelib") or str(Path(sys.executable).parent / "srelib")
+
+
+def child(command: list[str], cwd: Path) -> tuple[float, int, str]:
+    """Like :func:`measure`, with the peak memory from ``wait4`` (the child's own figure)."""
+    start = time.perf_counter()
+    process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    out = process.stdout.read() if process.stdout else ""
+    err = process.stderr.read() if process.stderr else ""
+    _, status, usage = os.wait4(process.pid, 0)
+    elapsed = time.perf_counter() - start
+    if os.waitstatus_to_exitcode(status) != 0:
+        sys.exit(f"{' '.join(command)} failed:\n{out}{err}")
+    return elapsed, usage.ru_maxrss * 1024, out
+
+
+def agree(raw: dict, ours: dict) -> None:
+    """The two computed the same figures: incidents, each SLO's attainment, each rolling window's events."""
+    assert raw["incidents"] == ours["incidents"]["count"], (raw["incidents"], ours["incidents"]["count"])
+    for slo, attainment in raw["attainment"].items():
+        if ours["slos"][slo]["budgeting_method"] == "Occurrences":
+            assert abs(ours["slos"][slo]["attainment"] - attainment) < 1e-8, slo
+    for slo, total in raw["rolling_total"].items():
+        assert ours["slo_budgets"][slo]["rolling"]["total"] == total, slo
+
+
+def in_process(root: Path, period: str) -> tuple[float, float]:
+    """Best of two: the full PeriodSummary and the raw SQL, on one read-only connection."""
+    sys.path.insert(0, str(HERE))
+    from raw_summary import raw_summary
+
+    from srelib.config import Workbench
+    from srelib.period import Period
+    from srelib.summary import build_summary
+    from srelib.warehouse import connect
+
+    workbench = Workbench.load(root)
+    con = connect(workbench.warehouse_path)
+    target = Period.parse(period)
+    ours, raw = [], []
+    for _ in range(2):
+        started = time.perf_counter()
+        raw_summary(con, target, workbench)
+        raw.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        build_summary(con, workbench, target)
+        ours.append(time.perf_counter() - started)
+    con.close()
+    return min(ours), min(raw)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--slos", type=int, default=200)
+    parser.add_argument("--days", type=int, default=365)
+    parser.add_argument("--incidents", type=int, default=100_000)
+    parser.add_argument("--period", default=None, help="default: the last complete month of the data")
+    parser.add_argument("--workdir", type=Path, help="keep the data set here (and reuse it next time)")
+    args = parser.parse_args()
+    root = args.workdir or Path(tempfile.mkdtemp(prefix="srelib-metrics-bench-"))
+    marker = root / f"built-{args.slos}-{args.days}-{args.incidents}"
+    if not marker.exists():
+        shutil.rmtree(root, ignore_errors=True)
+        started = time.perf_counter()
+        build(root, args.slos, args.days, args.incidents)
+        marker.touch()
+        print(f"built the data set in {time.perf_counter() - started:.0f} s")
+    with duckdb.connect(str(root / "warehouse.duckdb"), read_only=True) as con:
+        sli, incidents, last = con.execute(
+            'SELECT (SELECT count(*) FROM sli), (SELECT count(*) FROM incidents), (SELECT max("timestamp") FROM sli)'
+        ).fetchone() or (0, 0, None)
+    period = args.period or (last.replace(day=1) - __import__("datetime").timedelta(days=1)).strftime("%Y-%m")
+    print(f"{sli:,} SLI rows, {incidents:,} incidents; period {period}\n")
+
+    raw_cli = [sys.executable, str(HERE / "raw_summary.py"), str(root), period]
+    raw_time, raw_peak, raw_out = child(raw_cli, root)
+    ours_time, ours_peak, ours_out = child([_srelib(), "metrics", "--period", period, "--json"], root)
+    agree(json.loads(raw_out), json.loads(ours_out))
+    summary_time, summary_raw = in_process(root, period)
+
+    print(f"{'case':<36} {'raw SQL':>9} {'srelib':>9} {'ratio':>7} {'peak memory':>12}")
+    print(
+        f"{'srelib metrics (processes)':<36} {raw_time:>7.2f} s {ours_time:>7.2f} s {ours_time / raw_time:>6.2f}× "
+        f"{ours_peak / 1024**3:>9.2f} GB (raw {raw_peak / 1024**3:.2f} GB)"
+    )
+    print(
+        f"{'PeriodSummary (one process)':<36} {summary_raw:>7.2f} s {summary_time:>7.2f} s "
+        f"{summary_time / summary_raw:>6.2f}×"
+    )
+    ok = ours_time / raw_time <= MAX_RATIO and ours_peak < MAX_PEAK_BYTES and summary_time / summary_raw <= MAX_RATIO
+    print(f"\ntargets: ratios ≤ {MAX_RATIO}×, peak < 1.5 GB: {'met' if ok else 'MISSED'}")
+    if not args.workdir:
+        shutil.rmtree(root, ignore_errors=True)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
