@@ -20,6 +20,7 @@ from srelib.period import Period
 from srelib.validate import validate_directory
 from srelib.warehouse import in_memory
 from tests.conftest import INCIDENT_COLUMNS, make_workbench, slo_document, write_csv, write_slos
+from tests.test_metrics_golden import summary_for, write_golden
 
 ONE_BUCKET = dict(timestamp="2026-10-01T00:00:00Z", slo="api-availability", good=1, total=1)
 WEEK = Period.parse("2026-W44")  # Monday 26 October 2026 – Monday 2 November 2026, UTC
@@ -451,3 +452,61 @@ def test_awareness_kpis_against_targets(tmp_path):
     assert attendance.met is False
     assert result.kpis["collaboration_events"].value == 1  # only the workshop names a team
     assert result.kpis["documentation_views"].target is None  # no target configured
+
+
+# ---- edge cases on the golden data set of tests/test_metrics_golden.py --------------------------
+
+
+@pytest.fixture
+def golden(tmp_path: Path) -> tuple[Workbench, Path]:
+    return write_golden(tmp_path)
+
+
+def test_time_slice_methods_burn_down_by_slices(golden):
+    summary = summary_for(golden, "2026-10")
+    login = {p.day: p for p in summary.slo_budgets["login-slices"].burn_down}
+    # 2 October: slices of 5 minutes at 100 %, 90 % (bad: under 95 %) and 96 %; the empty slice
+    # is left out. Attainment 2/3; remaining 1 − (1/3) ÷ (1 − 0.9) = −2.33.
+    assert login["2026-10-02"].attainment == pytest.approx(2 / 3, abs=1e-8)
+    assert login["2026-10-02"].remaining == pytest.approx(1 - (1 / 3) / 0.1, abs=1e-5)
+    assert login["2026-10-01"].attainment is None  # no slice with traffic yet in the window
+    ratio = {p.day: p for p in summary.slo_budgets["search-ratio"].burn_down}
+    assert ratio["2026-10-03"].attainment == pytest.approx(0.875)  # mean of 150/200 and 10/10
+
+
+def test_hundred_percent_targets_have_no_burn_rates_alerts_or_policy_share(golden):
+    summary = summary_for(golden, "2026-10")
+    strict = summary.slo_budgets["checkout-strict"]
+    assert set(strict.burn_rates.values()) == {None}
+    assert all(a.fired_minutes == 0 and a.burn_rate_long is None for a in strict.alerts)
+    assert summary.error_budget_policy["checkout"].slos == {"checkout-strict": None}
+    assert summary.error_budget_policy["checkout"].state == "normal"
+    assert summary.slos["checkout-strict"].budget_minutes is None
+
+
+def test_an_empty_period_gives_every_group_without_numbers_it_does_not_have(golden):
+    summary = summary_for(golden, "2030-01")
+    assert summary.delivery is not None and summary.delivery.deployments == 0
+    assert summary.delivery.change_failure_rate is None and summary.delivery.deployment_frequency_band is None
+    assert summary.value is not None and summary.value.toil.hours_saved == 0 and summary.value.costs.effective_cost == 0
+    assert summary.value.satisfaction.nps is None and summary.value.roi.roi is None  # no programme cost configured
+    assert (
+        summary.reliability is not None and summary.reliability.mtbf == {} and summary.reliability.repeat_ratio is None
+    )
+    assert summary.reliability.comparisons["previous"].mttr.verdict == "too_few"
+    assert all(p.remaining is None for b in summary.slo_budgets.values() for p in b.burn_down)
+    assert {p.state for p in summary.error_budget_policy.values()} == {"normal"}
+    assert summary.engagement is not None and summary.engagement.kpis["event_attendance"].value == 0
+
+
+def test_burn_down_days_follow_the_org_time_zone_across_dst(golden):
+    # Europe/Berlin leaves summer time on 25 October 2026: October has 31 local days, one of them
+    # 25 hours long, and the period starts at 22:00 UTC on 30 September.
+    summary = summary_for(golden, "2026-10", timezone="Europe/Berlin")
+    days = [p.day for p in summary.slo_budgets["api-availability"].burn_down]
+    assert len(days) == 31 and days[0] == "2026-10-01" and days[-1] == "2026-10-31"
+    api = {p.day: p for p in summary.slo_budgets["api-availability"].burn_down}
+    # The bucket at 00:00 UTC on 1 October is 02:00 in Berlin: 1 October, 990 of 1,000.
+    assert api["2026-10-01"].attainment == pytest.approx(0.99)
+    # I6 started 23:59:59 UTC on 30 September: already October in Berlin, and ledger's only failure.
+    assert summary.reliability is not None and summary.reliability.mtbf["ledger"].failures == 1

@@ -134,6 +134,11 @@ SLOS = [
 
 @pytest.fixture
 def golden(tmp_path: Path) -> tuple[Workbench, Path]:
+    return write_golden(tmp_path)
+
+
+def write_golden(tmp_path: Path) -> tuple[Workbench, Path]:
+    """The golden workbench and data directory (also used by tests/test_metrics_catalogue.py)."""
     workbench = make_workbench(tmp_path, SERVICES)
     data = tmp_path / "data"
     write_csv(data / "incidents.csv", INCIDENT_COLUMNS, INCIDENTS)
