@@ -510,3 +510,26 @@ def test_burn_down_days_follow_the_org_time_zone_across_dst(golden):
     assert api["2026-10-01"].attainment == pytest.approx(0.99)
     # I6 started 23:59:59 UTC on 30 September: already October in Berlin, and ledger's only failure.
     assert summary.reliability is not None and summary.reliability.mtbf["ledger"].failures == 1
+
+
+def test_metrics_json_has_one_section_per_group(tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    workbench, data = _value_workbench(tmp_path)
+    (workbench.root / "params" / "value.yaml").write_text("hourly_rate: 100\nprogramme_cost_per_month: 30000\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "srelib", "metrics", "--period", "2026-10", "--data", str(data), "--json"],
+        cwd=workbench.root,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    body = json.loads(result.stdout)
+    for section in ("incidents", "slos", "reliability", "slo_budgets", "error_budget_policy", "delivery", "value"):
+        assert body[section] is not None, section
+    assert body["value"]["toil"]["hours_saved"] == 1.5 and body["value"]["toil"]["value"] == 150.0
+    assert body["value"]["satisfaction"]["nps"] == 20.0
+    assert body["engagement"]["kpis"]["newsletter_open_rate"]["value"] == 0.5
+    assert body["delivery"]["deployments"] == 0 and body["delivery"]["lead_time_band"] is None
