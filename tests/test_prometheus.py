@@ -339,14 +339,24 @@ def test_a_server_that_is_not_prometheus_is_a_clear_error(tmp_path: Path, promet
             pass
 
     server = http.server.HTTPServer(("127.0.0.1", 0), Proxy)
-    server.timeout = 10
-    thread = threading.Thread(target=lambda: [server.handle_request() for _ in range(5)], daemon=True)
+    server.timeout = 0.2
+    stop = threading.Event()
+
+    def serve() -> None:  # bounded: at most 600 polls of 0.2 s, and it stops when told
+        for _ in range(600):
+            if stop.is_set():
+                return
+            server.handle_request()
+
+    thread = threading.Thread(target=serve, daemon=True)
     thread.start()
     try:
         url = f"http://127.0.0.1:{server.server_port}"
         message = _ingest_fails_leaving_the_warehouse_alone(tmp_path, prometheus, _prometheus_source(url, 120))
         assert f"prometheus::url: {url} answered HTTP 502 without a Prometheus API response" in message
     finally:
+        stop.set()
+        thread.join(timeout=5)
         server.server_close()
 
 
