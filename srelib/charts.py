@@ -176,3 +176,43 @@ def slo_status_grid(summary: PeriodSummary) -> alt.Chart | None:
         )
         .properties(width=560, height=alt.Step(18))
     )
+
+
+def burn_down(summary: PeriodSummary, limit: int = 8) -> alt.Chart | None:
+    """Error budget left over each SLO's window, day by day through the period.
+
+    The ``limit`` SLOs with the least budget left at the period end are drawn (all of them when
+    fewer), so the chart stays readable; the rest are in the budget table.
+    """
+    series = {
+        name: [p for p in b.burn_down if p.remaining is not None]
+        for name, b in summary.slo_budgets.items()
+        if any(p.remaining is not None for p in b.burn_down)
+    }
+    if not series:
+        return None
+    worst = sorted(series, key=lambda n: (series[n][-1].remaining or 0.0, n))[:limit]
+    rows = [
+        {
+            "day": p.day,
+            "slo": name,
+            "percent": round(100 * max(p.remaining or 0.0, -1.0), 2),  # clipped at −100 %
+            "left": present.budget(p.remaining),
+        }
+        for name in worst
+        for p in series[name]
+    ]
+    frame = pd.DataFrame(rows)
+    title = "Error budget left over each SLO's window" + (f" (the {limit} lowest)" if len(series) > limit else "")
+    lines = (
+        alt.Chart(frame, title=title)
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("day:T", title=None),
+            y=alt.Y("percent:Q", title="Budget left (%)", scale=alt.Scale(domainMax=100)),
+            color=alt.Color("slo:N", legend=alt.Legend(title="SLO")),
+            tooltip=["slo:N", alt.Tooltip("day:T", format="%Y-%m-%d"), alt.Tooltip("left:N", title="budget left")],
+        )
+    )
+    zero = alt.Chart(pd.DataFrame({"percent": [0]})).mark_rule(color="#c62828", strokeDash=[4, 4]).encode(y="percent:Q")
+    return (lines + zero).properties(width=560, height=240)

@@ -64,6 +64,23 @@ def budget(value: float | None) -> str:
     return f"{value * 100:.0f} %"
 
 
+def count(value: float | None) -> str:
+    """A count, or a scaled count with one decimal when it is not whole (12, 35.2)."""
+    if value is None:
+        return MISSING
+    return f"{value:.0f}" if abs(value - round(value)) < 0.05 else f"{value:.1f}"
+
+
+def ratio(value: float | None) -> str:
+    """A share as a percentage without decimals: "75 %"."""
+    return MISSING if value is None else f"{100 * value:.0f} %"
+
+
+def rate(value: float | None) -> str:
+    """A burn rate: "0.42×", "14.4×"."""
+    return MISSING if value is None else f"{value:.2g}×" if value < 10 else f"{value:.1f}×"
+
+
 def span_title(start: str, end: str, timezone: str) -> str:
     """Whole months from ``start`` to ``end`` (exclusive), ISO 8601: "May–October 2025"."""
     tz = ZoneInfo(timezone)

@@ -164,6 +164,182 @@ def incident_table(summary: PeriodSummary) -> Any:
     return _html("incidents.html.j2", rows=incident_rows(summary), period=summary.title)
 
 
+def table(rows: list[dict[str, str]], columns: list[tuple[str, str, bool]], empty: str, css: str = "") -> Any:
+    """A table of formatted cells (``columns``: key, heading, numeric), or ``empty`` in words."""
+    return _html("table.html.j2", rows=rows, columns=columns, empty=empty, css=css, caption=None)
+
+
+VERDICTS = {
+    "improved": "improved",
+    "worsened": "worsened",
+    "no_clear_change": "no clear change",
+    "too_few": "too few to compare",
+}
+
+
+def comparison_rows(summary: PeriodSummary) -> list[dict[str, str]]:
+    """This period against the previous one, a year earlier and the baseline."""
+    if summary.reliability is None:
+        return []
+    names = {"previous": "Previous period", "year_ago": "A year earlier", "baseline": "Baseline, before the programme"}
+    rows = []
+    for key, c in summary.reliability.comparisons.items():
+        span = (
+            c.title
+            if key != "baseline" or summary.baseline is None
+            else present.span_title(c.start, c.end, summary.timezone)
+        )
+        if not c.covered:
+            rows.append(
+                {
+                    "span": f"{names[key]} ({span})",
+                    "incidents": "no data",
+                    "impacting": "",
+                    "mttr": "",
+                    "verdict": "",
+                    "n": "",
+                }
+            )
+            continue
+        rows.append(
+            {
+                "span": f"{names[key]} ({span})",
+                "incidents": f"{present.count(c.incidents.other_scaled)} → {summary.incidents.count}",
+                "impacting": f"{present.count(c.customer_impacting.other_scaled)} → "
+                f"{summary.incidents.customer_impacting}",
+                "mttr": f"{present.minutes(c.mttr.median_before)} → {present.minutes(c.mttr.median_after)}",
+                "verdict": VERDICTS[c.mttr.verdict],
+                "n": f"{c.mttr.n_before} / {c.mttr.n_after}",
+            }
+        )
+    return rows
+
+
+def comparison_table(summary: PeriodSummary) -> Any:
+    columns = [
+        ("span", "Compared with", False),
+        ("incidents", "Incidents (scaled to this period)", True),
+        ("impacting", "Customer-impacting", True),
+        ("mttr", "Median time to resolve", True),
+        ("verdict", "Change in time to resolve", False),
+        ("n", "Resolved incidents", True),
+    ]
+    return table(comparison_rows(summary), columns, "No earlier data to compare with.")
+
+
+def budget_rows(summary: PeriodSummary) -> list[dict[str, str]]:
+    """Each SLO over its own window at the period end, with the alerts that fired in the period."""
+    rows = []
+    order = {"breached": 0, "at_risk": 1, "no_data": 2, "met": 3}
+    for name, b in sorted(summary.slo_budgets.items(), key=lambda kv: (order[kv[1].rolling.status], kv[0])):
+        r = b.rolling
+        fired = [
+            f"{a.severity} {a.long_window}/{a.short_window}: {present.minutes(a.fired_minutes)}"
+            for a in b.alerts
+            if a.fired_minutes
+        ]
+        rows.append(
+            {
+                "name": name,
+                "window": b.window,
+                "attainment": present.attainment(r.attainment, r.target),
+                "remaining": present.budget(r.error_budget_remaining),
+                "burn": present.rate(b.burn_rates.get("1h")),
+                "alerts": "; ".join(fired) if fired else "none",
+                "status": present.STATUS_LABELS[r.status],
+                "status_key": r.status,
+            }
+        )
+    return rows
+
+
+def budget_table(summary: PeriodSummary) -> Any:
+    columns = [
+        ("name", "SLO", False),
+        ("window", "Window", False),
+        ("attainment", "Attainment over the window", True),
+        ("remaining", "Error budget left", True),
+        ("burn", "Burn rate, last hour", True),
+        ("alerts", "Alerts that would have fired", False),
+        ("status", "Status", False),
+    ]
+    return table(budget_rows(summary), columns, "No SLOs are defined for this scope.")
+
+
+def policy_rows(summary: PeriodSummary) -> list[dict[str, str]]:
+    return [
+        {
+            "service": service,
+            "state": "Releases frozen" if p.state == "release_freeze" else "Normal",
+            "status_key": "breached" if p.state == "release_freeze" else "met",
+            "status": "Releases frozen" if p.state == "release_freeze" else "Normal",
+            "reason": p.reason,
+        }
+        for service, p in sorted(summary.error_budget_policy.items(), key=lambda kv: (kv[1].state == "normal", kv[0]))
+    ]
+
+
+def policy_table(summary: PeriodSummary) -> Any:
+    columns = [("service", "Service", False), ("status", "Error budget policy", False), ("reason", "Why", False)]
+    return table(policy_rows(summary), columns, "No SLOs, so no error budget policy applies.")
+
+
+def mtbf_rows(summary: PeriodSummary) -> list[dict[str, str]]:
+    if summary.reliability is None:
+        return []
+    return [
+        {
+            "service": service,
+            "failures": str(m.failures),
+            "downtime": present.minutes(m.downtime_minutes),
+            "mtbf": present.minutes(m.mtbf_minutes),
+        }
+        for service, m in sorted(summary.reliability.mtbf.items(), key=lambda kv: (kv[1].mtbf_minutes or 0, kv[0]))
+    ]
+
+
+def mtbf_table(summary: PeriodSummary) -> Any:
+    columns = [
+        ("service", "Service", False),
+        ("failures", "Incidents", True),
+        ("downtime", "Time with an incident open", True),
+        ("mtbf", "Mean time between failures", True),
+    ]
+    return table(mtbf_rows(summary), columns, "No service had an incident.")
+
+
+def prevention_rows(summary: PeriodSummary) -> list[dict[str, str]]:
+    r = summary.reliability
+    if r is None or r.prevention is None:
+        return []
+    p = r.prevention
+    return [
+        {
+            "label": "Incidents caught before customers were affected",
+            "value": f"{p.caught_before_customer_impact} of {p.incidents - p.impact_unknown} "
+            f"({present.ratio(p.caught_before_customer_impact_ratio)})",
+        },
+        {
+            "label": "Incidents that stayed minor (SEV4–SEV5)",
+            "value": f"{p.low_severity} ({present.ratio(p.low_severity_ratio)})",
+        },
+        {
+            "label": "Failed deployments stopped before an incident",
+            "value": f"{p.failed_deployments_without_incident} of {p.failed_deployments}",
+        },
+        {
+            "label": "Repeat incidents (same service and cause within 30 days)",
+            "value": f"{len(r.repeat_incidents)} ({present.ratio(r.repeat_ratio)})",
+        },
+    ]
+
+
+def prevention_table(summary: PeriodSummary) -> Any:
+    return table(
+        prevention_rows(summary), [("label", "Prevention", False), ("value", summary.title, True)], "No incidents."
+    )
+
+
 def chart(built: Any, empty: str) -> Any:
     """A chart, or a sentence saying why there is none (never an empty chart)."""
     if built is None:

@@ -158,10 +158,14 @@ def run_report(
             )
         except Exception as exc:
             failed = _keep_failed(outputs, period, team, spec, executed)
-            reason = str(exc).strip().splitlines()
+            if isinstance(exc, papermill.PapermillExecutionError):
+                where = f" in cell {exc.exec_count}" if exc.exec_count else ""
+                reason = f"{exc.ename}{where}: {exc.evalue}"
+            else:
+                lines = str(exc).strip().splitlines()
+                reason = lines[-1] if lines else type(exc).__name__
             raise ReportError(
-                f"{report} for {period.label} failed: {reason[-1] if reason else type(exc).__name__}"
-                f"{f'; the failed notebook is {failed}' if failed else ''}"
+                f"{report} for {period.label} failed: {reason}{f'; the failed notebook is {failed}' if failed else ''}"
             ) from exc
         html = to_html(nbformat.read(executed, as_version=4), workbench.org, spec.title)
         (staging / f"{spec.name}.html").write_text(html, encoding="utf-8")

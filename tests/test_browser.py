@@ -47,7 +47,7 @@ def open_offline(browser, url: str):
 
 def test_report_draws_its_charts_offline(browser, demo_report: Path):
     page, problems = open_offline(browser, demo_report.as_uri())
-    page.wait_for_function("document.querySelectorAll('.srelib-chart svg').length === 3", timeout=15000)
+    page.wait_for_function("document.querySelectorAll('.srelib-chart svg').length === 4", timeout=15000)
     for chart in page.locator(".srelib-chart").all():
         assert chart.locator("svg path, svg rect, svg line").count() > 10  # drawn marks, not an empty frame
         assert "could not be drawn" not in chart.inner_text()

@@ -71,7 +71,7 @@ def test_notebook_runs_in_jupyterlab_with_its_defaults(lab, browser):  # noqa: F
     kernel = "window.jupyterapp?.shell.currentWidget?.sessionContext?.session?.kernel"
     page.wait_for_function(f"{kernel}?.status === 'idle'", timeout=60000)
     page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
-    page.wait_for_function("document.querySelectorAll('.srelib-chart svg').length === 3", timeout=120000)
+    page.wait_for_function("document.querySelectorAll('.srelib-chart svg').length === 4", timeout=120000)
     assert page.locator(".jp-OutputArea-output .srelib-status").count() > 0
     assert page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']").count() == 0
     assert problems["blocked"] == []  # JupyterLab and the charts need nothing beyond 127.0.0.1

@@ -95,6 +95,30 @@ def test_report_numbers_equal_the_summary(demo_report: Path):
     )
 
 
+def test_budget_policy_and_comparison_sections_show_the_summary_figures(demo_report: Path):
+    import html as html_module
+
+    from srelib.report import VERDICTS
+
+    page = html_module.unescape(demo_report.read_text())
+    summary = PeriodSummary.read(demo_report.parent / "summary.json")
+    budgets = page[page.index("Error budgets at the end of the period") :]
+    for name, budget in summary.slo_budgets.items():
+        row = re.search(rf"<td>{re.escape(name)}</td>.*?</tr>", budgets, re.S)
+        assert row, name
+        assert present.budget(budget.rolling.error_budget_remaining) in row.group(0)
+        assert present.attainment(budget.rolling.attainment, budget.rolling.target) in row.group(0)
+    for service, policy in summary.error_budget_policy.items():
+        assert policy.reason in page, service
+    frozen = [s for s, p in summary.error_budget_policy.items() if p.state == "release_freeze"]
+    assert frozen == ["checkout"]  # the demo's SEV1 checkout story spends the budget
+    assert summary.reliability is not None
+    comparisons = page[page.index("Compared with before") : page.index("Service level objectives")]
+    for comparison in summary.reliability.comparisons.values():
+        assert VERDICTS[comparison.mttr.verdict] in comparisons
+        assert f"{comparison.mttr.n_before} / {comparison.mttr.n_after}" in comparisons
+
+
 def test_summary_json_is_what_metrics_computes(demo_report: Path, demo_workbench, demo_end):
     from srelib.summary import build_summary
     from srelib.warehouse import connect
@@ -102,7 +126,7 @@ def test_summary_json_is_what_metrics_computes(demo_report: Path, demo_workbench
     written = json.loads((demo_report.parent / "summary.json").read_text())
     with connect(demo_workbench.warehouse_path) as con:
         fresh = build_summary(con, demo_workbench, demo_end).model_dump(mode="json")
-    for key in ("incidents", "slos", "trend", "notable_incidents", "teams"):
+    for key in ("incidents", "slos", "trend", "notable_incidents", "teams", "slo_budgets", "reliability", "delivery"):
         assert written[key] == fresh[key], key
 
 
