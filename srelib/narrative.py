@@ -70,8 +70,10 @@ def context(summary: PeriodSummary) -> dict[str, Any]:
         since = {
             "label": present.span_title(baseline.start, baseline.end, summary.timezone),
             "mttr": _comparison(baseline.mttr, baseline.title),
-            "rate": None
+            "rate": None  # a count is called fewer or more only when the rate test is clear
             if baseline.incidents.change_ratio is None
+            or baseline.incident_rate is None
+            or baseline.incident_rate.verdict not in ("improved", "worsened")
             else {
                 "percent": f"{abs(100 * baseline.incidents.change_ratio):.0f} %",
                 "direction": "fewer" if baseline.incidents.change < 0 else "more",

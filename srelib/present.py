@@ -81,6 +81,14 @@ def rate(value: float | None) -> str:
     return MISSING if value is None else f"{value:.2g}×" if value < 10 else f"{value:.1f}×"
 
 
+def money(amount: float | None, currency: str = "USD") -> str:
+    """An amount of money without cents: "USD 12,037", "−USD 1,200" when negative."""
+    if amount is None:
+        return MISSING
+    sign = "−" if amount < 0 else ""
+    return f"{sign}{currency} {abs(amount):,.0f}"
+
+
 def span_title(start: str, end: str, timezone: str) -> str:
     """Whole months from ``start`` to ``end`` (exclusive), ISO 8601: "May–October 2025"."""
     tz = ZoneInfo(timezone)

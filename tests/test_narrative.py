@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from srelib import narrative, present
-from srelib.metrics.compare import Comparison
+from srelib.metrics.compare import Comparison, compare_rates
 from srelib.metrics.incidents import IncidentStats
 from srelib.metrics.reliability import CountChange, PeriodComparison, Reliability
 from srelib.metrics.slo import SloResult
@@ -126,14 +126,15 @@ def _with_comparisons(
 ) -> PeriodSummary:
     def span(label: str, title: str, start: str, end: str, mttr: Comparison, other: int) -> PeriodComparison:
         count = CountChange(label, other, float(other), 9 - other, (9 - other) / other)
-        return PeriodComparison(label, title, start, end, True, count, count, mttr, mttr)
+        rate = compare_rates(other, 31.0, 9, 31.0)
+        return PeriodComparison(label, title, start, end, True, count, count, mttr, mttr, rate)
 
     comparisons = {
         "previous": span("2026-09", "September 2026", "2026-09-01T00:00:00Z", "2026-10-01T00:00:00Z", previous, 12)
     }
     if baseline is not None:
         comparisons["baseline"] = span(
-            "baseline", "baseline", "2025-05-01T00:00:00Z", "2025-11-01T00:00:00Z", baseline, 20
+            "baseline", "baseline", "2025-05-01T00:00:00Z", "2025-11-01T00:00:00Z", baseline, 40
         )
     return summary.model_copy(update={"reliability": Reliability(comparisons=comparisons)})
 
@@ -172,9 +173,33 @@ def test_the_baseline_sentence_appears_only_for_a_clear_change():
     messages = narrative.messages(_with_comparisons(_summary(now, {}), previous, clear))
     assert (
         "Since the SRE programme started, median time to resolve has improved from 2 h 30 m in the baseline "
-        "(May–October 2025, 200 resolved incidents) to 58 m, and this month saw 55 % fewer incidents than the "
-        "baseline rate (20 for a month this long)."
+        "(May–October 2025, 200 resolved incidents) to 58 m, and this month saw 78 % fewer incidents than the "
+        "baseline rate (40 for a month this long)."
     ) in messages
     unclear = Comparison(200, 8, 150.0, 58.0, -92.0, -120.0, 4.0, 0.06, "no_clear_change")
     messages = narrative.messages(_with_comparisons(_summary(now, {}), previous, unclear))
     assert not any(m.startswith("Since the SRE programme") for m in messages)
+
+
+def test_fewer_incidents_is_said_only_when_the_rate_test_is_clear():
+    now = IncidentStats(count=9, mttr_minutes=DurationStats(8, 60.0, 58.0, 90.0))
+    previous = Comparison(12, 8, 102.0, 58.0, -44.0, -60.0, 10.0, 0.2, "no_clear_change")
+    clear = Comparison(200, 8, 150.0, 58.0, -92.0, -120.0, -40.0, 0.001, "improved")
+    summary = _summary(now, {})
+    # 12 against 9 over equal spans: an exact rate test cannot tell them apart.
+    messages = narrative.messages(_with_comparisons(summary, previous, clear).model_copy())
+    baseline_only = _with_comparisons(summary, previous, clear)
+    assert baseline_only.reliability is not None
+    weak = baseline_only.reliability.comparisons["baseline"]
+    weak_rate = compare_rates(12, 31.0, 9, 31.0)
+    assert weak_rate.verdict == "no_clear_change"
+    unclear = baseline_only.model_copy(
+        update={
+            "reliability": baseline_only.reliability.__class__(
+                comparisons={"baseline": weak.__class__(**{**weak.__dict__, "incident_rate": weak_rate})}
+            )
+        }
+    )
+    sentence = next(m for m in narrative.messages(unclear) if m.startswith("Since the SRE programme"))
+    assert sentence.endswith("to 58 m.") and "fewer" not in sentence
+    assert any("fewer incidents" in m for m in messages)

@@ -108,3 +108,77 @@ def _price_bonett_interval(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
 
 def _round(value: float) -> float:
     return round(float(value), 4)
+
+
+@dataclass(frozen=True)
+class RateComparison:
+    """Event counts over two spans, as rates: after ÷ before per day, with its 95 % interval."""
+
+    count_before: int
+    days_before: float
+    count_after: int
+    days_after: float
+    rate_ratio: float | None  # (after per day) ÷ (before per day)
+    ci_low: float | None
+    ci_high: float | None
+    p_value: float | None
+    verdict: Verdict
+    lower_is_better: bool = True
+
+
+def compare_rates(
+    count_before: int, days_before: float, count_after: int, days_after: float, lower_is_better: bool = True
+) -> RateComparison:
+    """Two Poisson counts compared exactly: given their total, the after-count is binomial with
+    p = days_after ÷ (days_before + days_after) under equal rates (the conditional test). The
+    Clopper–Pearson interval of that proportion becomes an interval of the rate ratio. A verdict
+    needs the interval to exclude 1; with fewer than 5 events in all it is ``too_few``."""
+    total = count_before + count_after
+    if total < MIN_SAMPLE or days_before <= 0 or days_after <= 0:
+        ratio = (
+            None if count_before == 0 or days_after <= 0 else (count_after / days_after) / (count_before / days_before)
+        )
+        return RateComparison(
+            count_before,
+            days_before,
+            count_after,
+            days_after,
+            _maybe(ratio),
+            None,
+            None,
+            None,
+            "too_few",
+            lower_is_better,
+        )
+    share = days_after / (days_before + days_after)
+    test = stats.binomtest(count_after, total, share)
+    interval = test.proportion_ci(confidence_level=0.95, method="exact")
+    scale = days_before / days_after
+
+    def to_ratio(p: float) -> float | None:
+        return None if p >= 1 else p / (1 - p) * scale
+
+    ratio = None if count_before == 0 else (count_after / days_after) / (count_before / days_before)
+    low, high = to_ratio(interval.low), to_ratio(interval.high)
+    if high is not None and high < 1:
+        verdict: Verdict = "improved" if lower_is_better else "worsened"
+    elif low is not None and low > 1:
+        verdict = "worsened" if lower_is_better else "improved"
+    else:
+        verdict = "no_clear_change"
+    return RateComparison(
+        count_before,
+        round(days_before, 4),
+        count_after,
+        round(days_after, 4),
+        _maybe(ratio),
+        _maybe(low),
+        _maybe(high),
+        round(float(test.pvalue), 6),
+        verdict,
+        lower_is_better,
+    )
+
+
+def _maybe(value: float | None) -> float | None:
+    return None if value is None else round(float(value), 6)

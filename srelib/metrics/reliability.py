@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 
 import duckdb
 
-from srelib.metrics.compare import Comparison, compare
+from srelib.metrics.compare import Comparison, RateComparison, compare, compare_rates
 from srelib.metrics.incidents import DURATIONS, scoped_incidents
 from srelib.metrics.scope import Scope
 from srelib.period import Period, Window
@@ -55,6 +55,7 @@ class PeriodComparison:
     customer_impacting: CountChange
     mttr: Comparison
     mtta: Comparison
+    incident_rate: RateComparison | None = None  # incidents per day, tested (Poisson, exact conditional)
 
 
 @dataclass(frozen=True)
@@ -124,7 +125,8 @@ def reliability(
     for key, (span, title) in spans.items():
         covered = data_start is not None and span.end_utc > data_start
         there = counts.get(span.label, (0, 0))
-        scale = period.days / ((span.end_utc - span.start_utc).total_seconds() / 86400)
+        span_days = (span.end_utc - span.start_utc).total_seconds() / 86400
+        scale = period.days / span_days
         comparisons[key] = PeriodComparison(
             label=span.label,
             title=title,
@@ -135,6 +137,7 @@ def reliability(
             customer_impacting=_change(span.label, here[1], there[1], scale, covered),
             mttr=compare(durations[span.label]["mttr_minutes"], durations[period.label]["mttr_minutes"]),
             mtta=compare(durations[span.label]["mtta_minutes"], durations[period.label]["mtta_minutes"]),
+            incident_rate=compare_rates(there[0], span_days, here[0], period.days) if covered else None,
         )
     repeats = repeat_incidents(con, period, scope)
     return Reliability(
