@@ -15,7 +15,7 @@ from typing import Any
 
 import jinja2
 
-from srelib import present
+from srelib import highlights, present
 from srelib.metrics.compare import Comparison
 from srelib.resources import templates_dir
 from srelib.summary import PeriodSummary
@@ -107,6 +107,38 @@ def context(summary: PeriodSummary) -> dict[str, Any]:
         "mttr": mttr,
         "since_programme": since,
         "slos": {"total": len(summary.slos), **by_status},
+        "value": _value(summary),
+        "delivery": _delivery(summary),
+        "wins": [h.text for h in highlights.wins(summary, limit=3)],
+        "risks": [h.text for h in highlights.risks(summary, limit=3)],
+    }
+
+
+def _value(summary: PeriodSummary) -> dict[str, Any] | None:
+    v = summary.value
+    if v is None:
+        return None
+    cur = v.roi.currency
+    return {
+        "delivered": present.money(v.roi.value_delivered, cur),
+        "cost": present.money(v.roi.programme_cost, cur) if v.roi.programme_cost else None,
+        "roi": present.ratio(v.roi.roi) if v.roi.roi is not None else None,
+        "toil_hours": f"{v.toil.hours_saved:,.0f}",
+        "toil_value": present.money(v.toil.value, cur),
+        "savings": present.money(v.costs.savings, cur) if v.costs.savings else None,
+        "downtime": present.money(v.roi.downtime_avoided_value, cur) if v.roi.downtime_avoided_value else None,
+    }
+
+
+def _delivery(summary: PeriodSummary) -> dict[str, Any] | None:
+    d = summary.delivery
+    if d is None or not d.deployments:
+        return None
+    return {
+        "deployments": f"{d.deployments:,}",
+        "frequency": d.deployment_frequency_band,
+        "lead_time": present.minutes(d.lead_time_minutes.median),
+        "failure_rate": present.ratio(d.change_failure_rate, 1),
     }
 
 

@@ -71,9 +71,9 @@ def count(value: float | None) -> str:
     return f"{value:.0f}" if abs(value - round(value)) < 0.05 else f"{value:.1f}"
 
 
-def ratio(value: float | None) -> str:
-    """A share as a percentage without decimals: "75 %"."""
-    return MISSING if value is None else f"{100 * value:.0f} %"
+def ratio(value: float | None, digits: int = 0) -> str:
+    """A share as a percentage: "75 %" (``digits`` decimals: "0.3 %")."""
+    return MISSING if value is None else f"{100 * value:.{digits}f} %"
 
 
 def rate(value: float | None) -> str:

@@ -22,18 +22,23 @@ from srelib.warehouse import connect
 
 
 def load(
-    period: str | None = None, team: str | None = None, warehouse: str | None = None, summary_path: str | None = None
+    period: str | None = None,
+    team: str | None = None,
+    warehouse: str | None = None,
+    summary_path: str | None = None,
+    kind: str = "month",
 ) -> PeriodSummary:
     """The summary a run prepared (``summary_path``), or one computed from the warehouse.
 
     Defaults suit an analyst opening the notebook in JupyterLab after ``srelib demo``: the
-    workbench is found from the current folder, the period is the latest complete month.
+    workbench is found from the current folder, the period is the latest complete ``kind``
+    (month, quarter or week).
     """
     if summary_path:
         return PeriodSummary.read(Path(summary_path))
     workbench = Workbench.find()
     tz = workbench.org.timezone
-    chosen = Period.parse(period, tz) if period else Period.latest_complete("month", tz)
+    chosen = Period.parse(period, tz) if period else Period.latest_complete(kind, tz)
     with connect(Path(warehouse) if warehouse else workbench.warehouse_path) as con:
         return build_summary(con, workbench, chosen, team)
 
@@ -338,6 +343,132 @@ def prevention_table(summary: PeriodSummary) -> Any:
     return table(
         prevention_rows(summary), [("label", "Prevention", False), ("value", summary.title, True)], "No incidents."
     )
+
+
+def value_rows(summary: PeriodSummary) -> list[dict[str, str]]:
+    """The value delivered and ROI, every component shown (docs/metrics.md, "Value")."""
+    v = summary.value
+    if v is None:
+        return []
+    cur = v.roi.currency
+    rows = [
+        {
+            "component": "Toil removed by automation",
+            "measure": f"{v.toil.hours_saved:,.0f} hours in {v.toil.runs:,} runs",
+            "value": present.money(v.toil.value, cur),
+        }
+    ]
+    for saving in v.costs.initiatives:
+        measure = (
+            f"{present.money(saving.expected_cost, cur)} expected at the baseline rate, "
+            f"{present.money(saving.actual_cost, cur)} spent, over {saving.days_in_effect:.0f} days"
+            if saving.savings is not None
+            else "no cost data before the initiative started"
+        )
+        rows.append(
+            {
+                "component": f"Cost savings: {saving.title}",
+                "measure": measure,
+                "value": present.money(saving.savings, cur),
+            }
+        )
+    if v.roi.downtime_avoided_minutes is not None:
+        rows.append(
+            {
+                "component": "Customer-impacting downtime avoided",
+                "measure": f"{present.minutes(v.roi.downtime_avoided_minutes)} fewer than at the baseline rate",
+                "value": present.money(v.roi.downtime_avoided_value, cur),
+            }
+        )
+    rows.append({"component": "Value delivered", "measure": "", "value": present.money(v.roi.value_delivered, cur)})
+    rows.append({"component": "Programme cost", "measure": "", "value": present.money(v.roi.programme_cost, cur)})
+    rows.append(
+        {
+            "component": "Return on investment",
+            "measure": "(value delivered − programme cost) ÷ programme cost",
+            "value": present.ratio(v.roi.roi),
+        }
+    )
+    return rows
+
+
+def value_table(summary: PeriodSummary) -> Any:
+    columns = [("component", "Component", False), ("measure", "Measured as", False), ("value", "Value", True)]
+    return table(value_rows(summary), columns, "No value data for this period.", css="srelib-value")
+
+
+def delivery_rows(summary: PeriodSummary) -> list[dict[str, str]]:
+    d = summary.delivery
+    if d is None:
+        return []
+    return [
+        {
+            "key": "Deployment frequency",
+            "value": f"{d.deployments:,} ({d.deployments_per_day:.1f} a day)",
+            "band": d.deployment_frequency_band or present.MISSING,
+        },
+        {
+            "key": "Lead time for changes (median)",
+            "value": present.minutes(d.lead_time_minutes.median),
+            "band": d.lead_time_band or present.MISSING,
+        },
+        {
+            "key": "Change failure rate",
+            "value": present.ratio(d.change_failure_rate, 1),
+            "band": d.change_failure_band or present.MISSING,
+        },
+        {
+            "key": "Failed deployment recovery time (median)",
+            "value": present.minutes(d.failed_deployment_recovery_minutes.median),
+            "band": d.recovery_band or present.MISSING,
+        },
+    ]
+
+
+def delivery_table(summary: PeriodSummary) -> Any:
+    band = summary.delivery.band_window if summary.delivery else ""
+    columns = [("key", "DORA key", False), ("value", summary.title, True), ("band", f"Band ({band})", False)]
+    return table(delivery_rows(summary), columns, "No deployments recorded.")
+
+
+def satisfaction_rows(summary: PeriodSummary) -> list[dict[str, str]]:
+    v = summary.value
+    if v is None:
+        return []
+    s = v.satisfaction
+    return [
+        {
+            "label": "Customer satisfaction (CSAT, 1–5)",
+            "value": present.MISSING
+            if s.csat.mean is None
+            else f"{s.csat.mean:.2f} ({present.ratio(s.csat_satisfied_ratio)} satisfied)",
+            "n": str(s.csat.n),
+        },
+        {
+            "label": "Net Promoter Score (−100 to 100)",
+            "value": present.MISSING if s.nps is None else f"{s.nps:+.0f}",
+            "n": str(s.nps_responses),
+        },
+        {
+            "label": "Developer experience (1–5)",
+            "value": present.MISSING if s.devex.mean is None else f"{s.devex.mean:.2f}",
+            "n": str(s.devex.n),
+        },
+    ]
+
+
+def satisfaction_table(summary: PeriodSummary) -> Any:
+    columns = [("label", "Survey", False), ("value", summary.title, True), ("n", "Responses", True)]
+    return table(satisfaction_rows(summary), columns, "No survey responses.")
+
+
+def highlight_list(summary: PeriodSummary, which: str) -> Any:
+    """The period's wins or risks as a list (``which``: "wins" or "risks")."""
+    from srelib import highlights
+
+    items = highlights.wins(summary) if which == "wins" else highlights.risks(summary)
+    empty = "Nothing stood out clearly enough to call a win." if which == "wins" else "No open risks."
+    return _html("highlights.html.j2", items=[h.text for h in items], css=which, empty=empty)
 
 
 def chart(built: Any, empty: str) -> Any:

@@ -71,6 +71,7 @@ def register(spec: ReportSpec) -> None:
 
 
 register(ReportSpec("monthly_reliability", "Monthly reliability report"))
+register(ReportSpec("quarterly_business_impact", "Quarterly business impact", ("quarter",)))
 
 
 @dataclass(frozen=True)
