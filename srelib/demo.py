@@ -160,8 +160,9 @@ def run(
     progress: Callable[[str], None] = lambda line: None,
 ) -> Path:
     """The whole demo: generate the org into ``data/demo``, validate and load it into the
-    workbench's warehouse, publish the monthly report for the last ``reports`` months, and
-    return ``outputs/index.html``."""
+    workbench's warehouse, publish the monthly report for the last ``reports`` months and the
+    quarterly business impact report for the last complete quarter, and return
+    ``outputs/index.html``."""
     from srelib.portal import write_index
     from srelib.run import run_report
     from srelib.validate import validate_directory
@@ -179,9 +180,11 @@ def run(
     finally:
         dataset.con.close()
     periods = end.trailing(reports)
-    for i, period in enumerate(periods, start=1):
-        progress(f"[3/4] monthly reliability report {i}/{len(periods)}: {period.title}")
-        run_report(workbench, "monthly_reliability", period)
+    quarter = Period.containing("quarter", end.shift(1).first_day, end.timezone).previous()
+    runs = [("monthly_reliability", p) for p in periods] + [("quarterly_business_impact", quarter)]
+    for i, (report, period) in enumerate(runs, start=1):
+        progress(f"[3/4] report {i}/{len(runs)}: {report.replace('_', ' ')}, {period.title}")
+        run_report(workbench, report, period)
     index = write_index(workbench.outputs_path, workbench.org)
     progress(f"[4/4] done in {time.monotonic() - started:.0f} s; open this file in a browser:")
     return index

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import csv
+import re
 import shutil
 from pathlib import Path
 
 import pytest
 import yaml
+from playwright.sync_api import sync_playwright
 
 from srelib.config import Workbench
 from srelib.period import Period
@@ -105,11 +107,25 @@ def demo_workbench(tmp_path_factory: pytest.TempPathFactory, demo_end: Period) -
     root = tmp_path_factory.mktemp("demo-workbench")
     shutil.copytree(REPO / "params", root / "params")
     workbench = Workbench.load(root)
-    demo.generate(root / "data" / "demo", demo_end)
+    demo.generate(root / "data" / "demo", demo_end, programme_start=workbench.org.programme_start)
     dataset = validate_directory(root / "data" / "demo")
     load(dataset, workbench.warehouse_path)
     dataset.con.close()
     return workbench
+
+
+@pytest.fixture(scope="session")
+def demo_quarter(demo_end: Period) -> Period:
+    """The latest quarter that ended by the demo's last month."""
+    return Period.containing("quarter", demo_end.shift(1).first_day, demo_end.timezone).previous()
+
+
+@pytest.fixture(scope="session")
+def demo_qbr(demo_workbench: Workbench, demo_quarter: Period) -> Path:
+    """The quarterly business impact report of the demo's latest complete quarter."""
+    from srelib.run import run_report
+
+    return run_report(demo_workbench, "quarterly_business_impact", demo_quarter).html
 
 
 @pytest.fixture(scope="session")
@@ -118,3 +134,40 @@ def demo_report(demo_workbench: Workbench, demo_end: Period) -> Path:
     from srelib.run import run_report
 
     return run_report(demo_workbench, "monthly_reliability", demo_end).html
+
+
+CHROMIUM = "/usr/bin/chromium"
+RESULTS = Path(__file__).resolve().parents[1] / "test-results"
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium, headless, for every browser test."""
+    assert Path(CHROMIUM).exists(), "install Debian's chromium (apt-get install chromium): .ci/run does"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--headless", "--no-sandbox", "--disable-background-networking", "--disable-gpu"],
+        )
+        yield browser
+        browser.close()
+
+
+def open_offline(browser, url: str):
+    """A page whose every non-local request is blocked and recorded."""
+    page = browser.new_page(viewport={"width": 1100, "height": 900})
+    problems: dict[str, list[str]] = {"errors": [], "blocked": []}
+    page.on("pageerror", lambda exc: problems["errors"].append(str(exc)))
+    page.on("console", lambda msg: problems["errors"].append(msg.text) if msg.type == "error" else None)
+
+    def route(request_route):
+        url = request_route.request.url
+        if url.startswith(("file:", "data:", "blob:", "about:")) or re.match(r"^https?://127\.0\.0\.1[:/]", url):
+            request_route.continue_()
+        else:
+            problems["blocked"].append(url)
+            request_route.abort()
+
+    page.route("**/*", route)
+    page.goto(url)
+    return page, problems

@@ -6,43 +6,10 @@ import re
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import sync_playwright
 
-CHROMIUM = "/usr/bin/chromium"
-RESULTS = Path(__file__).resolve().parents[1] / "test-results"
+from tests.conftest import RESULTS, open_offline
+
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def browser():
-    assert Path(CHROMIUM).exists(), "install Debian's chromium (apt-get install chromium): .ci/run does"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--headless", "--no-sandbox", "--disable-background-networking", "--disable-gpu"],
-        )
-        yield browser
-        browser.close()
-
-
-def open_offline(browser, url: str):
-    """A page whose every non-local request is blocked and recorded."""
-    page = browser.new_page(viewport={"width": 1100, "height": 900})
-    problems: dict[str, list[str]] = {"errors": [], "blocked": []}
-    page.on("pageerror", lambda exc: problems["errors"].append(str(exc)))
-    page.on("console", lambda msg: problems["errors"].append(msg.text) if msg.type == "error" else None)
-
-    def route(request_route):
-        url = request_route.request.url
-        if url.startswith(("file:", "data:", "blob:", "about:")) or re.match(r"^https?://127\.0\.0\.1[:/]", url):
-            request_route.continue_()
-        else:
-            problems["blocked"].append(url)
-            request_route.abort()
-
-    page.route("**/*", route)
-    page.goto(url)
-    return page, problems
 
 
 def test_report_draws_its_charts_offline(browser, demo_report: Path):

@@ -70,7 +70,8 @@ def test_demo_data_only(tmp_path):
 
 
 def test_readme_command_one_srelib_demo(tmp_path):
-    """`srelib demo` in a workbench: data, warehouse, three monthly reports, and the index path on stdout."""
+    """`srelib demo` in a workbench: data, warehouse, three monthly reports and the quarterly one,
+    and the index path on stdout."""
     import shutil
 
     from tests.conftest import REPO
@@ -82,4 +83,5 @@ def test_readme_command_one_srelib_demo(tmp_path):
     assert result.stdout.strip() == str(index)
     assert "[4/4] done" in result.stderr
     assert len(list((tmp_path / "outputs").glob("*/monthly_reliability.html"))) == 3
+    assert len(list((tmp_path / "outputs").glob("*-Q*/quarterly_business_impact.html"))) == 1
     assert (tmp_path / "warehouse" / "workbench.duckdb").is_file()
