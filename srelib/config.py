@@ -138,6 +138,19 @@ class Targets(BaseModel):
     targets: dict[str, Target] = Field(default_factory=dict)
 
 
+class Tip(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    title: str
+    text: str
+
+
+class Tips(BaseModel):
+    """``params/tips.yaml``: the newsletter's tips, used in turn."""
+
+    model_config = ConfigDict(extra="forbid")
+    tips: list[Tip] = Field(default_factory=list)
+
+
 def _load_yaml(path: Path) -> Any:
     try:
         return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
@@ -168,6 +181,7 @@ class Workbench:
     initiatives: Initiatives = field(default_factory=Initiatives)
     policy: ErrorBudgetPolicy = field(default_factory=ErrorBudgetPolicy)
     targets: Targets = field(default_factory=Targets)
+    tips: Tips = field(default_factory=Tips)
 
     @classmethod
     def load(cls, root: Path) -> Workbench:
@@ -181,6 +195,7 @@ class Workbench:
             initiatives=_model(Initiatives, params / "initiatives.yaml"),
             policy=_model(ErrorBudgetPolicy, params / "error_budget_policy.yaml"),
             targets=_model(Targets, params / "targets.yaml"),
+            tips=_model(Tips, params / "tips.yaml"),
         )
 
     @classmethod

@@ -602,6 +602,22 @@ def _engagement(plan: DemoPlan, rng: np.random.Generator) -> pd.DataFrame:
                 audience=None,
             )
         )
+    upcoming = plan.end.shift(1).first_day  # planned events: nobody has attended yet
+    for offset, kind, title, team, audience in (
+        (6, "lunch_and_learn", "Error budgets in practice", "", 60),
+        (13, "workshop", "Writing your first SLO", "search", 18),
+        (20, "drill", "Game day: payments failover", "payments", 14),
+    ):
+        rows.append(
+            dict(
+                date=(upcoming + timedelta(days=offset)).isoformat(),
+                kind=kind,
+                title=title,
+                team=team,
+                reached=0,
+                audience=audience,
+            )
+        )
     return pd.DataFrame(rows)
 
 

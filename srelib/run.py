@@ -38,7 +38,7 @@ from srelib.resources import notebooks_dir
 from srelib.summary import build_summary
 from srelib.warehouse import connect
 
-STANDARD_PARAMETERS = ("period", "team", "warehouse", "summary_path")
+STANDARD_PARAMETERS = ("period", "team", "warehouse", "summary_path", "workbench")
 
 
 class IpcKernelManager(AsyncKernelManager):
@@ -57,6 +57,7 @@ class ReportSpec:
     name: str
     title: str
     period_kinds: tuple[str, ...] = ("month", "quarter", "week")
+    email: bool = False  # published as the e-mail parts the notebook displays, not as nbconvert HTML
 
     @property
     def notebook(self) -> str:
@@ -72,6 +73,7 @@ def register(spec: ReportSpec) -> None:
 
 register(ReportSpec("monthly_reliability", "Monthly reliability report"))
 register(ReportSpec("quarterly_business_impact", "Quarterly business impact", ("quarter",)))
+register(ReportSpec("newsletter", "SRE newsletter", ("month",), email=True))
 
 
 @dataclass(frozen=True)
@@ -143,6 +145,7 @@ def run_report(
             "team": team,
             "warehouse": str(warehouse.resolve()),
             "summary_path": str(summary_file.resolve()),
+            **({"workbench": str(workbench.root)} if "workbench" in declared else {}),
             **extra,
         }
         try:
@@ -168,7 +171,14 @@ def run_report(
             raise ReportError(
                 f"{report} for {period.label} failed: {reason}{f'; the failed notebook is {failed}' if failed else ''}"
             ) from exc
-        html = to_html(nbformat.read(executed, as_version=4), workbench.org, spec.title)
+        executed_nb = nbformat.read(executed, as_version=4)
+        published = [f"{spec.name}.html", spec.notebook, "summary.json"]
+        if spec.email:
+            html, text = _email_parts(executed_nb, report)
+            (staging / f"{spec.name}.txt").write_text(text, encoding="utf-8")
+            published.append(f"{spec.name}.txt")
+        else:
+            html = to_html(executed_nb, workbench.org, spec.title)
         (staging / f"{spec.name}.html").write_text(html, encoding="utf-8")
         folder = report_folder(outputs, period, team)
         duration = round(time.monotonic() - started, 2)
@@ -186,7 +196,7 @@ def run_report(
             "versions": _versions(),
         }
         with locked(outputs / ".lock"):
-            _publish(staging, folder, [f"{spec.name}.html", spec.notebook, "summary.json"])
+            _publish(staging, folder, published)
             _update_manifest(folder, period, team, entry)
             write_index(outputs, workbench.org)
         return RunResult(spec.name, period.label, team, folder / f"{spec.name}.html", duration)
@@ -195,6 +205,15 @@ def run_report(
         shutil.rmtree(sockets, ignore_errors=True)
         with contextlib.suppress(OSError):
             (outputs / ".staging").rmdir()
+
+
+def _email_parts(notebook: nbformat.NotebookNode, report: str) -> tuple[str, str]:
+    """The HTML and text parts a newsletter notebook displayed (``srelib.newsletter.display``)."""
+    for cell in notebook.cells:
+        for output in cell.get("outputs", []):
+            if output.get("metadata", {}).get("srelib", {}).get("newsletter"):
+                return output["data"]["text/html"], output["data"]["text/plain"]
+    raise ReportError(f"{report} displayed no newsletter: call srelib.newsletter.display(summary) in the notebook")
 
 
 def _publish(staging: Path, folder: Path, names: list[str]) -> None:

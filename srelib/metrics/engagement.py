@@ -10,6 +10,8 @@ From the ``engagement`` table (rows whose ``date`` falls in the period, org time
 - ``collaboration_events`` = events (as above) held with a named team;
   ``teams_engaged`` = distinct teams named on any engagement row.
 
+``upcoming``: events dated in the 31 days after the period (the newsletter's "coming up").
+
 From ``adoption``: ``practice_adoption_rate`` = teams that adopted a practice by the period
 end ÷ (teams × practices), with each practice's rate and its trend. From ``automation_runs``
 (tool usage): ``automation_runs`` = runs in the period, with runs per automation and the
@@ -46,6 +48,14 @@ class Kpi:
 
 
 @dataclass(frozen=True)
+class UpcomingEvent:
+    date: str  # YYYY-MM-DD
+    kind: str
+    title: str | None
+    team: str | None
+
+
+@dataclass(frozen=True)
 class Engagement:
     kpis: dict[str, Kpi]
     events: dict[str, int] = field(default_factory=dict)  # events held per kind
@@ -53,6 +63,7 @@ class Engagement:
     adoption_trend: dict[str, dict[str, float | None]] = field(default_factory=dict)  # period → practice → rate
     tool_usage: dict[str, int] = field(default_factory=dict)  # automation → runs
     tool_teams: int = 0
+    upcoming: list[UpcomingEvent] = field(default_factory=list)  # events in the 31 days after the period
 
 
 def engagement(
@@ -112,7 +123,21 @@ def engagement(
         adoption_trend=trend_rates,
         tool_usage={r[0]: int(r[1]) for r in tools},
         tool_teams=int(tool_teams or 0),
+        upcoming=_upcoming(con, period, scope),
     )
+
+
+def _upcoming(con: duckdb.DuckDBPyConnection, period: Period, scope: Scope, days: int = 31) -> list[UpcomingEvent]:
+    """Events planned in the ``days`` after the period (a team also sees the org-wide ones)."""
+    first = period.shift(1).first_day
+    rows = con.execute(
+        """SELECT strftime(date, '%Y-%m-%d'), kind, title, nullif(trim(team), '') FROM engagement
+           WHERE date >= ? AND date < ?::DATE + to_days(?) AND list_contains(?::VARCHAR[], kind)
+             AND (?::VARCHAR IS NULL OR team = ?::VARCHAR OR trim(coalesce(team, '')) = '')
+           ORDER BY date, kind, title""",
+        [first, first, days, list(EVENTS), scope.team, scope.team],
+    ).fetchall()
+    return [UpcomingEvent(*r) for r in rows]
 
 
 def _kpi(name: str, value: float | None, targets: Targets, period: Period, scope: Scope) -> Kpi:
