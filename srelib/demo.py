@@ -181,7 +181,10 @@ def run(
         dataset.con.close()
     periods = end.trailing(reports)
     quarter = Period.containing("quarter", end.shift(1).first_day, end.timezone).previous()
-    runs = [("monthly_reliability", p) for p in periods] + [("quarterly_business_impact", quarter)]
+    runs = [("monthly_reliability", p) for p in periods] + [
+        ("newsletter", end),
+        ("quarterly_business_impact", quarter),
+    ]
     for i, (report, period) in enumerate(runs, start=1):
         progress(f"[3/4] report {i}/{len(runs)}: {report.replace('_', ' ')}, {period.title}")
         run_report(workbench, report, period)

@@ -129,6 +129,14 @@ def demo_qbr(demo_workbench: Workbench, demo_quarter: Period) -> Path:
 
 
 @pytest.fixture(scope="session")
+def demo_newsletter(demo_workbench: Workbench, demo_end: Period) -> Path:
+    """The newsletter of the demo's latest month (its HTML part)."""
+    from srelib.run import run_report
+
+    return run_report(demo_workbench, "newsletter", demo_end).html
+
+
+@pytest.fixture(scope="session")
 def demo_report(demo_workbench: Workbench, demo_end: Period) -> Path:
     """The monthly reliability report of the demo's latest month, run once for all tests."""
     from srelib.run import run_report

@@ -3,6 +3,7 @@ self-contained page whose numbers are the summary's, and draws its charts offlin
 
 from __future__ import annotations
 
+import dataclasses
 import html as html_module
 import re
 from pathlib import Path
@@ -69,3 +70,80 @@ def test_the_index_links_every_published_report(demo_qbr: Path, demo_report: Pat
     for report in (demo_qbr, demo_report):
         relative = report.relative_to(demo_qbr.parent.parent).as_posix()
         assert f'href="{relative}"' in index
+
+
+# ---- the newsletter ------------------------------------------------------------------------------
+
+
+def test_newsletter_is_email_safe(demo_newsletter: Path):
+    page = demo_newsletter.read_text(encoding="utf-8")
+    lowered = page.lower()
+    for forbidden in ("<script", "<style", "<link", "javascript:", "onerror=", "onload=", "@import"):
+        assert forbidden not in lowered, forbidden
+    sources = re.findall(r'\ssrc="([^"]*)"', page)
+    assert sources and all(s.startswith("data:image/png;base64,") for s in sources)  # charts as images
+    widths = [int(w) for w in re.findall(r'\swidth="(\d+)"', page)]
+    assert widths and max(widths) <= 640
+    assert all(int(px) <= 640 for px in re.findall(r"(?:max-)?width:\s*(\d+)px", page))
+    assert 'class="' not in page  # inline styles only: e-mail clients drop stylesheets
+
+
+def test_newsletter_text_part_says_what_the_html_says(demo_newsletter: Path):
+    summary = PeriodSummary.read(demo_newsletter.parent / "summary.json")
+    text = (demo_newsletter.parent / "newsletter.txt").read_text(encoding="utf-8")
+    page = _text(demo_newsletter)
+    for win in highlights.wins(summary, limit=4):
+        assert win.text in text and win.text in page
+    assert summary.engagement is not None and len(summary.engagement.upcoming) == 3  # the demo's planned events
+    for event in summary.engagement.upcoming:
+        assert event.title is not None and event.title in text and event.title in page
+    assert "TIP OF THE WEEK: " in text and "Tip of the week" in page
+    assert "<" not in text.replace("<>", "")  # plain text, no markup
+
+
+def test_newsletter_shows_hostile_text_literally(demo_newsletter: Path, demo_workbench):
+    from srelib import newsletter
+    from srelib.metrics.engagement import UpcomingEvent
+
+    summary = PeriodSummary.read(demo_newsletter.parent / "summary.json")
+    assert summary.engagement is not None
+    hostile = "<script>alert(1)</script>{{ 7*7 }}<img src=x onerror=alert(2)>"
+    upcoming = [UpcomingEvent("2026-12-01", "workshop", hostile, None)]
+    engagement = dataclasses.replace(summary.engagement, upcoming=upcoming)
+    letter = newsletter.build(summary.model_copy(update={"engagement": engagement}), demo_workbench)
+    page = newsletter.render_html(letter)
+    assert "<script>" not in page and "<img src=x" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;{{ 7*7 }}&lt;img src=x onerror=alert(2)&gt;" in page
+    assert hostile in newsletter.render_text(letter)  # the text part shows it as written
+
+
+def test_newsletter_message_has_text_html_and_inline_image(demo_newsletter: Path, demo_workbench):
+    from srelib import newsletter
+
+    summary = PeriodSummary.read(demo_newsletter.parent / "summary.json")
+    letter = newsletter.build(summary, demo_workbench)
+    message = newsletter.mime_message(letter, "sre@example.com", ["everyone@example.com"])
+    assert [p.get_content_type() for p in message.walk()] == [
+        "multipart/alternative",
+        "text/plain",
+        "multipart/related",
+        "text/html",
+        "image/png",
+    ]
+    html_part = next(p for p in message.walk() if p.get_content_type() == "text/html")
+    image = next(p for p in message.walk() if p.get_content_type() == "image/png")
+    assert f'src="cid:{image["Content-ID"].strip("<>")}"' in html_part.get_content()
+    assert "data:image" not in html_part.get_content()
+
+
+def test_newsletter_opens_offline_with_its_image_drawn(browser, demo_newsletter: Path):
+    from tests.conftest import RESULTS
+
+    page, problems = open_offline(browser, demo_newsletter.as_uri())
+    page.set_viewport_size({"width": 700, "height": 900})
+    assert page.evaluate("Array.from(document.images).every(i => i.complete && i.naturalWidth > 0)")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 700
+    RESULTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(RESULTS / "newsletter.png"), full_page=True)
+    page.close()
+    assert problems == {"errors": [], "blocked": []}
