@@ -216,3 +216,30 @@ def burn_down(summary: PeriodSummary, limit: int = 8) -> alt.Chart | None:
     )
     zero = alt.Chart(pd.DataFrame({"percent": [0]})).mark_rule(color="#c62828", strokeDash=[4, 4]).encode(y="percent:Q")
     return (lines + zero).properties(width=560, height=240)
+
+
+def adoption_trend(summary: PeriodSummary) -> alt.Chart | None:
+    """Share of teams that have adopted each SRE practice, at the end of each period."""
+    if summary.engagement is None:
+        return None
+    covered = {p.period for p in _covered(summary)}
+    rows = [
+        {"period": period, "practice": practice.replace("_", " "), "percent": round(100 * rate, 1)}
+        for period, rates in summary.engagement.adoption_trend.items()
+        if period in covered
+        for practice, rate in rates.items()
+        if rate is not None
+    ]
+    if not rows:
+        return None
+    return (
+        alt.Chart(pd.DataFrame(rows), title="SRE practice adoption (share of teams)")
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("period:O", title=None, axis=alt.Axis(labelAngle=-45)),
+            y=alt.Y("percent:Q", title="Teams (%)", scale=alt.Scale(domain=[0, 100])),
+            color=alt.Color("practice:N", legend=alt.Legend(title="Practice")),
+            tooltip=["period:O", "practice:N", "percent:Q"],
+        )
+        .properties(width=560, height=220)
+    )

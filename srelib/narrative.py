@@ -109,6 +109,7 @@ def context(summary: PeriodSummary) -> dict[str, Any]:
         "slos": {"total": len(summary.slos), **by_status},
         "value": _value(summary),
         "delivery": _delivery(summary),
+        "engagement": _engagement(summary),
         "wins": [h.text for h in highlights.wins(summary, limit=3)],
         "risks": [h.text for h in highlights.risks(summary, limit=3)],
     }
@@ -128,6 +129,27 @@ def _value(summary: PeriodSummary) -> dict[str, Any] | None:
         "savings": present.money(v.costs.savings, cur) if v.costs.savings else None,
         "downtime": present.money(v.roi.downtime_avoided_value, cur) if v.roi.downtime_avoided_value else None,
     }
+
+
+def _engagement(summary: PeriodSummary) -> dict[str, Any] | None:
+    e = summary.engagement
+    if e is None or not any(k.value for k in e.kpis.values()):
+        return None
+    targeted = {n: k for n, k in e.kpis.items() if k.met is not None}
+    overall = e.kpis.get("practice_adoption_rate")
+    return {
+        "targeted": len(targeted),
+        "met": [_in_sentence(present.KPI_LABELS.get(n, n)) for n, k in targeted.items() if k.met],
+        "missed": [_in_sentence(present.KPI_LABELS.get(n, n)) for n, k in targeted.items() if not k.met],
+        "adoption": present.ratio(overall.value) if overall and overall.value is not None else None,
+        "upcoming": [f"{u.title or u.kind.replace('_', ' ')} on {u.date}" for u in e.upcoming],
+    }
+
+
+def _in_sentence(label: str) -> str:
+    """ "Newsletter open rate (...)" → "newsletter open rate"; acronyms ("SRE ...") stay as they are."""
+    short = label.split(" (")[0]
+    return short if short[:2].isupper() else short[0].lower() + short[1:]
 
 
 def _delivery(summary: PeriodSummary) -> dict[str, Any] | None:

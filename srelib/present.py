@@ -68,7 +68,7 @@ def count(value: float | None) -> str:
     """A count, or a scaled count with one decimal when it is not whole (12, 35.2)."""
     if value is None:
         return MISSING
-    return f"{value:.0f}" if abs(value - round(value)) < 0.05 else f"{value:.1f}"
+    return f"{value:,.0f}" if abs(value - round(value)) < 0.05 else f"{value:,.1f}"
 
 
 def ratio(value: float | None, digits: int = 0) -> str:
@@ -116,3 +116,16 @@ def safe_link(url: str | None) -> str:
 
 
 STATUS_LABELS = {"met": "Met", "at_risk": "At risk", "breached": "Breached", "no_data": "No data"}
+
+
+# How the awareness and impact KPIs (srelib.metrics.engagement) read.
+KPI_LABELS = {
+    "training_participation_rate": "Training participation (attended ÷ invited)",
+    "newsletter_open_rate": "Newsletter open rate",
+    "documentation_views": "Documentation and blog views",
+    "event_attendance": "Event attendance",
+    "collaboration_events": "Sessions with product teams",
+    "teams_engaged": "Teams engaged",
+    "practice_adoption_rate": "SRE practice adoption (teams × practices)",
+    "automation_runs": "Automation runs (tool usage)",
+}

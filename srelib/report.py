@@ -471,6 +471,67 @@ def highlight_list(summary: PeriodSummary, which: str) -> Any:
     return _html("highlights.html.j2", items=[h.text for h in items], css=which, empty=empty)
 
 
+def engagement_rows(summary: PeriodSummary) -> list[dict[str, str]]:
+    """Each awareness and impact KPI against its target."""
+    if summary.engagement is None:
+        return []
+    rows = []
+    for name, kpi in summary.engagement.kpis.items():
+        shown = present.ratio if kpi.unit == "ratio" else present.count
+        met = {True: ("met", "Met"), False: ("breached", "Below target"), None: ("no_data", "No target")}[kpi.met]
+        if kpi.value is None:
+            met = ("no_data", "No data")
+        rows.append(
+            {
+                "kpi": present.KPI_LABELS.get(name, name),
+                "value": shown(kpi.value),
+                "target": shown(kpi.target),
+                "status": met[1],
+                "status_key": met[0],
+            }
+        )
+    return rows
+
+
+def engagement_table(summary: PeriodSummary) -> Any:
+    columns = [
+        ("kpi", "Indicator", False),
+        ("value", summary.title, True),
+        ("target", "Target", True),
+        ("status", "", False),
+    ]
+    return table(engagement_rows(summary), columns, "No engagement data for this period.")
+
+
+def adoption_rows(summary: PeriodSummary) -> list[dict[str, str]]:
+    if summary.engagement is None:
+        return []
+    return [
+        {"practice": practice.replace("_", " "), "rate": present.ratio(rate)}
+        for practice, rate in sorted(summary.engagement.adoption.items())
+    ]
+
+
+def adoption_table(summary: PeriodSummary) -> Any:
+    columns = [("practice", "Practice", False), ("rate", f"Teams that adopted it by the end of {summary.title}", True)]
+    return table(adoption_rows(summary), columns, "No adoption data.")
+
+
+def tool_rows(summary: PeriodSummary) -> list[dict[str, str]]:
+    if summary.engagement is None or summary.value is None:
+        return []
+    hours = summary.value.toil.by_automation
+    return [
+        {"automation": name, "runs": f"{runs:,}", "hours": f"{hours.get(name, 0):,.1f}"}
+        for name, runs in sorted(summary.engagement.tool_usage.items(), key=lambda kv: -kv[1])
+    ]
+
+
+def tool_table(summary: PeriodSummary) -> Any:
+    columns = [("automation", "Automation", False), ("runs", "Runs", True), ("hours", "Hours of toil saved", True)]
+    return table(tool_rows(summary), columns, "No automation ran in this period.")
+
+
 def chart(built: Any, empty: str) -> Any:
     """A chart, or a sentence saying why there is none (never an empty chart)."""
     if built is None:

@@ -74,6 +74,7 @@ def register(spec: ReportSpec) -> None:
 register(ReportSpec("monthly_reliability", "Monthly reliability report"))
 register(ReportSpec("quarterly_business_impact", "Quarterly business impact", ("quarter",)))
 register(ReportSpec("newsletter", "SRE newsletter", ("month",), email=True))
+register(ReportSpec("engagement", "Engagement and adoption"))
 
 
 @dataclass(frozen=True)
