@@ -532,6 +532,73 @@ def tool_table(summary: PeriodSummary) -> Any:
     return table(tool_rows(summary), columns, "No automation ran in this period.")
 
 
+def kpi_tiles(summary: PeriodSummary) -> list[dict[str, str]]:
+    """The executive summary's tiles: each a value, a label, a note and an optional status colour."""
+    inc = summary.incidents
+    previous = summary.previous
+    statuses = [s.status for s in summary.slos.values()]
+    measured = [s for s in summary.slos.values() if s.error_budget_remaining is not None]
+    lowest = min(measured, key=lambda s: s.error_budget_remaining or 0.0) if measured else None
+    tiles = [
+        {
+            "label": "Incidents",
+            "value": str(inc.count),
+            "note": f"{previous.incidents.count} in {previous.title}" if previous else "",
+            "status": "",
+        },
+        {
+            "label": "Median time to resolve",
+            "value": present.minutes(inc.mttr_minutes.median),
+            "note": f"over {inc.mttr_minutes.n} resolved incidents",
+            "status": "",
+        },
+        {
+            "label": "SLOs met / at risk / breached",
+            "value": f"{statuses.count('met')} / {statuses.count('at_risk')} / {statuses.count('breached')}",
+            "note": f"{statuses.count('no_data')} without data" if "no_data" in statuses else "",
+            "status": "breached" if "breached" in statuses else "at_risk" if "at_risk" in statuses else "met",
+        },
+        {
+            "label": "Lowest error budget left",
+            "value": present.budget(lowest.error_budget_remaining) if lowest else present.MISSING,
+            "note": next((n for n, s in summary.slos.items() if s is lowest), ""),
+            "status": lowest.status if lowest else "",
+        },
+    ]
+    if summary.value is not None:
+        v = summary.value
+        tiles.append(
+            {
+                "label": "Saved: toil and cloud cost",
+                "value": present.money(v.toil.value + v.costs.savings, v.roi.currency),
+                "note": f"{v.toil.hours_saved:,.0f} h of toil automated",
+                "status": "",
+            }
+        )
+        tiles.append(
+            {
+                "label": "Return on investment",
+                "value": present.ratio(v.roi.roi),
+                "note": f"value {present.money(v.roi.value_delivered, v.roi.currency)}",
+                "status": "",
+            }
+        )
+    if summary.delivery is not None and summary.delivery.deployments:
+        tiles.append(
+            {
+                "label": "Deployments",
+                "value": f"{summary.delivery.deployments:,}",
+                "note": f"DORA band: {summary.delivery.deployment_frequency_band or present.MISSING}",
+                "status": "",
+            }
+        )
+    return tiles
+
+
+def tiles(summary: PeriodSummary) -> Any:
+    return _html("tiles.html.j2", tiles=kpi_tiles(summary))
+
+
 def chart(built: Any, empty: str) -> Any:
     """A chart, or a sentence saying why there is none (never an empty chart)."""
     if built is None:

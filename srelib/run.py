@@ -75,6 +75,7 @@ register(ReportSpec("monthly_reliability", "Monthly reliability report"))
 register(ReportSpec("quarterly_business_impact", "Quarterly business impact", ("quarter",)))
 register(ReportSpec("newsletter", "SRE newsletter", ("month",), email=True))
 register(ReportSpec("engagement", "Engagement and adoption"))
+register(ReportSpec("executive_summary", "Executive summary"))
 
 
 @dataclass(frozen=True)
