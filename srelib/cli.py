@@ -168,6 +168,20 @@ def run(
     typer.echo(str(result.html))
 
 
+@app.command("new-report")
+def new_report(
+    name: Annotated[str, typer.Argument(help="the report's name: lower case, digits and _ (e.g. capacity_review)")],
+    title: Annotated[str | None, typer.Option("--title", help="how readers see it (default: from the name)")] = None,
+) -> None:
+    """Scaffold notebooks/NAME.ipynb with the standard structure; `srelib run NAME` then publishes it."""
+    from srelib.scaffold import new_report as scaffold
+
+    workbench = _workbench()
+    path = scaffold(workbench, name, title)
+    typer.echo(f"created {path}; open it in JupyterLab, then: srelib run {name} --period <period>", err=True)
+    typer.echo(str(path))
+
+
 @app.command()
 def demo(
     data_only: Annotated[

@@ -87,6 +87,15 @@ class RunResult:
     duration_seconds: float
 
 
+def workbench_report(workbench: Workbench, name: str) -> ReportSpec | None:
+    """A report of the workbench's own (``notebooks/NAME.ipynb``, e.g. from ``srelib new-report``)."""
+    path = workbench.root / "notebooks" / f"{name}.ipynb"
+    if not path.is_file() or name.startswith(("_", ".")):
+        return None
+    title = nbformat.read(path, as_version=4).metadata.get("title") or name.replace("_", " ").capitalize()
+    return ReportSpec(name, str(title))
+
+
 def notebook_path(workbench: Workbench, spec: ReportSpec) -> Path:
     """The workbench's own copy of a report notebook wins over the packaged one."""
     own = workbench.root / "notebooks" / spec.notebook
@@ -113,9 +122,10 @@ def run_report(
     parameters: dict[str, Any] | None = None,
     timeout: int | None = 600,
 ) -> RunResult:
-    spec = REPORTS.get(report)
+    spec = REPORTS.get(report) or workbench_report(workbench, report)
     if spec is None:
-        raise UsageError(f"unknown report {report!r}: known reports are {', '.join(sorted(REPORTS))}")
+        known = sorted(set(REPORTS) | {p.stem for p in (workbench.root / "notebooks").glob("*.ipynb")})
+        raise UsageError(f"unknown report {report!r}: known reports are {', '.join(known)}")
     if period.kind not in spec.period_kinds:
         raise UsageError(f"{report} is not produced for {period.kind}s")
     warehouse = warehouse or workbench.warehouse_path

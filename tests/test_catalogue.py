@@ -147,3 +147,72 @@ def test_newsletter_opens_offline_with_its_image_drawn(browser, demo_newsletter:
     page.screenshot(path=str(RESULTS / "newsletter.png"), full_page=True)
     page.close()
     assert problems == {"errors": [], "blocked": []}
+
+
+# ---- engagement, executive summary, analysts' own reports ----------------------------------------
+
+
+@pytest.mark.parametrize(("report", "charts"), [("engagement", 1), ("executive_summary", 2)])
+def test_monthly_catalogue_reports_run_and_draw_offline(browser, demo_workbench, demo_end, report, charts):
+    from srelib.run import run_report
+
+    published = run_report(demo_workbench, report, demo_end).html
+    summary = PeriodSummary.read(published.parent / "summary.json")
+    page_text = _text(published)
+    narrative_name = "engagement" if report == "engagement" else "monthly_reliability"
+    for sentence in narrative.messages(summary, narrative_name):
+        assert sentence in page_text, sentence
+    page, problems = open_offline(browser, published.as_uri())
+    page.wait_for_function(f"document.querySelectorAll('.srelib-chart svg').length === {charts}", timeout=15000)
+    body = page.inner_text("body")
+    assert re.search(r"\b(nan|NaN|NaT|None|undefined)\b", body) is None
+    page.close()
+    assert problems == {"errors": [], "blocked": []}
+
+
+def test_executive_tiles_are_the_summary(demo_workbench, demo_end):
+    from srelib import report
+
+    summary = PeriodSummary.read(demo_workbench.outputs_path / demo_end.label / "summary.json")
+    tiles = {t["label"]: t for t in report.kpi_tiles(summary)}
+    assert tiles["Incidents"]["value"] == str(summary.incidents.count)
+    assert tiles["Median time to resolve"]["value"] == present.minutes(summary.incidents.mttr_minutes.median)
+    assert summary.value is not None
+    assert tiles["Return on investment"]["value"] == present.ratio(summary.value.roi.roi)
+    assert tiles["SLOs met / at risk / breached"]["status"] == "breached"  # the demo's checkout story
+
+
+def test_new_report_scaffolds_a_notebook_that_srelib_run_publishes(demo_workbench, demo_end):
+    import subprocess
+    import sys
+
+    notebook = demo_workbench.root / "notebooks" / "capacity_review.ipynb"
+    try:
+        made = subprocess.run(
+            [sys.executable, "-m", "srelib", "new-report", "capacity_review", "--title", "Capacity review"],
+            cwd=demo_workbench.root,
+            capture_output=True,
+            text=True,
+        )
+        assert made.returncode == 0, made.stderr
+        assert made.stdout.strip() == str(notebook)
+        again = subprocess.run(
+            [sys.executable, "-m", "srelib", "new-report", "capacity_review"],
+            cwd=demo_workbench.root,
+            capture_output=True,
+            text=True,
+        )
+        assert again.returncode == 2 and "already exists" in again.stderr
+        run = subprocess.run(
+            [sys.executable, "-m", "srelib", "run", "capacity_review", "--period", demo_end.label],
+            cwd=demo_workbench.root,
+            capture_output=True,
+            text=True,
+        )
+        assert run.returncode == 0, run.stderr
+        html = Path(run.stdout.strip())
+        assert html.name == "capacity_review.html" and "Capacity review" in _text(html)
+        index = (demo_workbench.outputs_path / "index.html").read_text(encoding="utf-8")
+        assert "Capacity review" in index
+    finally:
+        notebook.unlink(missing_ok=True)
