@@ -18,7 +18,9 @@ from srelib.resources import templates_dir
 def manifests(outputs: Path) -> list[dict[str, Any]]:
     """Each published folder's manifest, newest period first, with its path relative to ``outputs``."""
     found = []
-    for path in sorted(outputs.glob("*/manifest.json")) + sorted(outputs.glob("*/teams/*/manifest.json")):
+    patterns = ("*/manifest.json", "*/teams/*/manifest.json", "*/*s/*/manifest.json", "*/teams/*/*s/*/manifest.json")
+    paths = sorted({p for pattern in patterns for p in outputs.glob(pattern)})
+    for path in paths:
         if path.parts[len(outputs.parts)].startswith(("_", ".")):
             continue
         try:
@@ -27,7 +29,16 @@ def manifests(outputs: Path) -> list[dict[str, Any]]:
             continue
         manifest["folder"] = path.parent.relative_to(outputs).as_posix()
         found.append(manifest)
-    found.sort(key=lambda m: (m.get("period", ""), m.get("team") is None, m.get("team") or ""), reverse=True)
+    found.sort(
+        key=lambda m: (
+            m.get("period", ""),
+            m.get("team") is None,
+            m.get("team") or "",
+            (m.get("subject") or {}).get("name", "") == "",
+            (m.get("subject") or {}).get("name", ""),
+        ),
+        reverse=True,
+    )
     return found
 
 

@@ -575,14 +575,15 @@ def kpi_tiles(summary: PeriodSummary) -> list[dict[str, str]]:
                 "status": "",
             }
         )
-        tiles.append(
-            {
-                "label": "Return on investment",
-                "value": present.ratio(v.roi.roi),
-                "note": f"value {present.money(v.roi.value_delivered, v.roi.currency)}",
-                "status": "",
-            }
-        )
+        if summary.team is None:  # the programme's cost is not split across teams
+            tiles.append(
+                {
+                    "label": "Return on investment",
+                    "value": present.ratio(v.roi.roi),
+                    "note": f"value {present.money(v.roi.value_delivered, v.roi.currency)}",
+                    "status": "",
+                }
+            )
     if summary.delivery is not None and summary.delivery.deployments:
         tiles.append(
             {
@@ -597,6 +598,56 @@ def kpi_tiles(summary: PeriodSummary) -> list[dict[str, str]]:
 
 def tiles(summary: PeriodSummary) -> Any:
     return _html("tiles.html.j2", tiles=kpi_tiles(summary))
+
+
+SCORECARD = (  # figure, label, format, whether lower is better
+    ("incidents", "Incidents", "count", True),
+    ("customer_impacting", "Customer-impacting incidents", "count", True),
+    ("median_mttr_minutes", "Median time to resolve", "minutes", True),
+    ("slos_met_ratio", "SLOs met (of those with data)", "ratio", False),
+    ("deployments", "Deployments", "count", False),
+    ("change_failure_rate", "Change failure rate", "ratio1", True),
+    ("median_lead_time_minutes", "Median lead time for changes", "minutes", True),
+    ("adoption_rate", "SRE practices adopted", "ratio", False),
+)
+
+
+def scorecard_rows(summary: PeriodSummary) -> list[dict[str, str]]:
+    """The team's figures next to the median of all teams."""
+    from srelib.metrics.peers import org_median
+
+    if summary.team is None or summary.team not in summary.team_figures:
+        return []
+    mine = summary.team_figures[summary.team]
+    median = org_median(summary.team_figures)
+    formats = {
+        "count": present.count,
+        "minutes": present.minutes,
+        "ratio": present.ratio,
+        "ratio1": lambda v: present.ratio(v, 1),
+    }
+    rows = []
+    for key, label, fmt, lower_is_better in SCORECARD:
+        value, middle = getattr(mine, key), median.get(key)
+        if value is None or middle is None or value == middle:
+            position = "at the median" if value is not None and value == middle else ""
+        else:
+            better = value < middle if lower_is_better else value > middle
+            position = "better than the median" if better else "worse than the median"
+        rows.append(
+            {"figure": label, "team": formats[fmt](value), "median": formats[fmt](middle), "position": position}
+        )
+    return rows
+
+
+def scorecard_table(summary: PeriodSummary) -> Any:
+    columns = [
+        ("figure", "Figure", False),
+        ("team", f"Team {summary.team}", True),
+        ("median", f"Median of {len(summary.team_figures)} teams", True),
+        ("position", "", False),
+    ]
+    return table(scorecard_rows(summary), columns, "Give a team: the scorecard compares one team with the others.")
 
 
 def chart(built: Any, empty: str) -> Any:

@@ -13,6 +13,7 @@ import contextlib
 import json
 import os
 import platform
+import re
 import shutil
 import tempfile
 import time
@@ -58,6 +59,7 @@ class ReportSpec:
     title: str
     period_kinds: tuple[str, ...] = ("month", "quarter", "week")
     email: bool = False  # published as the e-mail parts the notebook displays, not as nbconvert HTML
+    fan_out: str | None = None  # "team", "slo" or "initiative": one report per value, in its own folder
 
     @property
     def notebook(self) -> str:
@@ -76,6 +78,7 @@ register(ReportSpec("quarterly_business_impact", "Quarterly business impact", ("
 register(ReportSpec("newsletter", "SRE newsletter", ("month",), email=True))
 register(ReportSpec("engagement", "Engagement and adoption"))
 register(ReportSpec("executive_summary", "Executive summary"))
+register(ReportSpec("team_scorecard", "Team scorecard", fan_out="team"))
 
 
 @dataclass(frozen=True)
@@ -102,9 +105,11 @@ def notebook_path(workbench: Workbench, spec: ReportSpec) -> Path:
     return own if own.is_file() else notebooks_dir() / spec.notebook
 
 
-def report_folder(outputs: Path, period: Period, team: str | None) -> Path:
+def report_folder(outputs: Path, period: Period, team: str | None, subject: tuple[str, str] | None = None) -> Path:
+    """``outputs/<period>[/teams/<team>][/<kind>s/<key>]``: one folder per published scope."""
     folder = outputs / period.label
-    return folder / "teams" / team if team else folder
+    folder = folder / "teams" / team if team else folder
+    return folder / f"{subject[0]}s" / subject[1] if subject else folder
 
 
 def _versions() -> dict[str, str]:
@@ -140,10 +145,16 @@ def run_report(
     if clash:
         raise UsageError(f"set {', '.join(clash)} with its own option, not with -p")
 
+    subject = _subject(spec, team, extra)
     started = time.monotonic()
     started_at = datetime.now(UTC)
     with connect(warehouse) as con:
         summary = build_summary(con, workbench, period, team)
+    if subject and subject[0] == "slo" and subject[1] not in summary.slos:
+        raise UsageError(f"no SLO {subject[1]!r} in scope: known SLOs are {', '.join(sorted(summary.slos))}")
+    if subject and subject[0] == "initiative" and subject[1] not in {i.name for i in workbench.initiatives.initiatives}:
+        names = ", ".join(i.name for i in workbench.initiatives.initiatives) or "none (params/initiatives.yaml)"
+        raise UsageError(f"no initiative {subject[1]!r}: known initiatives are {names}")
     staging = outputs / ".staging" / uuid.uuid4().hex
     staging.mkdir(parents=True)
     sockets = tempfile.mkdtemp(prefix="srelib-kernel-")
@@ -173,7 +184,7 @@ def run_report(
                 kernel_manager_class=manager,
             )
         except Exception as exc:
-            failed = _keep_failed(outputs, period, team, spec, executed)
+            failed = _keep_failed(outputs, period, team, spec, executed, subject)
             if isinstance(exc, papermill.PapermillExecutionError):
                 where = f" in cell {exc.exec_count}" if exc.exec_count else ""
                 reason = f"{exc.ename}{where}: {exc.evalue}"
@@ -192,7 +203,7 @@ def run_report(
         else:
             html = to_html(executed_nb, workbench.org, spec.title)
         (staging / f"{spec.name}.html").write_text(html, encoding="utf-8")
-        folder = report_folder(outputs, period, team)
+        folder = report_folder(outputs, period, team, subject)
         duration = round(time.monotonic() - started, 2)
         entry = {
             "report": spec.name,
@@ -209,7 +220,7 @@ def run_report(
         }
         with locked(outputs / ".lock"):
             _publish(staging, folder, published)
-            _update_manifest(folder, period, team, entry)
+            _update_manifest(folder, period, team, entry, subject)
             write_index(outputs, workbench.org)
         return RunResult(spec.name, period.label, team, folder / f"{spec.name}.html", duration)
     finally:
@@ -234,9 +245,31 @@ def _publish(staging: Path, folder: Path, names: list[str]) -> None:
         os.replace(staging / name, folder / name)
 
 
-def _update_manifest(folder: Path, period: Period, team: str | None, entry: dict[str, Any]) -> None:
+def _subject(spec: ReportSpec, team: str | None, extra: dict[str, Any]) -> tuple[str, str] | None:
+    """What a fan-out report is about: ("slo", name) or ("initiative", name); checks the team."""
+    if spec.fan_out == "team" and not team:
+        raise UsageError(f"{spec.name} is one report per team: give --team")
+    if spec.fan_out in ("slo", "initiative"):
+        key = extra.get(spec.fan_out)
+        if not key:
+            raise UsageError(f"{spec.name} is one report per {spec.fan_out}: give -p {spec.fan_out}=NAME")
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}", str(key)):
+            raise UsageError(f"{spec.fan_out} {key!r}: only letters, digits, '.', '_' and '-'")
+        return spec.fan_out, str(key)
+    return None
+
+
+def _update_manifest(
+    folder: Path, period: Period, team: str | None, entry: dict[str, Any], subject: tuple[str, str] | None = None
+) -> None:
     path = folder / "manifest.json"
-    manifest: dict[str, Any] = {"period": period.label, "title": period.title, "team": team, "reports": {}}
+    manifest: dict[str, Any] = {
+        "period": period.label,
+        "title": period.title,
+        "team": team,
+        "subject": None if subject is None else {"kind": subject[0], "name": subject[1]},
+        "reports": {},
+    }
     if path.is_file():
         with contextlib.suppress(json.JSONDecodeError):  # a damaged manifest is rebuilt from this run on
             manifest["reports"] = json.loads(path.read_text(encoding="utf-8")).get("reports", {})
@@ -244,10 +277,17 @@ def _update_manifest(folder: Path, period: Period, team: str | None, entry: dict
     atomic_write(path, json.dumps(manifest, indent=2) + "\n")
 
 
-def _keep_failed(outputs: Path, period: Period, team: str | None, spec: ReportSpec, executed: Path) -> Path | None:
+def _keep_failed(
+    outputs: Path,
+    period: Period,
+    team: str | None,
+    spec: ReportSpec,
+    executed: Path,
+    subject: tuple[str, str] | None = None,
+) -> Path | None:
     if not executed.is_file():
         return None
-    target = report_folder(outputs / "_failed", period, team) / spec.notebook
+    target = report_folder(outputs / "_failed", period, team, subject) / spec.notebook
     target.parent.mkdir(parents=True, exist_ok=True)
     os.replace(executed, target)
     return target

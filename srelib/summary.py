@@ -20,6 +20,7 @@ from srelib.metrics.budget import ServicePolicy, SloBudget, error_budget_policy,
 from srelib.metrics.delivery import Delivery, delivery
 from srelib.metrics.engagement import Engagement, engagement
 from srelib.metrics.incidents import IncidentStats, all_teams, incident_list, incident_stats
+from srelib.metrics.peers import TeamFigures, team_figures
 from srelib.metrics.reliability import Reliability, baseline_window, reliability
 from srelib.metrics.scope import Scope
 from srelib.metrics.slo import SloResult, slo_results
@@ -81,6 +82,7 @@ class PeriodSummary(BaseModel):
     delivery: Delivery | None = None
     value: Value | None = None
     engagement: Engagement | None = None
+    team_figures: dict[str, TeamFigures] = Field(default_factory=dict)  # every team, whatever the scope
     generated_at: str = ""
     srelib_version: str = __version__
     input_fingerprint: str | None = None
@@ -142,6 +144,11 @@ def build_summary(
         else datetime.combine(org.programme_start, datetime.min.time(), period.start.tzinfo)
     )
     baseline = baseline_window(programme, org.baseline_months, period)
+    org_slos = (
+        slos[period.label]
+        if team is None
+        else slo_results(con, [period], Scope(None, workbench.catalogue))[period.label]
+    )
     fingerprint = con.execute("SELECT fingerprint FROM ingests ORDER BY ingested_at DESC LIMIT 1").fetchall()
     return PeriodSummary(
         period=period.label,
@@ -170,6 +177,7 @@ def build_summary(
         delivery=delivery(con, period, scope),
         value=value(con, period, scope, workbench, baseline),
         engagement=engagement(con, period, scope, workbench.targets, periods),
+        team_figures=team_figures(con, period, scope, org_slos, teams),
         generated_at=datetime.now(UTC).isoformat(timespec="seconds"),
         input_fingerprint=fingerprint[0][0] if fingerprint else None,
     )
