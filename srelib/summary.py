@@ -20,6 +20,7 @@ from srelib.metrics.budget import ServicePolicy, SloBudget, error_budget_policy,
 from srelib.metrics.delivery import Delivery, delivery
 from srelib.metrics.engagement import Engagement, engagement
 from srelib.metrics.incidents import IncidentStats, all_teams, incident_list, incident_stats
+from srelib.metrics.initiatives import InitiativeEffect, initiative_effects
 from srelib.metrics.peers import TeamFigures, team_figures
 from srelib.metrics.reliability import Reliability, baseline_window, reliability
 from srelib.metrics.scope import Scope
@@ -83,6 +84,7 @@ class PeriodSummary(BaseModel):
     value: Value | None = None
     engagement: Engagement | None = None
     team_figures: dict[str, TeamFigures] = Field(default_factory=dict)  # every team, whatever the scope
+    initiatives: dict[str, InitiativeEffect] = Field(default_factory=dict)  # before/after each initiative
     generated_at: str = ""
     srelib_version: str = __version__
     input_fingerprint: str | None = None
@@ -178,6 +180,7 @@ def build_summary(
         value=value(con, period, scope, workbench, baseline),
         engagement=engagement(con, period, scope, workbench.targets, periods),
         team_figures=team_figures(con, period, scope, org_slos, teams),
+        initiatives=initiative_effects(con, period, scope, workbench.initiatives.initiatives),
         generated_at=datetime.now(UTC).isoformat(timespec="seconds"),
         input_fingerprint=fingerprint[0][0] if fingerprint else None,
     )
