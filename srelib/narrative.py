@@ -175,15 +175,74 @@ def _comparison(comparison: Comparison, title: str) -> dict[str, Any]:
     }
 
 
-def render(summary: PeriodSummary, report: str = "monthly_reliability", fmt: str = "markdown") -> str:
-    """The report's key messages as Markdown (``fmt="markdown"``) or plain text (``"text"``)."""
+def render(summary: PeriodSummary, report: str = "monthly_reliability", fmt: str = "markdown", **extra: Any) -> str:
+    """The report's key messages as Markdown (``fmt="markdown"``) or plain text (``"text"``).
+
+    ``extra`` adds to the template's context (e.g. ``case``: an initiative's comparisons, from
+    :func:`case_context`).
+    """
     env = _environment(templates_dir() / "narrative")
     template = env.get_template(f"{report}.md.j2")
     escape = escape_markdown if fmt == "markdown" else str
-    text = template.render(**context(summary), v=escape)
+    text = template.render(**context(summary), **extra, v=escape)
     return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
 
 
-def messages(summary: PeriodSummary, report: str = "monthly_reliability") -> list[str]:
+def messages(summary: PeriodSummary, report: str = "monthly_reliability", **extra: Any) -> list[str]:
     """The key messages as plain-text sentences (one per bullet)."""
-    return [line[2:].strip() for line in render(summary, report, fmt="text").splitlines() if line.startswith("- ")]
+    text = render(summary, report, fmt="text", **extra)
+    return [line[2:].strip() for line in text.splitlines() if line.startswith("- ")]
+
+
+def case_context(summary: PeriodSummary, initiative: str) -> dict[str, Any]:
+    """What a case study may say about ``initiative``: each comparison with its verdict."""
+    effect = summary.initiatives[initiative]
+    cur = summary.value.roi.currency if summary.value else ""
+
+    def durations(c: Comparison | None) -> dict[str, Any] | None:
+        if c is None:
+            return None
+        return {
+            "verdict": c.verdict,
+            "before": present.minutes(c.median_before),
+            "after": present.minutes(c.median_after),
+            "n_before": c.n_before,
+            "n_after": c.n_after,
+        }
+
+    def rates(r: Any) -> dict[str, Any] | None:
+        if r is None:
+            return None
+        return {
+            "verdict": r.verdict,
+            "before": f"{r.count_before / r.days_before:.2f}",
+            "after": f"{r.count_after / r.days_after:.2f}" if r.days_after else present.MISSING,
+            "change": present.ratio(None if r.rate_ratio is None else abs(1 - r.rate_ratio)),
+        }
+
+    cost = effect.daily_cost
+    return {
+        "case": {
+            "title": effect.title,
+            "start": effect.start,
+            "started": effect.started,
+            "days_before": f"{effect.days_before:.0f}",
+            "days_after": f"{effect.days_after:.0f}",
+            "mttr": durations(effect.mttr),
+            "incidents": rates(effect.incident_rate),
+            "impact": rates(effect.impact_rate),
+            "cost": None
+            if cost is None
+            else {
+                "verdict": cost.verdict,
+                "before": present.money(cost.median_before, cur),
+                "after": present.money(cost.median_after, cur),
+            },
+            "toil": None
+            if effect.toil_hours_per_day_after is None
+            else {
+                "before": f"{effect.toil_hours_per_day_before:.1f}",
+                "after": f"{effect.toil_hours_per_day_after:.1f}",
+            },
+        }
+    }

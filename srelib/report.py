@@ -650,6 +650,91 @@ def scorecard_table(summary: PeriodSummary) -> Any:
     return table(scorecard_rows(summary), columns, "Give a team: the scorecard compares one team with the others.")
 
 
+def case_rows(summary: PeriodSummary, initiative: str) -> list[dict[str, str]]:
+    """An initiative's before/after figures, each with both sample sizes and its verdict."""
+    effect = summary.initiatives.get(initiative)
+    if effect is None or not effect.started:
+        return []
+    cur = summary.value.roi.currency if summary.value else ""
+    rows = []
+    if effect.mttr is not None:
+        c = effect.mttr
+        rows.append(
+            {
+                "measure": "Median time to resolve",
+                "before": present.minutes(c.median_before),
+                "after": present.minutes(c.median_after),
+                "n": f"{c.n_before} / {c.n_after} incidents",
+                "verdict": VERDICTS[c.verdict],
+            }
+        )
+    for label, r in (
+        ("Incidents a day", effect.incident_rate),
+        ("Customer-impacting incidents a day", effect.impact_rate),
+    ):
+        if r is not None:
+            rows.append(
+                {
+                    "measure": label,
+                    "before": f"{r.count_before / r.days_before:.2f}",
+                    "after": f"{r.count_after / r.days_after:.2f}" if r.days_after else present.MISSING,
+                    "n": f"{r.count_before} / {r.count_after} incidents",
+                    "verdict": VERDICTS[r.verdict],
+                }
+            )
+    if effect.daily_cost is not None:
+        c = effect.daily_cost
+        rows.append(
+            {
+                "measure": "Cloud cost on the median day"
+                + (f" ({', '.join(effect.services)})" if effect.services else ""),
+                "before": present.money(c.median_before, cur),
+                "after": present.money(c.median_after, cur),
+                "n": f"{c.n_before} / {c.n_after} days",
+                "verdict": VERDICTS[c.verdict],
+            }
+        )
+    if effect.toil_hours_per_day_after is not None:
+        rows.append(
+            {
+                "measure": "Toil automated away, hours a day",
+                "before": f"{effect.toil_hours_per_day_before:.1f}",
+                "after": f"{effect.toil_hours_per_day_after:.1f}",
+                "n": "",
+                "verdict": "",
+            }
+        )
+    return rows
+
+
+def case_table(summary: PeriodSummary, initiative: str) -> Any:
+    effect = summary.initiatives.get(initiative)
+    columns = [
+        ("measure", "Measure", False),
+        ("before", f"{effect.days_before:.0f} days before" if effect else "Before", True),
+        ("after", f"Latest {effect.days_after:.0f} days" if effect else "After", True),
+        ("n", "Sample sizes", True),
+        ("verdict", "Change", False),
+    ]
+    empty = (
+        "The initiative has not started yet." if effect else f"No initiative {initiative!r} in params/initiatives.yaml."
+    )
+    return table(case_rows(summary, initiative), columns, empty)
+
+
+def case_header(summary: PeriodSummary, initiative: str) -> Any:
+    effect = summary.initiatives.get(initiative)
+    if effect is None:
+        return _html("empty.html.j2", message=f"No initiative {initiative!r} in params/initiatives.yaml.")
+    return _html("case.html.j2", effect=effect)
+
+
+def case_messages(summary: PeriodSummary, initiative: str) -> Any:
+    from IPython.display import Markdown
+
+    return Markdown(narrative.render(summary, "case_study", **narrative.case_context(summary, initiative)))
+
+
 def chart(built: Any, empty: str) -> Any:
     """A chart, or a sentence saying why there is none (never an empty chart)."""
     if built is None:

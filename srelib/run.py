@@ -79,6 +79,7 @@ register(ReportSpec("newsletter", "SRE newsletter", ("month",), email=True))
 register(ReportSpec("engagement", "Engagement and adoption"))
 register(ReportSpec("executive_summary", "Executive summary"))
 register(ReportSpec("team_scorecard", "Team scorecard", fan_out="team"))
+register(ReportSpec("case_study", "Case study", ("month", "quarter"), fan_out="initiative"))
 
 
 @dataclass(frozen=True)
