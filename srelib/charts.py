@@ -178,7 +178,7 @@ def slo_status_grid(summary: PeriodSummary) -> alt.Chart | None:
     )
 
 
-def burn_down(summary: PeriodSummary, limit: int = 8) -> alt.Chart | None:
+def burn_down(summary: PeriodSummary, limit: int = 8, only: list[str] | None = None) -> alt.Chart | None:
     """Error budget left over each SLO's window, day by day through the period.
 
     The ``limit`` SLOs with the least budget left at the period end are drawn (all of them when
@@ -187,7 +187,7 @@ def burn_down(summary: PeriodSummary, limit: int = 8) -> alt.Chart | None:
     series = {
         name: [p for p in b.burn_down if p.remaining is not None]
         for name, b in summary.slo_budgets.items()
-        if any(p.remaining is not None for p in b.burn_down)
+        if any(p.remaining is not None for p in b.burn_down) and (only is None or name in only)
     }
     if not series:
         return None

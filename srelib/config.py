@@ -138,6 +138,26 @@ class Targets(BaseModel):
     targets: dict[str, Target] = Field(default_factory=dict)
 
 
+class SloDocument(BaseModel):
+    """What an SLO document says beyond the spec (the SRE Workbook's example SLO document)."""
+
+    model_config = ConfigDict(extra="forbid")
+    status: str = "Draft"
+    owner: str | None = None
+    approvers: list[str] = Field(default_factory=list)
+    reviewed: date | None = None
+    next_review: date | None = None
+    rationale: str | None = None
+    caveats: list[str] = Field(default_factory=list)
+
+
+class SloDocuments(BaseModel):
+    """``params/slo_documents.yaml``: per SLO name, its document's status, approvers, rationale, caveats."""
+
+    model_config = ConfigDict(extra="forbid")
+    documents: dict[str, SloDocument] = Field(default_factory=dict)
+
+
 class Tip(BaseModel):
     model_config = ConfigDict(extra="forbid")
     title: str
@@ -182,6 +202,7 @@ class Workbench:
     policy: ErrorBudgetPolicy = field(default_factory=ErrorBudgetPolicy)
     targets: Targets = field(default_factory=Targets)
     tips: Tips = field(default_factory=Tips)
+    slo_documents: SloDocuments = field(default_factory=SloDocuments)
 
     @classmethod
     def load(cls, root: Path) -> Workbench:
@@ -196,6 +217,7 @@ class Workbench:
             policy=_model(ErrorBudgetPolicy, params / "error_budget_policy.yaml"),
             targets=_model(Targets, params / "targets.yaml"),
             tips=_model(Tips, params / "tips.yaml"),
+            slo_documents=_model(SloDocuments, params / "slo_documents.yaml"),
         )
 
     @classmethod

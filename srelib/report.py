@@ -735,6 +735,73 @@ def case_messages(summary: PeriodSummary, initiative: str) -> Any:
     return Markdown(narrative.render(summary, "case_study", **narrative.case_context(summary, initiative)))
 
 
+def slo_document_fields(summary: PeriodSummary, slo: str) -> dict[str, Any] | None:
+    """Every field of the SLO document, formatted (None when the SLO is not in the summary)."""
+    spec, result, budget = summary.slo_specs.get(slo), summary.slos.get(slo), summary.slo_budgets.get(slo)
+    if spec is None or result is None:
+        return None
+    queries = [
+        (label, q)
+        for label, q in (("good", spec.good_query), ("bad", spec.bad_query), ("total", spec.total_query))
+        if q
+    ]
+    method = {
+        "Occurrences": "good events ÷ all events",
+        "Timeslices": f"time slices of {spec.time_slice_window} with at least "
+        f"{present.target(spec.time_slice_target or 0)} good events ÷ slices with traffic",
+        "RatioTimeslices": f"the mean of the {spec.time_slice_window} slices' good ÷ all events",
+    }[spec.budgeting_method]
+    window = f"{'rolling' if spec.rolling else 'calendar'} {spec.window}"
+    budget_minutes = result.window_budget_minutes
+    policy = summary.error_budget_policy.get(spec.service)
+    rolling = budget.rolling if budget else None
+    return {
+        "name": slo,
+        "display_name": spec.display_name,
+        "description": spec.description,
+        "status": spec.status,
+        "owner": spec.owner or present.MISSING,
+        "approvers": ", ".join(spec.approvers) or "not recorded in params/slo_documents.yaml",
+        "reviewed": spec.reviewed or present.MISSING,
+        "next_review": spec.next_review or present.MISSING,
+        "source": spec.source,
+        "service": spec.service,
+        "service_description": spec.service_description or "",
+        "tier": spec.tier,
+        "team": spec.team or present.MISSING,
+        "sli": f"{spec.indicator_kind} indicator, {method}",
+        "queries": queries,
+        "objective": f"{present.target(spec.target)} over a {window} window",
+        "rationale": spec.rationale or "Not recorded yet: add it to params/slo_documents.yaml.",
+        "budget": (
+            f"{present.target(1 - spec.target)} of events may fail over the {window} window"
+            + (f": {present.minutes(budget_minutes)} of full outage." if budget_minutes else ".")
+            if spec.target < 1
+            else "A 100 % objective leaves no error budget: any failure breaches it."
+        ),
+        "period": summary.title,
+        "window": spec.window,
+        "attainment": present.attainment(result.attainment, result.target),
+        "remaining": present.budget(result.error_budget_remaining),
+        "status_key": result.status,
+        "status_label": present.STATUS_LABELS[result.status],
+        "window_attainment": present.attainment(rolling.attainment, rolling.target) if rolling else present.MISSING,
+        "window_remaining": present.budget(rolling.error_budget_remaining) if rolling else present.MISSING,
+        "window_status_key": rolling.status if rolling else "no_data",
+        "window_status_label": present.STATUS_LABELS[rolling.status if rolling else "no_data"],
+        "policy": policy.reason if policy else "no policy applies.",
+        "caveats": spec.caveats,
+    }
+
+
+def slo_document(summary: PeriodSummary, slo: str) -> Any:
+    fields = slo_document_fields(summary, slo)
+    if fields is None:
+        known = ", ".join(sorted(summary.slos)) or "none"
+        return _html("empty.html.j2", message=f"No SLO {slo!r} in this scope (known: {known}).")
+    return _html("slo_document.html.j2", d=fields)
+
+
 def chart(built: Any, empty: str) -> Any:
     """A chart, or a sentence saying why there is none (never an empty chart)."""
     if built is None:

@@ -80,6 +80,7 @@ register(ReportSpec("engagement", "Engagement and adoption"))
 register(ReportSpec("executive_summary", "Executive summary"))
 register(ReportSpec("team_scorecard", "Team scorecard", fan_out="team"))
 register(ReportSpec("case_study", "Case study", ("month", "quarter"), fan_out="initiative"))
+register(ReportSpec("slo_document", "SLO document", fan_out="slo"))
 
 
 @dataclass(frozen=True)

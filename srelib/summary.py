@@ -25,6 +25,7 @@ from srelib.metrics.peers import TeamFigures, team_figures
 from srelib.metrics.reliability import Reliability, baseline_window, reliability
 from srelib.metrics.scope import Scope
 from srelib.metrics.slo import SloResult, slo_results
+from srelib.metrics.specs import SloSpecInfo, slo_specs
 from srelib.metrics.value import Value, value
 from srelib.period import Period
 
@@ -85,6 +86,7 @@ class PeriodSummary(BaseModel):
     engagement: Engagement | None = None
     team_figures: dict[str, TeamFigures] = Field(default_factory=dict)  # every team, whatever the scope
     initiatives: dict[str, InitiativeEffect] = Field(default_factory=dict)  # before/after each initiative
+    slo_specs: dict[str, SloSpecInfo] = Field(default_factory=dict)  # what each SLO measures, for its document
     generated_at: str = ""
     srelib_version: str = __version__
     input_fingerprint: str | None = None
@@ -181,6 +183,7 @@ def build_summary(
         engagement=engagement(con, period, scope, workbench.targets, periods),
         team_figures=team_figures(con, period, scope, org_slos, teams),
         initiatives=initiative_effects(con, period, scope, workbench.initiatives.initiatives),
+        slo_specs=slo_specs(con, scope, workbench.slo_documents),
         generated_at=datetime.now(UTC).isoformat(timespec="seconds"),
         input_fingerprint=fingerprint[0][0] if fingerprint else None,
     )
