@@ -160,9 +160,10 @@ def run(
     progress: Callable[[str], None] = lambda line: None,
 ) -> Path:
     """The whole demo: generate the org into ``data/demo``, validate and load it into the
-    workbench's warehouse, publish the monthly report for the last ``reports`` months and the
-    quarterly business impact report for the last complete quarter, and return
-    ``outputs/index.html``."""
+    workbench's warehouse, publish the monthly report for the last ``reports`` months, the rest of
+    the catalogue for the last month (newsletter, engagement, executive summary, a scorecard per
+    team, a document per SLO, a case study per initiative) and the quarterly business impact
+    report for the last complete quarter, and return ``outputs/index.html``."""
     from srelib.portal import write_index
     from srelib.run import run_report
     from srelib.validate import validate_directory
@@ -181,16 +182,32 @@ def run(
         dataset.con.close()
     periods = end.trailing(reports)
     quarter = Period.containing("quarter", end.shift(1).first_day, end.timezone).previous()
-    runs = [("monthly_reliability", p) for p in periods] + [
-        ("newsletter", end),
-        ("quarterly_business_impact", quarter),
-    ]
-    for i, (report, period) in enumerate(runs, start=1):
-        progress(f"[3/4] report {i}/{len(runs)}: {report.replace('_', ' ')}, {period.title}")
-        run_report(workbench, report, period)
+    runs = catalogue_runs(workbench, periods, end, quarter)
+    for i, (report, period, team, parameters) in enumerate(runs, start=1):
+        about = team or next(iter(parameters.values()), None)
+        progress(
+            f"[3/4] report {i}/{len(runs)}: {report.replace('_', ' ')}, {period.title}{f' ({about})' if about else ''}"
+        )
+        run_report(workbench, report, period, team, parameters=parameters)
     index = write_index(workbench.outputs_path, workbench.org)
     progress(f"[4/4] done in {time.monotonic() - started:.0f} s; open this file in a browser:")
     return index
+
+
+def catalogue_runs(
+    workbench: Workbench, months: list[Period], month: Period, quarter: Period
+) -> list[tuple[str, Period, str | None, dict[str, str]]]:
+    """Every report of the catalogue the demo publishes: (report, period, team, parameters)."""
+    from srelib.slo_spec import data_dir_spec_files, load_slo_files
+
+    slos = load_slo_files(data_dir_spec_files(workbench.root / "data" / "demo")).slos
+    runs: list[tuple[str, Period, str | None, dict[str, str]]] = [("monthly_reliability", p, None, {}) for p in months]
+    runs += [(name, month, None, {}) for name in ("newsletter", "engagement", "executive_summary")]
+    runs += [("team_scorecard", month, team, {}) for team in workbench.catalogue.teams]
+    runs += [("slo_document", month, None, {"slo": slo.name}) for slo in slos]
+    runs += [("case_study", month, None, {"initiative": i.name}) for i in workbench.initiatives.initiatives]
+    runs.append(("quarterly_business_impact", quarter, None, {}))
+    return runs
 
 
 def generate(

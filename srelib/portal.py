@@ -42,6 +42,39 @@ def manifests(outputs: Path) -> list[dict[str, Any]]:
     return found
 
 
+def by_period(folders: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The published reports, one group per period (newest first): the organisation's reports,
+    then each team's, SLO's and initiative's, each row naming what it is about."""
+    order = {None: 0, "team": 1, "slo": 2, "initiative": 3}
+    groups: dict[str, dict[str, Any]] = {}
+    for folder in folders:
+        group = groups.setdefault(
+            folder.get("period", ""), {"title": folder.get("title") or folder.get("period"), "rows": []}
+        )
+        subject = folder.get("subject") or {}
+        kind = "team" if folder.get("team") and not subject else subject.get("kind")
+        about = []
+        if folder.get("team"):
+            about.append(f"team {folder['team']}")
+        if subject:
+            about.append(f"{'SLO' if subject.get('kind') == 'slo' else subject.get('kind')} {subject.get('name')}")
+        for entry in folder.get("reports", {}).values():
+            group["rows"].append(
+                {
+                    "entry": entry,
+                    "folder": folder["folder"],
+                    "about": ", ".join(about),
+                    "key": (order.get(kind, 4), entry.get("title", ""), ", ".join(about)),
+                }
+            )
+    result = []
+    for period in sorted(groups, reverse=True):
+        group = groups[period]
+        group["rows"].sort(key=lambda r: r["key"])
+        result.append(group)
+    return result
+
+
 def write_index(outputs: Path, org: OrgConfig) -> Path:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(templates_dir() / "portal"), autoescape=True, undefined=jinja2.StrictUndefined
@@ -50,7 +83,7 @@ def write_index(outputs: Path, org: OrgConfig) -> Path:
     html = env.get_template("index.html.j2").render(
         org=org.name,
         colours=org.colours.model_dump(),
-        folders=manifests(outputs),
+        periods=by_period(manifests(outputs)),
         version=__version__,
         generated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
     )

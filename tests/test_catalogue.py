@@ -216,3 +216,25 @@ def test_new_report_scaffolds_a_notebook_that_srelib_run_publishes(demo_workbenc
         assert "Capacity review" in index
     finally:
         notebook.unlink(missing_ok=True)
+
+
+@pytest.mark.timeout(600)
+def test_every_notebook_runs_top_to_bottom_with_its_defaults(demo_workbench, tmp_path):
+    """As an analyst's "Run all" in JupyterLab after `srelib demo`: no parameters injected, the
+    workbench found from the current folder, the latest complete period by default."""
+    import papermill
+
+    from srelib.resources import notebooks_dir
+    from srelib.run import IpcKernelManager
+
+    for name in sorted(REPORTS):
+        executed = tmp_path / f"{name}.ipynb"
+        papermill.execute_notebook(
+            str(notebooks_dir() / f"{name}.ipynb"),
+            str(executed),
+            cwd=str(demo_workbench.root),
+            kernel_name="python3",
+            progress_bar=False,
+            kernel_manager_class=IpcKernelManager,
+        )
+        assert "Traceback" not in executed.read_text(encoding="utf-8"), name

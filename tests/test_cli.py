@@ -6,6 +6,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from tests.conftest import make_workbench
 
 
@@ -69,9 +71,9 @@ def test_demo_data_only(tmp_path):
     assert srelib("validate", str(tmp_path / "d"), cwd=tmp_path).returncode == 0
 
 
+@pytest.mark.timeout(900)  # the whole catalogue: two dozen notebooks, one after another
 def test_readme_command_one_srelib_demo(tmp_path):
-    """`srelib demo` in a workbench: data, warehouse, three monthly reports and the quarterly one,
-    and the index path on stdout."""
+    """`srelib demo` in a workbench: data, warehouse, the whole report catalogue, and the index path on stdout."""
     import shutil
 
     from tests.conftest import REPO
@@ -82,6 +84,13 @@ def test_readme_command_one_srelib_demo(tmp_path):
     index = tmp_path / "outputs" / "index.html"
     assert result.stdout.strip() == str(index)
     assert "[4/4] done" in result.stderr
-    assert len(list((tmp_path / "outputs").glob("*/monthly_reliability.html"))) == 3
-    assert len(list((tmp_path / "outputs").glob("*-Q*/quarterly_business_impact.html"))) == 1
+    outputs = tmp_path / "outputs"
+    assert len(list(outputs.glob("*/monthly_reliability.html"))) == 3
+    assert len(list(outputs.glob("*-Q*/quarterly_business_impact.html"))) == 1
+    for name in ("newsletter.html", "newsletter.txt", "engagement.html", "executive_summary.html"):
+        assert len(list(outputs.glob(f"*/{name}"))) == 1, name
+    assert len(list(outputs.glob("*/teams/*/team_scorecard.html"))) == 5
+    assert len(list(outputs.glob("*/slos/*/slo_document.html"))) == 9
+    assert len(list(outputs.glob("*/initiatives/*/case_study.html"))) == 3
+    assert not (outputs / "_failed").exists()
     assert (tmp_path / "warehouse" / "workbench.duckdb").is_file()
