@@ -238,3 +238,35 @@ def test_every_notebook_runs_top_to_bottom_with_its_defaults(demo_workbench, tmp
             kernel_manager_class=IpcKernelManager,
         )
         assert "Traceback" not in executed.read_text(encoding="utf-8"), name
+
+
+def test_case_study_sentences_and_table_give_the_same_figures(demo_workbench, demo_end):
+    from srelib import report
+    from srelib.summary import build_summary
+    from srelib.warehouse import connect
+
+    with connect(demo_workbench.warehouse_path) as con:
+        summary = build_summary(con, demo_workbench, demo_end)
+    for name, effect in summary.initiatives.items():
+        sentences = " ".join(narrative.messages(summary, "case_study", **narrative.case_context(summary, name)))
+        rows = {r["measure"].split(" (")[0]: r for r in report.case_rows(summary, name)}
+        mttr = rows["Median time to resolve"]
+        assert mttr["before"] in sentences and mttr["after"] in sentences, name
+        incidents = rows["Incidents a day"]
+        assert f"from {incidents['before']} to {incidents['after']} a day" in sentences, name
+        said_clear = "a clear change" in sentences
+        tested = [rows["Median time to resolve"]["verdict"], rows["Incidents a day"]["verdict"]]
+        assert said_clear == any(v in ("improved", "worsened") for v in tested), name
+        assert effect.started
+
+
+def test_slo_document_shows_spec_text_literally(demo_report: Path):
+    from srelib import report
+
+    summary = PeriodSummary.read(demo_report.parent / "summary.json")
+    hostile = "<script>alert(1)</script>{{ 7*7 }}"
+    spec = dataclasses.replace(summary.slo_specs["checkout-availability"], description=hostile, caveats=[hostile])
+    tampered = summary.model_copy(update={"slo_specs": {**summary.slo_specs, "checkout-availability": spec}})
+    html = report.slo_document(tampered, "checkout-availability").data
+    assert "<script>" not in html
+    assert html.count("&lt;script&gt;alert(1)&lt;/script&gt;{{ 7*7 }}") == 2

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_browser import browser, open_offline  # noqa: F401 - the shared Chromium fixture
+from tests.conftest import open_offline
 
 REPO = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.browser
@@ -66,7 +66,7 @@ def lab(demo_workbench, tmp_path):
         shutil.rmtree(notebooks)
 
 
-def test_notebook_runs_in_jupyterlab_with_its_defaults(lab, browser):  # noqa: F811
+def test_notebook_runs_in_jupyterlab_with_its_defaults(lab, browser):
     page, problems = open_offline(browser, f"{lab}/lab/tree/notebooks/monthly_reliability.ipynb?token=test-token")
     kernel = "window.jupyterapp?.shell.currentWidget?.sessionContext?.session?.kernel"
     page.wait_for_function(f"{kernel}?.status === 'idle'", timeout=60000)
