@@ -106,6 +106,7 @@ def kpi_rows(summary: PeriodSummary) -> list[dict[str, str]]:
         pair("Still open", str, lambda s: s.open),
         pair("Median time to detect", present.minutes, lambda s: s.mttd_minutes.median),
         pair("Median time to acknowledge", present.minutes, lambda s: s.mtta_minutes.median),
+        pair("Median time to mitigate", present.minutes, lambda s: s.mttm_minutes.median),
         pair("Median time to resolve", present.minutes, lambda s: s.mttr_minutes.median),
         pair("90th percentile time to resolve", present.minutes, lambda s: s.mttr_minutes.p90),
     ]
@@ -792,6 +793,16 @@ def slo_document_fields(summary: PeriodSummary, slo: str) -> dict[str, Any] | No
         "policy": policy.reason if policy else "no policy applies.",
         "caveats": spec.caveats,
     }
+
+
+def slo_messages(summary: PeriodSummary, slo: str) -> Any:
+    """The SLO document's key messages (templates/narrative/slo_document.md.j2)."""
+    from IPython.display import Markdown
+
+    fields = slo_document_fields(summary, slo)
+    if fields is None:
+        return _html("empty.html.j2", message=f"No SLO {slo!r} in this scope.")
+    return Markdown(narrative.render(summary, "slo_document", slo=fields))
 
 
 def slo_document(summary: PeriodSummary, slo: str) -> Any:

@@ -270,3 +270,34 @@ def test_slo_document_shows_spec_text_literally(demo_report: Path):
     html = report.slo_document(tampered, "checkout-availability").data
     assert "<script>" not in html
     assert html.count("&lt;script&gt;alert(1)&lt;/script&gt;{{ 7*7 }}") == 2
+
+
+@pytest.mark.parametrize(
+    ("report", "team", "parameters", "charts"),
+    [
+        ("team_scorecard", "payments", {}, 0),
+        ("slo_document", None, {"slo": "checkout-availability"}, 1),
+        ("case_study", None, {"initiative": "rightsizing"}, 2),
+    ],
+)
+def test_fan_out_reports_run_and_open_offline(browser, demo_workbench, demo_end, report, team, parameters, charts):
+    from srelib import report as report_api
+    from srelib.run import run_report
+
+    published = run_report(demo_workbench, report, demo_end, team, parameters=parameters).html
+    subject = team or next(iter(parameters.values()))
+    assert subject in published.parent.as_posix()
+    page_text = _text(published)
+    summary = PeriodSummary.read(published.parent / "summary.json")
+    if report == "slo_document":
+        fields = report_api.slo_document_fields(summary, "checkout-availability")
+        for sentence in narrative.messages(summary, "slo_document", slo=fields):
+            assert sentence in page_text, sentence
+        assert fields is not None and fields["attainment"] in page_text and fields["window_remaining"] in page_text
+    page, problems = open_offline(browser, published.as_uri())
+    if charts:
+        page.wait_for_function(f"document.querySelectorAll('.srelib-chart svg').length === {charts}", timeout=15000)
+    body = page.inner_text("body")
+    assert re.search(r"\b(nan|NaN|NaT|None|undefined)\b", body) is None
+    page.close()
+    assert problems == {"errors": [], "blocked": []}

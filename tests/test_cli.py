@@ -93,4 +93,8 @@ def test_readme_command_one_srelib_demo(tmp_path):
     assert len(list(outputs.glob("*/slos/*/slo_document.html"))) == 9
     assert len(list(outputs.glob("*/initiatives/*/case_study.html"))) == 3
     assert not (outputs / "_failed").exists()
+    linked = index.read_text(encoding="utf-8")
+    for html in outputs.rglob("*.html"):
+        if html != index:
+            assert f'href="{html.relative_to(outputs).as_posix()}"' in linked, html
     assert (tmp_path / "warehouse" / "workbench.duckdb").is_file()
