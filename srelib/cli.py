@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -168,6 +169,50 @@ def run(
     typer.echo(str(result.html))
 
 
+NowOpt = Annotated[
+    str | None, typer.Option("--now", help="pretend it is this moment (ISO 8601 with offset), e.g. to plan ahead")
+]
+
+
+def _now(text: str | None) -> datetime | None:
+    if text is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise UsageError(f"--now {text!r} is not an ISO 8601 timestamp") from exc
+    if moment.tzinfo is None:
+        raise UsageError(f"--now {text!r} has no UTC offset (write 2026-11-02T07:00:00+00:00)")
+    return moment
+
+
+@app.command()
+def due(now: NowOpt = None) -> None:
+    """List every scheduled report (params/schedule.yaml) that should exist and does not, or is stale."""
+    from srelib.schedule import due_runs
+
+    runs = due_runs(_workbench(), _now(now))
+    for r in runs:
+        about = f" ({r.about})" if r.about else ""
+        typer.echo(f"{r.report}\t{r.period.label}{about}\t{r.reason}\tdue {r.due_at.isoformat(timespec='minutes')}")
+    err.print(f"{len(runs)} report(s) due", soft_wrap=True)
+
+
+@app.command("run-due")
+def run_due_command(now: NowOpt = None) -> None:
+    """Produce every due report, oldest first; exit 1 when any failed (the others are still published)."""
+    from srelib.schedule import run_due
+
+    outcomes = run_due(_workbench(), _now(now), progress=lambda line: err.print(line, markup=False, soft_wrap=True))
+    failed = [o for o in outcomes if o.status != "ok"]
+    for o in outcomes:
+        about = f" ({o.run.about})" if o.run.about else ""
+        typer.echo(f"{o.status}\t{o.run.report}\t{o.run.period.label}{about}\t{o.seconds:.1f} s\t{o.message}".rstrip())
+    err.print(f"{len(outcomes) - len(failed)} published, {len(failed)} failed", soft_wrap=True)
+    if failed:
+        raise typer.Exit(1)
+
+
 @app.command("new-report")
 def new_report(
     name: Annotated[str, typer.Argument(help="the report's name: lower case, digits and _ (e.g. capacity_review)")],
@@ -217,7 +262,9 @@ def show_version() -> None:
 def main() -> None:
     debug = os.environ.get("SRELIB_DEBUG") == "1"
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)  # click returns typer.Exit's code here instead of raising it
+        if isinstance(code, int) and code:
+            sys.exit(code)
     except InputError as exc:
         err.print(exc.report(), markup=False, soft_wrap=True)
         sys.exit(exc.exit_code)

@@ -193,6 +193,23 @@ def run_report(
             else:
                 lines = str(exc).strip().splitlines()
                 reason = lines[-1] if lines else type(exc).__name__
+            _log_run(
+                outputs,
+                {
+                    "report": spec.name,
+                    "period": period.label,
+                    "team": team,
+                    "subject": None if subject is None else {"kind": subject[0], "name": subject[1]},
+                    "status": "failed",
+                    "error": reason,
+                    "started_at": started_at.isoformat(timespec="seconds"),
+                    "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                    "duration_seconds": round(time.monotonic() - started, 2),
+                    "parameters": {k: v for k, v in values.items() if k != "summary_path"},
+                    "input_fingerprint": summary.input_fingerprint,
+                    "versions": _versions(),
+                },
+            )
             raise ReportError(
                 f"{report} for {period.label} failed: {reason}{f'; the failed notebook is {failed}' if failed else ''}"
             ) from exc
@@ -223,6 +240,10 @@ def run_report(
         with locked(outputs / ".lock"):
             _publish(staging, folder, published)
             _update_manifest(folder, period, team, entry, subject)
+            _log_run(
+                outputs,
+                {**entry, "period": period.label, "team": team, "folder": folder.relative_to(outputs).as_posix()},
+            )
             write_index(outputs, workbench.org)
         return RunResult(spec.name, period.label, team, folder / f"{spec.name}.html", duration)
     finally:
@@ -230,6 +251,13 @@ def run_report(
         shutil.rmtree(sockets, ignore_errors=True)
         with contextlib.suppress(OSError):
             (outputs / ".staging").rmdir()
+
+
+def _log_run(outputs: Path, entry: dict[str, Any]) -> None:
+    """One line per run in ``outputs/runs.jsonl``: when, what, parameters, how long, status, versions."""
+    outputs.mkdir(parents=True, exist_ok=True)
+    with locked(outputs / ".runs.lock"), (outputs / "runs.jsonl").open("a", encoding="utf-8") as log:
+        log.write(json.dumps(entry, sort_keys=True) + "\n")
 
 
 def _email_parts(notebook: nbformat.NotebookNode, report: str) -> tuple[str, str]:

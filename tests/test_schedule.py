@@ -1,0 +1,133 @@
+"""The schedule: what is due, producing exactly that once, catching up, and the run history."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import nbformat
+import pytest
+import yaml
+
+from srelib.config import Workbench
+from srelib.period import Period
+from srelib.schedule import due_runs
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def scheduled(demo_workbench: Workbench, tmp_path: Path) -> Workbench:
+    """A copy of the demo workbench (its warehouse, no outputs) with a small schedule."""
+    root = tmp_path / "workbench"
+    shutil.copytree(demo_workbench.root / "params", root / "params")
+    (root / "warehouse").mkdir()
+    shutil.copy(demo_workbench.warehouse_path, root / "warehouse" / demo_workbench.warehouse_path.name)
+    schedule = {"reports": [{"report": "monthly_reliability", "cadence": "monthly", "due_after_days": 1, "history": 2}]}
+    (root / "params" / "schedule.yaml").write_text(yaml.safe_dump(schedule), encoding="utf-8")
+    return Workbench.load(root)
+
+
+def _srelib(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "srelib", *args], cwd=root, capture_output=True, text=True)
+
+
+def _after_due(demo_end: Period) -> str:
+    """A moment when the demo's last month is due: one day after it ends, 06:00, and an hour."""
+    return f"{(demo_end.end + timedelta(days=1)).date().isoformat()}T07:00:00+00:00"
+
+
+@pytest.mark.timeout(600)
+def test_run_due_catches_up_oldest_first_once_and_logs_every_run(scheduled: Workbench, demo_end: Period):
+    now = _after_due(demo_end)
+    listed = _srelib(scheduled.root, "due", "--now", now)
+    assert listed.returncode == 0, listed.stderr
+    lines = listed.stdout.strip().splitlines()
+    assert [line.split("\t")[:3] for line in lines] == [
+        ["monthly_reliability", demo_end.previous().label, "missing"],
+        ["monthly_reliability", demo_end.label, "missing"],
+    ]
+    # An hour before the last month falls due, only the one before it is due.
+    early = f"{(demo_end.end + timedelta(days=1)).date().isoformat()}T05:00:00+00:00"
+    assert [r.period.label for r in due_runs(scheduled, datetime.fromisoformat(early))] == [
+        demo_end.shift(-2).label,
+        demo_end.previous().label,
+    ]
+
+    first = _srelib(scheduled.root, "run-due", "--now", now)
+    assert first.returncode == 0, first.stderr
+    assert [line.split("\t")[:3] for line in first.stdout.strip().splitlines()] == [
+        ["ok", "monthly_reliability", demo_end.previous().label],
+        ["ok", "monthly_reliability", demo_end.label],
+    ]
+    again = _srelib(scheduled.root, "run-due", "--now", now)
+    assert again.returncode == 0 and again.stdout.strip() == ""  # nothing is due: nothing runs
+    assert "0 published, 0 failed" in again.stderr
+
+    history = [json.loads(line) for line in (scheduled.outputs_path / "runs.jsonl").read_text().splitlines()]
+    assert [(h["report"], h["period"], h["status"]) for h in history] == [
+        ("monthly_reliability", demo_end.previous().label, "ok"),
+        ("monthly_reliability", demo_end.label, "ok"),
+    ]
+    assert all(h["duration_seconds"] > 0 and h["versions"]["papermill"] and h["input_fingerprint"] for h in history)
+
+
+@pytest.mark.timeout(600)
+def test_stale_and_failed_reports_are_due_again_and_a_failure_does_not_stop_the_others(
+    scheduled: Workbench, demo_end: Period
+):
+    now = datetime.fromisoformat(_after_due(demo_end))
+    from srelib.schedule import run_due
+
+    assert [o.status for o in run_due(scheduled, now)] == ["ok", "ok"]
+    # Inputs change (a new ingest): both reports are stale.
+    import duckdb
+
+    with duckdb.connect(str(scheduled.warehouse_path)) as con:
+        con.execute("INSERT INTO ingests VALUES (now(), 'x', 'a-new-fingerprint', '{}', 'test')")
+    assert {r.reason for r in due_runs(scheduled, now)} == {"inputs changed"}
+    # The notebook now fails for the older month only: the newer one is still published.
+    notebooks = scheduled.root / "notebooks"
+    notebooks.mkdir()
+    source = nbformat.read(REPO / "notebooks" / "monthly_reliability.ipynb", 4)
+    source.cells.insert(
+        2,
+        nbformat.v4.new_code_cell(f"if summary.period == {demo_end.previous().label!r}: raise RuntimeError('boom')"),
+    )
+    nbformat.write(source, notebooks / "monthly_reliability.ipynb")
+    result = _srelib(scheduled.root, "run-due", "--now", now.isoformat())
+    assert result.returncode == 1, result.stdout + result.stderr
+    statuses = [line.split("\t")[:3] for line in result.stdout.strip().splitlines()]
+    assert statuses == [
+        ["failed", "monthly_reliability", demo_end.previous().label],
+        ["ok", "monthly_reliability", demo_end.label],
+    ]
+    assert "1 published, 1 failed" in result.stderr
+    assert [(r.period.label, r.reason) for r in due_runs(scheduled, now)] == [
+        (demo_end.previous().label, "failed last time")
+    ]
+    history = [json.loads(line) for line in (scheduled.outputs_path / "runs.jsonl").read_text().splitlines()]
+    assert history[-2]["status"] == "failed" and "boom" in history[-2]["error"]
+
+
+def test_an_unknown_report_in_the_schedule_is_a_config_error(scheduled: Workbench):
+    (scheduled.root / "params" / "schedule.yaml").write_text("reports:\n  - {report: nope}\n", encoding="utf-8")
+    result = _srelib(scheduled.root, "due")
+    assert result.returncode == 2 and "unknown report 'nope'" in result.stderr
+    (scheduled.root / "params" / "schedule.yaml").write_text("reports:\n  - {report: x, cadence: daily}\n")
+    result = _srelib(scheduled.root, "due")
+    assert result.returncode == 2 and "cadence" in result.stderr
+    assert _srelib(scheduled.root, "due", "--now", "tomorrow").returncode == 2
+
+
+def test_the_repository_schedule_lists_the_whole_catalogue():
+    from srelib.run import REPORTS
+    from srelib.schedule import load_schedule
+
+    schedule = load_schedule(Workbench.load(REPO))
+    assert {entry.report for entry in schedule.reports} == set(REPORTS)
+    assert datetime.now(UTC)  # the schedule parses with the org's time zone
