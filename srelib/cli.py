@@ -198,12 +198,17 @@ def due(now: NowOpt = None) -> None:
     err.print(f"{len(runs)} report(s) due", soft_wrap=True)
 
 
+WorkersOpt = Annotated[int | None, typer.Option("--workers", "-j", min=1, help="reports run at once (default: cores)")]
+
+
 @app.command("run-due")
-def run_due_command(now: NowOpt = None) -> None:
+def run_due_command(now: NowOpt = None, workers: WorkersOpt = None) -> None:
     """Produce every due report, oldest first; exit 1 when any failed (the others are still published)."""
     from srelib.schedule import run_due
 
-    outcomes = run_due(_workbench(), _now(now), progress=lambda line: err.print(line, markup=False, soft_wrap=True))
+    outcomes = run_due(
+        _workbench(), _now(now), progress=lambda line: err.print(line, markup=False, soft_wrap=True), workers=workers
+    )
     failed = [o for o in outcomes if o.status != "ok"]
     for o in outcomes:
         about = f" ({o.run.about})" if o.run.about else ""
@@ -237,8 +242,9 @@ def demo(
     ] = None,
     months: Annotated[int, typer.Option("--months", min=3, max=60, help="months of demo data")] = 18,
     reports: Annotated[int, typer.Option("--reports", min=1, max=12, help="how many recent months to report on")] = 3,
+    workers: WorkersOpt = None,
 ) -> None:
-    """Seeded demo org → validate → warehouse → monthly reports → prints outputs/index.html."""
+    """Seeded demo org → validate → warehouse → the whole report catalogue → prints outputs/index.html."""
     from srelib import demo as demo_data
     from srelib.period import Period
 
@@ -249,7 +255,9 @@ def demo(
         return
     workbench = _workbench()
     end = Period.parse(end_month, workbench.org.timezone) if end_month else None
-    index = demo_data.run(workbench, end, months, reports, progress=lambda line: err.print(line, markup=False))
+    index = demo_data.run(
+        workbench, end, months, reports, progress=lambda line: err.print(line, markup=False), workers=workers
+    )
     typer.echo(str(index))
 
 

@@ -158,14 +158,16 @@ def run(
     months: int = MONTHS,
     reports: int = 3,
     progress: Callable[[str], None] = lambda line: None,
+    workers: int | None = None,
 ) -> Path:
     """The whole demo: generate the org into ``data/demo``, validate and load it into the
     workbench's warehouse, publish the monthly report for the last ``reports`` months, the rest of
     the catalogue for the last month (newsletter, engagement, executive summary, a scorecard per
     team, a document per SLO, a case study per initiative) and the quarterly business impact
     report for the last complete quarter, and return ``outputs/index.html``."""
+    from srelib.errors import ReportError
     from srelib.portal import write_index
-    from srelib.run import run_report
+    from srelib.runner import Job, run_many
     from srelib.validate import validate_directory
     from srelib.warehouse import load
 
@@ -183,12 +185,11 @@ def run(
     periods = end.trailing(reports)
     quarter = Period.containing("quarter", end.shift(1).first_day, end.timezone).previous()
     runs = catalogue_runs(workbench, periods, end, quarter)
-    for i, (report, period, team, parameters) in enumerate(runs, start=1):
-        about = team or next(iter(parameters.values()), None)
-        progress(
-            f"[3/4] report {i}/{len(runs)}: {report.replace('_', ' ')}, {period.title}{f' ({about})' if about else ''}"
-        )
-        run_report(workbench, report, period, team, parameters=parameters)
+    jobs = [Job(report, period.label, team, parameters) for report, period, team, parameters in runs]
+    outcomes = run_many(workbench.root, jobs, workers, lambda line: progress(f"[3/4] report {line}"))
+    failed = [o for o in outcomes if o.status != "ok"]
+    if failed:
+        raise ReportError("; ".join(o.message for o in failed))
     index = write_index(workbench.outputs_path, workbench.org)
     progress(f"[4/4] done in {time.monotonic() - started:.0f} s; open this file in a browser:")
     return index

@@ -22,7 +22,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from srelib.config import Workbench
-from srelib.errors import ConfigError, ReportError
+from srelib.errors import ConfigError
 from srelib.period import Period, zone
 
 KINDS = {"weekly": "week", "monthly": "month", "quarterly": "quarter"}
@@ -152,22 +152,15 @@ class RunOutcome:
 
 
 def run_due(
-    workbench: Workbench, now: datetime | None = None, progress: Callable[[str], None] = lambda line: None
+    workbench: Workbench,
+    now: datetime | None = None,
+    progress: Callable[[str], None] = lambda line: None,
+    workers: int | None = None,
 ) -> list[RunOutcome]:
-    """Produce every due run, oldest first; a failure is recorded and the rest go on."""
-    import time as clock
+    """Produce every due run, oldest first, ``workers`` at a time; a failure is recorded and the rest go on."""
+    from srelib.runner import Job, run_many
 
-    from srelib.run import run_report
-
-    outcomes = []
     runs = due_runs(workbench, now)
-    for i, due in enumerate(runs, start=1):
-        label = f"{due.report} {due.period.label}{f' ({due.about})' if due.about else ''}"
-        progress(f"[{i}/{len(runs)}] {label}: {due.reason}")
-        started = clock.monotonic()
-        try:
-            run_report(workbench, due.report, due.period, due.team, parameters=dict(due.parameters))
-            outcomes.append(RunOutcome(due, "ok", round(clock.monotonic() - started, 2)))
-        except ReportError as exc:
-            outcomes.append(RunOutcome(due, "failed", round(clock.monotonic() - started, 2), str(exc)))
-    return outcomes
+    jobs = [Job(r.report, r.period.label, r.team, dict(r.parameters)) for r in runs]
+    outcomes = run_many(workbench.root, jobs, workers, progress)
+    return [RunOutcome(r, o.status, o.seconds, o.message) for r, o in zip(runs, outcomes, strict=True)]
