@@ -140,33 +140,53 @@ def _parameters(values: list[str]) -> dict[str, object]:
 
 @app.command()
 def run(
-    report: Annotated[str, typer.Argument(help="a report name, e.g. monthly_reliability")],
     period: PeriodOpt,
+    report: Annotated[
+        list[str] | None,
+        typer.Argument(help="report names (none: every report params/schedule.yaml has for this kind of period)"),
+    ] = None,
     team: TeamOpt = None,
     warehouse: WarehouseOpt = None,
     outputs: Annotated[Path | None, typer.Option("--outputs", help="the outputs folder")] = None,
     parameter: Annotated[
         list[str] | None, typer.Option("-p", "--parameter", help="name=value, passed to the notebook")
     ] = None,
+    workers: Annotated[int | None, typer.Option("--workers", "-j", min=1, help="reports run at once")] = None,
 ) -> None:
-    """Execute a report notebook for a period and publish its HTML into outputs/<period>/."""
+    """Execute report notebooks for a period and publish them into outputs/<period>/.
+
+    One report runs here; several (or none named: the schedule's reports for that kind of
+    period, fan-out reports once per team, SLO or initiative) run in parallel.
+    """
     from srelib.period import Period
     from srelib.run import run_report
+    from srelib.runner import run_many
+    from srelib.schedule import period_jobs
 
     workbench = _workbench()
-    result = run_report(
-        workbench,
-        report,
-        Period.parse(period, workbench.org.timezone),
-        team,
-        warehouse,
-        outputs,
-        _parameters(parameter or []),
+    chosen = Period.parse(period, workbench.org.timezone)
+    parameters = _parameters(parameter or [])
+    if report and len(report) == 1:
+        result = run_report(workbench, report[0], chosen, team, warehouse, outputs, parameters)
+        err.print(
+            f"{result.report} {result.period}{f' ({team})' if team else ''}: published in "
+            f"{result.duration_seconds:.1f} s",
+            soft_wrap=True,
+        )
+        typer.echo(str(result.html))
+        return
+    if warehouse or outputs:
+        raise UsageError("--warehouse and --outputs work with one report at a time")
+    jobs = period_jobs(
+        workbench, chosen, list(report) if report else None, team, {k: str(v) for k, v in parameters.items()}
     )
-    err.print(
-        f"{result.report} {result.period}{f' ({team})' if team else ''}: published in {result.duration_seconds:.1f} s"
-    )
-    typer.echo(str(result.html))
+    outcomes = run_many(workbench.root, jobs, workers, lambda line: err.print(line, markup=False, soft_wrap=True))
+    for o in outcomes:
+        typer.echo(f"{o.status}\t{o.job.label}\t{o.seconds:.1f} s\t{o.message}".rstrip())
+    failed = [o for o in outcomes if o.status != "ok"]
+    err.print(f"{len(outcomes) - len(failed)} published, {len(failed)} failed", soft_wrap=True)
+    if failed:
+        raise typer.Exit(1)
 
 
 NowOpt = Annotated[

@@ -22,8 +22,9 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from srelib.config import Workbench
-from srelib.errors import ConfigError
+from srelib.errors import ConfigError, UsageError
 from srelib.period import Period, zone
+from srelib.runner import Job
 
 KINDS = {"weekly": "week", "monthly": "month", "quarterly": "quarter"}
 
@@ -158,9 +159,47 @@ def run_due(
     workers: int | None = None,
 ) -> list[RunOutcome]:
     """Produce every due run, oldest first, ``workers`` at a time; a failure is recorded and the rest go on."""
-    from srelib.runner import Job, run_many
+    from srelib.runner import run_many
 
     runs = due_runs(workbench, now)
     jobs = [Job(r.report, r.period.label, r.team, dict(r.parameters)) for r in runs]
     outcomes = run_many(workbench.root, jobs, workers, progress)
     return [RunOutcome(r, o.status, o.seconds, o.message) for r, o in zip(runs, outcomes, strict=True)]
+
+
+def period_jobs(
+    workbench: Workbench,
+    period: Period,
+    reports: list[str] | None = None,
+    team: str | None = None,
+    parameters: dict[str, str] | None = None,
+) -> list[Job]:
+    """The runs of ``reports`` for ``period`` (None: every report scheduled for that kind of
+    period), each fan-out report once per team, SLO or initiative unless one is given."""
+    from srelib.run import REPORTS, workbench_report
+    from srelib.warehouse import connect
+
+    parameters = dict(parameters or {})
+    if reports is None:
+        kind = {v: k for k, v in KINDS.items()}[period.kind]
+        reports = [e.report for e in load_schedule(workbench).reports if e.cadence == kind]
+        if not reports:
+            raise UsageError(f"params/schedule.yaml schedules no report for {period.kind}s: name the reports to run")
+    with connect(workbench.warehouse_path) as con:
+        slos = [r[0] for r in con.execute("SELECT name FROM slos ORDER BY name").fetchall()]
+    jobs = []
+    for name in reports:
+        spec = REPORTS.get(name) or workbench_report(workbench, name)
+        if spec is None:
+            raise UsageError(f"unknown report {name!r}: known reports are {', '.join(sorted(REPORTS))}")
+        fan_out = spec.fan_out
+        if fan_out == "team" and team is None:
+            jobs += [Job(name, period.label, t, dict(parameters)) for t in workbench.catalogue.teams]
+        elif fan_out == "slo" and "slo" not in parameters:
+            jobs += [Job(name, period.label, team, {**parameters, "slo": s}) for s in slos]
+        elif fan_out == "initiative" and "initiative" not in parameters:
+            initiatives = workbench.initiatives.initiatives
+            jobs += [Job(name, period.label, team, {**parameters, "initiative": i.name}) for i in initiatives]
+        else:
+            jobs.append(Job(name, period.label, team, dict(parameters)))
+    return jobs

@@ -132,3 +132,27 @@ def test_the_repository_schedule_lists_the_whole_catalogue():
     schedule = load_schedule(Workbench.load(REPO))
     assert {entry.report for entry in schedule.reports} == set(REPORTS)
     assert datetime.now(UTC)  # the schedule parses with the org's time zone
+
+
+@pytest.mark.timeout(600)
+def test_srelib_run_without_a_report_runs_the_schedules_reports_for_that_kind_of_period(
+    scheduled: Workbench, demo_end: Period
+):
+    result = _srelib(scheduled.root, "run", "--period", demo_end.label)
+    assert result.returncode == 0, result.stderr
+    assert [line.split("\t")[:2] for line in result.stdout.strip().splitlines()] == [
+        ["ok", f"monthly_reliability {demo_end.label}"]
+    ]
+    several = _srelib(
+        scheduled.root, "run", "executive_summary", "team_scorecard", "--period", demo_end.label, "--team", "payments"
+    )
+    assert several.returncode == 0, several.stderr
+    assert [line.split("\t")[:2] for line in several.stdout.strip().splitlines()] == [
+        ["ok", f"executive_summary {demo_end.label} (payments)"],
+        ["ok", f"team_scorecard {demo_end.label} (payments)"],
+    ]
+    assert (scheduled.outputs_path / demo_end.label / "teams" / "payments" / "team_scorecard.html").is_file()
+    weekly = _srelib(scheduled.root, "run", "--period", "2026-W40")
+    assert weekly.returncode == 2 and "schedules no report for weeks" in weekly.stderr
+    both = _srelib(scheduled.root, "run", "a", "b", "--period", demo_end.label, "--outputs", "x")
+    assert both.returncode == 2 and "one report at a time" in both.stderr
