@@ -27,6 +27,7 @@ from typing import Any
 import nbformat
 import papermill
 from jupyter_client.manager import AsyncKernelManager
+from nbclient.exceptions import DeadKernelError
 
 from srelib import __version__
 from srelib.config import Workbench
@@ -128,7 +129,12 @@ def run_report(
     outputs: Path | None = None,
     parameters: dict[str, Any] | None = None,
     timeout: int | None = 600,
+    retries: int = 2,
+    backoff: float = 1.0,
 ) -> RunResult:
+    """Run one report and publish it. A kernel that dies is restarted up to ``retries`` times,
+    ``backoff`` seconds later and doubling; a cell that fails or runs past ``timeout`` seconds is
+    not retried (it would fail again)."""
     spec = REPORTS.get(report) or workbench_report(workbench, report)
     if spec is None:
         known = sorted(set(REPORTS) | {p.stem for p in (workbench.root / "notebooks").glob("*.ipynb")})
@@ -173,23 +179,34 @@ def run_report(
             **({"workbench": str(workbench.root)} if "workbench" in declared else {}),
             **extra,
         }
+        attempts = 0
         try:
-            papermill.execute_notebook(
-                str(source),
-                str(executed),
-                parameters=values,
-                kernel_name="python3",
-                cwd=str(source.parent),
-                progress_bar=False,
-                request_save_on_cell_execute=False,
-                execution_timeout=timeout,
-                kernel_manager_class=manager,
-            )
+            while True:  # a kernel that dies (killed, out of memory) gets another go, after a pause
+                attempts += 1
+                try:
+                    papermill.execute_notebook(
+                        str(source),
+                        str(executed),
+                        parameters=values,
+                        kernel_name="python3",
+                        cwd=str(source.parent),
+                        progress_bar=False,
+                        request_save_on_cell_execute=False,
+                        execution_timeout=timeout,
+                        kernel_manager_class=manager,
+                    )
+                    break
+                except DeadKernelError:
+                    if attempts > retries:
+                        raise
+                    time.sleep(backoff * 2 ** (attempts - 1))
         except Exception as exc:
             failed = _keep_failed(outputs, period, team, spec, executed, subject)
             if isinstance(exc, papermill.PapermillExecutionError):
                 where = f" in cell {exc.exec_count}" if exc.exec_count else ""
                 reason = f"{exc.ename}{where}: {exc.evalue}"
+            elif isinstance(exc, DeadKernelError):
+                reason = f"the kernel died {attempts} times ({exc})"
             else:
                 lines = str(exc).strip().splitlines()
                 reason = lines[-1] if lines else type(exc).__name__
@@ -201,6 +218,7 @@ def run_report(
                     "team": team,
                     "subject": None if subject is None else {"kind": subject[0], "name": subject[1]},
                     "status": "failed",
+                    "attempts": attempts,
                     "error": reason,
                     "started_at": started_at.isoformat(timespec="seconds"),
                     "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -234,6 +252,7 @@ def run_report(
             "started_at": started_at.isoformat(timespec="seconds"),
             "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "duration_seconds": duration,
+            "attempts": attempts,
             "input_fingerprint": summary.input_fingerprint,
             "versions": _versions(),
         }

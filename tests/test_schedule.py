@@ -156,3 +156,37 @@ def test_srelib_run_without_a_report_runs_the_schedules_reports_for_that_kind_of
     assert weekly.returncode == 2 and "schedules no report for weeks" in weekly.stderr
     both = _srelib(scheduled.root, "run", "a", "b", "--period", demo_end.label, "--outputs", "x")
     assert both.returncode == 2 and "one report at a time" in both.stderr
+
+
+def _kernel_killer(workbench: Workbench, cell: str) -> None:
+    notebooks = workbench.root / "notebooks"
+    notebooks.mkdir(exist_ok=True)
+    source = nbformat.read(REPO / "notebooks" / "executive_summary.ipynb", 4)
+    source.cells.insert(2, nbformat.v4.new_code_cell(cell))
+    nbformat.write(source, notebooks / "executive_summary.ipynb")
+
+
+@pytest.mark.timeout(600)
+def test_a_kernel_that_dies_is_restarted_and_one_that_keeps_dying_fails_cleanly(
+    scheduled: Workbench, demo_end: Period, tmp_path: Path
+):
+    from srelib.errors import ReportError
+    from srelib.run import run_report
+
+    marker = tmp_path / "died-once"
+    _kernel_killer(
+        scheduled,
+        f"import os, pathlib\nmarker = pathlib.Path({str(marker)!r})\n"
+        "if not marker.exists():\n    marker.touch()\n    os._exit(1)",
+    )
+    result = run_report(scheduled, "executive_summary", demo_end, backoff=0.1)
+    manifest = json.loads((result.html.parent / "manifest.json").read_text())
+    assert manifest["reports"]["executive_summary"]["attempts"] == 2 and result.html.is_file()
+
+    _kernel_killer(scheduled, "import os\nos._exit(1)")
+    before = result.html.read_bytes()
+    with pytest.raises(ReportError, match="the kernel died 3 times"):
+        run_report(scheduled, "executive_summary", demo_end, backoff=0.1)
+    assert result.html.read_bytes() == before  # the earlier report is intact
+    last = json.loads((scheduled.outputs_path / "runs.jsonl").read_text().splitlines()[-1])
+    assert last["status"] == "failed" and last["attempts"] == 3
