@@ -231,8 +231,8 @@ def run_due_command(now: NowOpt = None, workers: WorkersOpt = None) -> None:
     )
     failed = [o for o in outcomes if o.status != "ok"]
     for o in outcomes:
-        about = f" ({o.run.about})" if o.run.about else ""
-        typer.echo(f"{o.status}\t{o.run.report}\t{o.run.period.label}{about}\t{o.seconds:.1f} s\t{o.message}".rstrip())
+        what = o.job.label.replace(" ", "\t", 1)  # report<TAB>period (team, SLO or initiative)
+        typer.echo(f"{o.status}\t{what}\t{o.seconds:.1f} s\t{o.message}".rstrip())
     err.print(f"{len(outcomes) - len(failed)} published, {len(failed)} failed", soft_wrap=True)
     if failed:
         raise typer.Exit(1)

@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from srelib.config import Workbench
 from srelib.errors import ConfigError, UsageError
 from srelib.period import Period, zone
-from srelib.runner import Job
+from srelib.runner import Job, Outcome
 
 KINDS = {"weekly": "week", "monthly": "month", "quarterly": "quarter"}
 
@@ -144,27 +144,18 @@ def _why_due(folder: Path, report: str, fingerprint: str | None) -> str | None:
     return None
 
 
-@dataclass(frozen=True)
-class RunOutcome:
-    run: DueRun
-    status: str  # "ok" or "failed"
-    seconds: float
-    message: str = ""
-
-
 def run_due(
     workbench: Workbench,
     now: datetime | None = None,
     progress: Callable[[str], None] = lambda line: None,
     workers: int | None = None,
-) -> list[RunOutcome]:
+) -> list[Outcome]:
     """Produce every due run, oldest first, ``workers`` at a time; a failure is recorded and the rest go on."""
     from srelib.runner import run_many
 
     runs = due_runs(workbench, now)
     jobs = [Job(r.report, r.period.label, r.team, dict(r.parameters)) for r in runs]
-    outcomes = run_many(workbench.root, jobs, workers, progress)
-    return [RunOutcome(r, o.status, o.seconds, o.message) for r, o in zip(runs, outcomes, strict=True)]
+    return run_many(workbench.root, jobs, workers, progress)
 
 
 def period_jobs(

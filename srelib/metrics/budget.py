@@ -133,7 +133,7 @@ def slo_budgets(
     windows = {d.name: window_for(d, rolling_flags.get(d.name, True), end, period.timezone) for d in definitions}
     rolling = _results_by_window(con, definitions, windows, scope, at_risk_below)
     rates = burn_rates(con, definitions, end)
-    alerts = alert_evaluations(con, definitions, period)
+    alerts = alert_evaluations(con, definitions, period, rates)
     burn_down = burn_downs(con, definitions, rolling_flags, period)
     return {
         d.name: SloBudget(
@@ -196,9 +196,13 @@ def _burn(bad: float | None, total: float | None, target: float) -> float | None
 
 
 def alert_evaluations(
-    con: duckdb.DuckDBPyConnection, definitions: Sequence[SloDefinition], period: Period
+    con: duckdb.DuckDBPyConnection,
+    definitions: Sequence[SloDefinition],
+    period: Period,
+    rates: dict[str, dict[str, float | None]] | None = None,
 ) -> dict[str, list[AlertEvaluation]]:
-    """Evaluate the multiwindow alerts every 5 minutes through the period."""
+    """Evaluate the multiwindow alerts every 5 minutes through the period (``rates``: the burn
+    rates at the period end, when already computed by :func:`burn_rates`)."""
     result: dict[str, list[AlertEvaluation]] = {d.name: [] for d in definitions}
     budgeted = [d for d in definitions if d.target < 1]
     if not budgeted:
@@ -234,7 +238,7 @@ def alert_evaluations(
         np.asarray(blocks["total"], dtype=np.float64),
         int(period.start_utc.replace(tzinfo=UTC).timestamp() // 60),
     )
-    rates = burn_rates(con, budgeted, period.end_utc)
+    rates = rates if rates is not None else burn_rates(con, budgeted, period.end_utc)
     for d in budgeted:
         values = measured.get(d.name)
         evaluations = []
