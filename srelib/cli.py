@@ -11,7 +11,7 @@ import os
 import sys
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 import yaml
@@ -138,6 +138,78 @@ def _parameters(values: list[str]) -> dict[str, object]:
     return parsed
 
 
+WorkersOpt = Annotated[int | None, typer.Option("--workers", "-j", min=1, help="reports run at once (default: cores)")]
+TimeoutOpt = Annotated[int, typer.Option("--timeout", min=1, help="seconds one report may run before it is stopped")]
+ExecutorOpt = Annotated[
+    str, typer.Option("--executor", help="local (worker processes here) or dask (an existing Dask cluster)")
+]
+AddressOpt = Annotated[
+    str | None, typer.Option("--scheduler-address", help="the Dask scheduler, tcp://HOST:PORT (with --executor dask)")
+]
+WaitOpt = Annotated[
+    float, typer.Option("--wait", min=0, help="seconds to wait for another runner to finish (default: refuse at once)")
+]
+
+
+NotifyOpt = Annotated[
+    bool,
+    typer.Option("--notify/--no-notify", help="announce the runs as params/publish.yaml says (webhook, newsletter)"),
+]
+
+
+def _batch(
+    jobs: Any,
+    workers: int | None,
+    options: Any,
+    executor: str = "local",
+    address: str | None = None,
+    wait: float = 0.0,
+    notify: bool = False,
+    single: bool = False,
+) -> list[Any]:
+    """Run a batch with a progress bar (or lines, when stderr is not a terminal); close with a
+    table (or tab-separated lines, when stdout is not a terminal); announce it if asked. Exit 1
+    if any report failed or a delivery failed, 130/143 when stopped by Ctrl-C/SIGTERM."""
+    from srelib.progress import print_outcomes, progress_listener
+    from srelib.runner import OK, Listener, Stop, run_many
+
+    workbench = _workbench()
+    publish = None
+    if notify:
+        from srelib.notify import load_config
+
+        publish = load_config(workbench)  # a mistake in it (or a missing secret) stops us before any run
+    stop = Stop()
+    with progress_listener(err) as listener:
+        outcomes = run_many(
+            workbench.root,
+            jobs,
+            workers,
+            Listener() if single else listener,
+            options,
+            stop,
+            executor=executor,
+            scheduler_address=address,
+            wait_for_lock=wait,
+        )
+    print_outcomes(outcomes, Console(highlight=False), err, single)
+    if stop.is_set():
+        raise typer.Exit(stop.exit_code)
+    delivered = True
+    if publish is not None and publish.configured and outcomes:
+        from srelib.notify import DeliveryError, announce
+
+        try:
+            for line in announce(workbench, outcomes, publish):
+                err.print(line, markup=False, soft_wrap=True)
+        except DeliveryError as exc:
+            err.print(f"error: {exc}", markup=False, soft_wrap=True)
+            delivered = False
+    if any(o.status != OK for o in outcomes) or not delivered:
+        raise typer.Exit(1)
+    return outcomes
+
+
 @app.command()
 def run(
     period: PeriodOpt,
@@ -151,42 +223,44 @@ def run(
     parameter: Annotated[
         list[str] | None, typer.Option("-p", "--parameter", help="name=value, passed to the notebook")
     ] = None,
-    workers: Annotated[int | None, typer.Option("--workers", "-j", min=1, help="reports run at once")] = None,
+    workers: WorkersOpt = None,
+    timeout: TimeoutOpt = 600,
+    executor: ExecutorOpt = "local",
+    scheduler_address: AddressOpt = None,
+    wait: WaitOpt = 0.0,
+    notify: Annotated[
+        bool, typer.Option("--notify", help="announce the runs as params/publish.yaml says (webhook, newsletter)")
+    ] = False,
 ) -> None:
     """Execute report notebooks for a period and publish them into outputs/<period>/.
 
-    One report runs here; several (or none named: the schedule's reports for that kind of
-    period, fan-out reports once per team, SLO or initiative) run in parallel.
+    Several reports (or none named: the schedule's reports for that kind of period, fan-out
+    reports once per team, SLO or initiative) run in parallel. One report prints the path of
+    its HTML.
     """
     from srelib.period import Period
-    from srelib.run import run_report
-    from srelib.runner import run_many
+    from srelib.runner import Job, RunOptions
     from srelib.schedule import period_jobs
 
     workbench = _workbench()
     chosen = Period.parse(period, workbench.org.timezone)
-    parameters = _parameters(parameter or [])
-    if report and len(report) == 1:
-        result = run_report(workbench, report[0], chosen, team, warehouse, outputs, parameters)
-        err.print(
-            f"{result.report} {result.period}{f' ({team})' if team else ''}: published in "
-            f"{result.duration_seconds:.1f} s",
-            soft_wrap=True,
-        )
-        typer.echo(str(result.html))
-        return
-    if warehouse or outputs:
-        raise UsageError("--warehouse and --outputs work with one report at a time")
-    jobs = period_jobs(
-        workbench, chosen, list(report) if report else None, team, {k: str(v) for k, v in parameters.items()}
+    parameters = {k: str(v) for k, v in _parameters(parameter or []).items()}
+    options = RunOptions(
+        timeout=timeout,
+        warehouse=str(warehouse.resolve()) if warehouse else None,
+        outputs=str(outputs.resolve()) if outputs else None,
     )
-    outcomes = run_many(workbench.root, jobs, workers, lambda line: err.print(line, markup=False, soft_wrap=True))
-    for o in outcomes:
-        typer.echo(f"{o.status}\t{o.job.label}\t{o.seconds:.1f} s\t{o.message}".rstrip())
-    failed = [o for o in outcomes if o.status != "ok"]
-    err.print(f"{len(outcomes) - len(failed)} published, {len(failed)} failed", soft_wrap=True)
-    if failed:
-        raise typer.Exit(1)
+    if report and len(report) == 1:
+        from srelib.run import check_request
+
+        check_request(workbench, report[0], chosen, team, parameters)  # a mistake is exit 2, not a failed run
+        jobs = [Job(report[0], chosen.label, team, parameters)]
+    else:
+        jobs = period_jobs(workbench, chosen, list(report) if report else None, team, parameters)
+    single = bool(report) and len(jobs) == 1  # one report named: its HTML path is the output
+    outcomes = _batch(jobs, workers, options, executor, scheduler_address, wait, notify, single)
+    if single and outcomes[0].html:
+        typer.echo(outcomes[0].html)
 
 
 NowOpt = Annotated[
@@ -218,24 +292,62 @@ def due(now: NowOpt = None) -> None:
     err.print(f"{len(runs)} report(s) due", soft_wrap=True)
 
 
-WorkersOpt = Annotated[int | None, typer.Option("--workers", "-j", min=1, help="reports run at once (default: cores)")]
-
-
 @app.command("run-due")
-def run_due_command(now: NowOpt = None, workers: WorkersOpt = None) -> None:
-    """Produce every due report, oldest first; exit 1 when any failed (the others are still published)."""
-    from srelib.schedule import run_due
+def run_due_command(
+    now: NowOpt = None,
+    workers: WorkersOpt = None,
+    timeout: TimeoutOpt = 600,
+    executor: ExecutorOpt = "local",
+    scheduler_address: AddressOpt = None,
+    wait: WaitOpt = 0.0,
+    notify: NotifyOpt = True,
+) -> None:
+    """Produce every due report, oldest first; exit 1 when any failed (the others are still published).
 
-    outcomes = run_due(
-        _workbench(), _now(now), progress=lambda line: err.print(line, markup=False, soft_wrap=True), workers=workers
+    Then announce them as params/publish.yaml says, if it exists (--no-notify: do not).
+    """
+    from srelib.runner import RunOptions
+    from srelib.schedule import apply_retention, due_jobs
+
+    workbench = _workbench()
+    moment = _now(now)
+    for removed in apply_retention(workbench, moment):
+        err.print(f"removed outputs/{removed} (retention, params/schedule.yaml)", markup=False, soft_wrap=True)
+    jobs = lambda: due_jobs(workbench, moment)  # noqa: E731 - what is due is decided under the runner lock
+    _batch(jobs, workers, RunOptions(timeout=timeout), executor, scheduler_address, wait, notify)
+
+
+@app.command()
+def scheduler(
+    workers: WorkersOpt = None,
+    timeout: TimeoutOpt = 600,
+    notify: NotifyOpt = True,
+) -> None:
+    """Run until stopped (SIGTERM, Ctrl-C): produce each scheduled report when it falls due
+    (cron triggers from params/schedule.yaml, org time zone), catch up at start, log each run."""
+    from srelib.daemon import Daemon
+    from srelib.runner import RunOptions
+
+    workbench = _workbench()
+    after: Any = lambda outcomes: None  # noqa: E731
+    if notify:
+        from srelib.notify import announce, load_config
+
+        publish = load_config(workbench)  # checked now: a daemon should not find out at 06:00
+        if publish.configured:
+
+            def after(outcomes: list[Any]) -> None:
+                for line in announce(workbench, outcomes, publish):
+                    err.print(line, markup=False, soft_wrap=True)
+
+    daemon = Daemon(
+        workbench,
+        workers,
+        RunOptions(timeout=timeout),
+        log=lambda line: err.print(line, markup=False, soft_wrap=True, highlight=False),
+        after_batch=after,
     )
-    failed = [o for o in outcomes if o.status != "ok"]
-    for o in outcomes:
-        what = o.job.label.replace(" ", "\t", 1)  # report<TAB>period (team, SLO or initiative)
-        typer.echo(f"{o.status}\t{what}\t{o.seconds:.1f} s\t{o.message}".rstrip())
-    err.print(f"{len(outcomes) - len(failed)} published, {len(failed)} failed", soft_wrap=True)
-    if failed:
-        raise typer.Exit(1)
+    raise typer.Exit(daemon.serve())
 
 
 @app.command("new-report")

@@ -167,7 +167,8 @@ def run(
     report for the last complete quarter, and return ``outputs/index.html``."""
     from srelib.errors import ReportError
     from srelib.portal import write_index
-    from srelib.runner import Job, run_many
+    from srelib.run import RunInterrupted
+    from srelib.runner import Job, LineListener, Stop, run_many
     from srelib.validate import validate_directory
     from srelib.warehouse import load
 
@@ -186,7 +187,13 @@ def run(
     quarter = Period.containing("quarter", end.shift(1).first_day, end.timezone).previous()
     runs = catalogue_runs(workbench, periods, end, quarter)
     jobs = [Job(report, period.label, team, parameters) for report, period, team, parameters in runs]
-    outcomes = run_many(workbench.root, jobs, workers, lambda line: progress(f"[3/4] report {line}"))
+    stop = Stop()
+    listener = LineListener(lambda line: progress(f"[3/4] report {line}"))
+    outcomes = run_many(workbench.root, jobs, workers, listener, stop=stop)
+    if stop.is_set():
+        raise RunInterrupted(
+            f"the demo was stopped ({len(jobs) - sum(o.status == 'ok' for o in outcomes)} reports not run)"
+        )
     failed = [o for o in outcomes if o.status != "ok"]
     if failed:
         raise ReportError("; ".join(o.message for o in failed))

@@ -12,7 +12,10 @@ import jinja2
 from srelib import __version__
 from srelib.config import OrgConfig
 from srelib.files import atomic_write
+from srelib.history import RunKey, last_runs
 from srelib.resources import templates_dir
+
+_ORDER = {None: 0, "team": 1, "slo": 2, "initiative": 3}
 
 
 def manifests(outputs: Path) -> list[dict[str, Any]]:
@@ -42,31 +45,43 @@ def manifests(outputs: Path) -> list[dict[str, Any]]:
     return found
 
 
-def by_period(folders: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The published reports, one group per period (newest first): the organisation's reports,
-    then each team's, SLO's and initiative's, each row naming what it is about."""
-    order = {None: 0, "team": 1, "slo": 2, "initiative": 3}
+def by_period(folders: list[dict[str, Any]], runs: dict[RunKey, dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+    """The reports, one group per period (newest first): the organisation's reports, then each
+    team's, SLO's and initiative's, each row naming what it is about. ``runs`` (the last run of
+    each report, from ``runs.jsonl``) adds a row's last failure, if its last run failed, and a
+    row for a report that failed and was never published."""
+    runs = runs or {}
     groups: dict[str, dict[str, Any]] = {}
-    for folder in folders:
-        group = groups.setdefault(
-            folder.get("period", ""), {"title": folder.get("title") or folder.get("period"), "rows": []}
-        )
-        subject = folder.get("subject") or {}
-        kind = "team" if folder.get("team") and not subject else subject.get("kind")
+    seen: set[RunKey] = set()
+
+    def add(period: str, title: str, team: str | None, subject: dict[str, Any], row: dict[str, Any]) -> None:
+        group = groups.setdefault(period, {"title": title or period, "rows": []})
+        kind = "team" if team and not subject else subject.get("kind")
         about = []
-        if folder.get("team"):
-            about.append(f"team {folder['team']}")
+        if team:
+            about.append(f"team {team}")
         if subject:
             about.append(f"{'SLO' if subject.get('kind') == 'slo' else subject.get('kind')} {subject.get('name')}")
-        for entry in folder.get("reports", {}).values():
-            group["rows"].append(
-                {
-                    "entry": entry,
-                    "folder": folder["folder"],
-                    "about": ", ".join(about),
-                    "key": (order.get(kind, 4), entry.get("title", ""), ", ".join(about)),
-                }
-            )
+        row["about"] = ", ".join(about)
+        row["key"] = (_ORDER.get(kind, 4), row["entry"].get("title", ""), row["about"])
+        group["rows"].append(row)
+
+    for folder in folders:
+        subject = folder.get("subject") or {}
+        for name, entry in folder.get("reports", {}).items():
+            key = (name, folder.get("period", ""), folder.get("team"), subject.get("name"))
+            seen.add(key)
+            last = runs.get(key)
+            failure = last if last and last.get("status") == "failed" else None
+            row = {"entry": entry, "folder": folder["folder"], "failure": failure}
+            add(folder.get("period", ""), folder.get("title", ""), folder.get("team"), subject, row)
+    titles = {g: groups[g]["title"] for g in groups}
+    for key, run in runs.items():
+        if key in seen or run.get("status") != "failed":
+            continue
+        entry = {"title": run.get("title") or key[0].replace("_", " ").capitalize(), "status": "failed"}
+        row = {"entry": entry, "folder": None, "failure": run}
+        add(key[1], titles.get(key[1], key[1]), key[2], run.get("subject") or {}, row)
     result = []
     for period in sorted(groups, reverse=True):
         group = groups[period]
@@ -83,7 +98,7 @@ def write_index(outputs: Path, org: OrgConfig) -> Path:
     html = env.get_template("index.html.j2").render(
         org=org.name,
         colours=org.colours.model_dump(),
-        periods=by_period(manifests(outputs)),
+        periods=by_period(manifests(outputs), last_runs(outputs)),
         version=__version__,
         generated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
     )

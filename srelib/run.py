@@ -15,9 +15,9 @@ import os
 import platform
 import re
 import shutil
-import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib.metadata import version
@@ -26,32 +26,28 @@ from typing import Any
 
 import nbformat
 import papermill
-from jupyter_client.manager import AsyncKernelManager
 from nbclient.exceptions import DeadKernelError
 
 from srelib import __version__
 from srelib.config import Workbench
 from srelib.errors import ReportError, UsageError
 from srelib.files import atomic_write, locked
+from srelib.kernels import ENGINE, ReusableKernel
 from srelib.period import Period
 from srelib.portal import write_index
 from srelib.render import to_html
 from srelib.resources import notebooks_dir
-from srelib.summary import build_summary
+from srelib.summary import PeriodSummary, build_summary
 from srelib.warehouse import connect
 
+INTERRUPTED = "interrupted"
 STANDARD_PARAMETERS = ("period", "team", "warehouse", "summary_path", "workbench")
 
 
-class IpcKernelManager(AsyncKernelManager):
-    """Kernels talk over Unix sockets: parallel kernels on TCP race for ports (DESIGN.md)."""
+class RunInterrupted(ReportError):
+    """A run stopped from outside (SIGTERM, Ctrl-C): nothing was published or kept."""
 
-    socket_folder: str = tempfile.gettempdir()
-
-    def __init__(self, **kwargs: Any):
-        super().__init__(**kwargs)
-        self.transport = "ipc"
-        self.ip = str(Path(self.socket_folder) / "kernel")
+    exit_code = 130
 
 
 @dataclass(frozen=True)
@@ -131,33 +127,26 @@ def run_report(
     timeout: int | None = 600,
     retries: int = 2,
     backoff: float = 1.0,
+    kernel: ReusableKernel | None = None,
+    summary_cache: Path | None = None,
+    halted: Callable[[], str | None] = lambda: None,
 ) -> RunResult:
-    """Run one report and publish it. A kernel that dies is restarted up to ``retries`` times,
-    ``backoff`` seconds later and doubling; a cell that fails or runs past ``timeout`` seconds is
-    not retried (it would fail again)."""
-    spec = REPORTS.get(report) or workbench_report(workbench, report)
-    if spec is None:
-        known = sorted(set(REPORTS) | {p.stem for p in (workbench.root / "notebooks").glob("*.ipynb")})
-        raise UsageError(f"unknown report {report!r}: known reports are {', '.join(known)}")
-    if period.kind not in spec.period_kinds:
-        raise UsageError(f"{report} is not produced for {period.kind}s")
+    """Run one report and publish it.
+
+    A kernel that dies is restarted up to ``retries`` times, ``backoff`` seconds later and
+    doubling; a cell that fails or runs past ``timeout`` seconds is not retried (it would fail
+    again). ``kernel`` is a warm kernel to reuse (default: a fresh one for this run);
+    ``summary_cache`` a folder where runs of one batch share each period's summary; ``halted``
+    says why the run was stopped from outside ("interrupted", "timed out after …"), if it was.
+    """
     warehouse = warehouse or workbench.warehouse_path
     outputs = outputs or workbench.outputs_path
-    source = notebook_path(workbench, spec)
+    spec, source, declared = check_request(workbench, report, period, team, parameters)
     extra = dict(parameters or {})
-    declared = papermill.inspect_notebook(str(source))
-    unknown = sorted(set(extra) - set(declared))
-    if unknown:
-        raise UsageError(f"{report} has no parameter {', '.join(unknown)}: it takes {', '.join(declared)}")
-    clash = sorted(set(extra) & set(STANDARD_PARAMETERS))
-    if clash:
-        raise UsageError(f"set {', '.join(clash)} with its own option, not with -p")
-
     subject = _subject(spec, team, extra)
     started = time.monotonic()
     started_at = datetime.now(UTC)
-    with connect(warehouse) as con:
-        summary = build_summary(con, workbench, period, team)
+    summary = shared_summary(workbench, warehouse, period, team, summary_cache)
     if subject and subject[0] == "slo" and subject[1] not in summary.slos:
         raise UsageError(f"no SLO {subject[1]!r} in scope: known SLOs are {', '.join(sorted(summary.slos))}")
     if subject and subject[0] == "initiative" and subject[1] not in {i.name for i in workbench.initiatives.initiatives}:
@@ -165,8 +154,8 @@ def run_report(
         raise UsageError(f"no initiative {subject[1]!r}: known initiatives are {names}")
     staging = outputs / ".staging" / uuid.uuid4().hex
     staging.mkdir(parents=True)
-    sockets = tempfile.mkdtemp(prefix="srelib-kernel-")
-    manager = type("RunKernelManager", (IpcKernelManager,), {"socket_folder": sockets})
+    owned = kernel is None
+    kernel = kernel or ReusableKernel(max_uses=1)
     try:
         summary_file = staging / "summary.json"
         summary.write(summary_file)
@@ -179,6 +168,23 @@ def run_report(
             **({"workbench": str(workbench.root)} if "workbench" in declared else {}),
             **extra,
         }
+
+        def record() -> dict[str, Any]:
+            """What the run log says about any run of this report."""
+            return {
+                "report": spec.name,
+                "title": spec.title,
+                "period": period.label,
+                "team": team,
+                "subject": None if subject is None else {"kind": subject[0], "name": subject[1]},
+                "started_at": started_at.isoformat(timespec="seconds"),
+                "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                "duration_seconds": round(time.monotonic() - started, 2),
+                "parameters": {k: v for k, v in values.items() if k != "summary_path"},
+                "input_fingerprint": summary.input_fingerprint,
+                "versions": _versions(),
+            }
+
         attempts = 0
         try:
             while True:  # a kernel that dies (killed, out of memory) gets another go, after a pause
@@ -188,21 +194,30 @@ def run_report(
                         str(source),
                         str(executed),
                         parameters=values,
+                        engine_name=ENGINE,
+                        km=kernel.ready(source.parent),
                         kernel_name="python3",
-                        cwd=str(source.parent),
                         progress_bar=False,
                         request_save_on_cell_execute=False,
                         execution_timeout=timeout,
-                        kernel_manager_class=manager,
                     )
                     break
                 except DeadKernelError:
-                    if attempts > retries:
+                    kernel.discard()
+                    if attempts > retries or halted():
                         raise
                     time.sleep(backoff * 2 ** (attempts - 1))
         except Exception as exc:
+            kernel.discard()  # whatever state the failure left never reaches the next report
+            stopped = halted()
+            if stopped == INTERRUPTED:
+                _log_run(outputs, {**record(), "status": INTERRUPTED, "attempts": attempts})
+                raise RunInterrupted(f"{report} for {period.label} was interrupted; nothing was published") from exc
             failed = _keep_failed(outputs, period, team, spec, executed, subject)
-            if isinstance(exc, papermill.PapermillExecutionError):
+            if stopped:
+                where = f" in cell {exc.exec_count}" if isinstance(exc, papermill.PapermillExecutionError) else ""
+                reason = f"{stopped}{where}"
+            elif isinstance(exc, papermill.PapermillExecutionError):
                 where = f" in cell {exc.exec_count}" if exc.exec_count else ""
                 reason = f"{exc.ename}{where}: {exc.evalue}"
             elif isinstance(exc, DeadKernelError):
@@ -210,24 +225,13 @@ def run_report(
             else:
                 lines = str(exc).strip().splitlines()
                 reason = lines[-1] if lines else type(exc).__name__
+            kept = failed.relative_to(outputs).as_posix() if failed else None
             _log_run(
                 outputs,
-                {
-                    "report": spec.name,
-                    "period": period.label,
-                    "team": team,
-                    "subject": None if subject is None else {"kind": subject[0], "name": subject[1]},
-                    "status": "failed",
-                    "attempts": attempts,
-                    "error": reason,
-                    "started_at": started_at.isoformat(timespec="seconds"),
-                    "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
-                    "duration_seconds": round(time.monotonic() - started, 2),
-                    "parameters": {k: v for k, v in values.items() if k != "summary_path"},
-                    "input_fingerprint": summary.input_fingerprint,
-                    "versions": _versions(),
-                },
+                {**record(), "status": "failed", "attempts": attempts, "error": reason, "failed_notebook": kept},
             )
+            with locked(outputs / ".lock"):
+                write_index(outputs, workbench.org)  # the index shows the failure
             raise ReportError(
                 f"{report} for {period.label} failed: {reason}{f'; the failed notebook is {failed}' if failed else ''}"
             ) from exc
@@ -241,35 +245,73 @@ def run_report(
             html = to_html(executed_nb, workbench.org, spec.title)
         (staging / f"{spec.name}.html").write_text(html, encoding="utf-8")
         folder = report_folder(outputs, period, team, subject)
-        duration = round(time.monotonic() - started, 2)
         entry = {
-            "report": spec.name,
+            **record(),
             "title": spec.title,
             "status": "ok",
             "html": f"{spec.name}.html",
             "notebook": spec.notebook,
-            "parameters": {k: v for k, v in values.items() if k != "summary_path"},
-            "started_at": started_at.isoformat(timespec="seconds"),
-            "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
-            "duration_seconds": duration,
             "attempts": attempts,
-            "input_fingerprint": summary.input_fingerprint,
-            "versions": _versions(),
         }
+        for key in ("period", "team", "subject"):  # the manifest says these once, for its folder
+            entry.pop(key)
         with locked(outputs / ".lock"):
             _publish(staging, folder, published)
             _update_manifest(folder, period, team, entry, subject)
             _log_run(
                 outputs,
-                {**entry, "period": period.label, "team": team, "folder": folder.relative_to(outputs).as_posix()},
+                {**record(), **entry, "folder": folder.relative_to(outputs).as_posix()},
             )
             write_index(outputs, workbench.org)
-        return RunResult(spec.name, period.label, team, folder / f"{spec.name}.html", duration)
+        return RunResult(spec.name, period.label, team, folder / f"{spec.name}.html", entry["duration_seconds"])
     finally:
+        if owned:
+            kernel.close()
         shutil.rmtree(staging, ignore_errors=True)
-        shutil.rmtree(sockets, ignore_errors=True)
         with contextlib.suppress(OSError):
             (outputs / ".staging").rmdir()
+
+
+def shared_summary(
+    workbench: Workbench, warehouse: Path, period: Period, team: str | None, cache: Path | None
+) -> PeriodSummary:
+    """The period's summary, computed once per batch of runs: the first run that needs it
+    computes it (under a lock) into ``cache``, the others read it. No cache: computed here."""
+    if cache is None:
+        with connect(warehouse) as con:
+            return build_summary(con, workbench, period, team)
+    path = cache / f"{period.label}--{team or '_org'}.json"
+    with locked(path.with_suffix(".lock")):
+        if path.is_file():
+            return PeriodSummary.read(path)
+        with connect(warehouse) as con:
+            summary = build_summary(con, workbench, period, team)
+        summary.write(path)
+        return summary
+
+
+def check_request(
+    workbench: Workbench, report: str, period: Period, team: str | None, parameters: dict[str, Any] | None
+) -> tuple[ReportSpec, Path, dict[str, Any]]:
+    """The report's spec, notebook and declared parameters, or a :class:`UsageError` saying
+    what is wrong with the request (before anything runs)."""
+    spec = REPORTS.get(report) or workbench_report(workbench, report)
+    if spec is None:
+        known = sorted(set(REPORTS) | {p.stem for p in (workbench.root / "notebooks").glob("*.ipynb")})
+        raise UsageError(f"unknown report {report!r}: known reports are {', '.join(known)}")
+    if period.kind not in spec.period_kinds:
+        raise UsageError(f"{report} is not produced for {period.kind}s")
+    source = notebook_path(workbench, spec)
+    extra = dict(parameters or {})
+    declared = papermill.inspect_notebook(str(source))
+    unknown = sorted(set(extra) - set(declared))
+    if unknown:
+        raise UsageError(f"{report} has no parameter {', '.join(unknown)}: it takes {', '.join(declared)}")
+    clash = sorted(set(extra) & set(STANDARD_PARAMETERS))
+    if clash:
+        raise UsageError(f"set {', '.join(clash)} with its own option, not with -p")
+    _subject(spec, team, extra)
+    return spec, source, declared
 
 
 def _log_run(outputs: Path, entry: dict[str, Any]) -> None:

@@ -12,17 +12,17 @@ first; a failing report never stops the others; run again, nothing is due.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from srelib.config import Workbench
 from srelib.errors import ConfigError, UsageError
+from srelib.history import last_runs
 from srelib.period import Period, zone
 from srelib.runner import Job, Outcome
 
@@ -39,9 +39,23 @@ class ScheduledReport(BaseModel):
     history: int = Field(default=3, ge=1, le=120, description="how many past periods must exist")
 
 
+class Retention(BaseModel):
+    """How many periods of each kind stay published; older period folders are removed by run-due."""
+
+    model_config = ConfigDict(extra="forbid")
+    weeks: int | None = Field(default=None, ge=1, description="None: keep every week")
+    months: int | None = Field(default=None, ge=1)
+    quarters: int | None = Field(default=None, ge=1)
+    failed_days: int | None = Field(default=None, ge=1, description="days a failed notebook is kept")
+
+
 class Schedule(BaseModel):
     model_config = ConfigDict(extra="forbid")
     reports: list[ScheduledReport] = Field(default_factory=list)
+    retention: Retention = Field(default_factory=Retention)
+    recheck_minutes: int | None = Field(
+        default=60, ge=1, le=7 * 24 * 60, description="srelib scheduler: how often to redo stale or failed reports"
+    )
 
 
 @dataclass(frozen=True)
@@ -92,7 +106,7 @@ def due_runs(workbench: Workbench, now: datetime | None = None) -> list[DueRun]:
         "slos": [(None, {"slo": name}) for name in slos],
         "initiatives": [(None, {"initiative": i.name}) for i in workbench.initiatives.initiatives],
     }
-    last = _last_runs(workbench.outputs_path / "runs.jsonl")
+    last = {key: run.get("status") for key, run in last_runs(workbench.outputs_path).items()}
     found = []
     for entry in schedule.reports:
         if entry.report not in REPORTS:
@@ -116,21 +130,6 @@ def due_runs(workbench: Workbench, now: datetime | None = None) -> list[DueRun]:
     return found
 
 
-def _last_runs(log: Path) -> dict[tuple[str, str, str | None, str | None], str]:
-    """The status of each (report, period, team, subject) in its latest line of ``runs.jsonl``."""
-    result: dict[tuple[str, str, str | None, str | None], str] = {}
-    if not log.is_file():
-        return result
-    for line in log.read_text(encoding="utf-8").splitlines():
-        try:
-            run = json.loads(line)
-        except json.JSONDecodeError:
-            continue  # a line cut short by a crash says nothing
-        subject = (run.get("subject") or {}).get("name")
-        result[(run.get("report"), run.get("period"), run.get("team"), subject)] = run.get("status", "")
-    return result
-
-
 def _why_due(folder: Path, report: str, fingerprint: str | None) -> str | None:
     manifest = folder / "manifest.json"
     try:
@@ -144,18 +143,71 @@ def _why_due(folder: Path, report: str, fingerprint: str | None) -> str | None:
     return None
 
 
-def run_due(
-    workbench: Workbench,
-    now: datetime | None = None,
-    progress: Callable[[str], None] = lambda line: None,
-    workers: int | None = None,
-) -> list[Outcome]:
-    """Produce every due run, oldest first, ``workers`` at a time; a failure is recorded and the rest go on."""
+def run_due(workbench: Workbench, now: datetime | None = None, **batch: Any) -> list[Outcome]:
+    """Produce every due run, oldest first; a failure is recorded and the rest go on.
+
+    What is due is decided once the runner lock is held, so a runner that waited for another
+    does not redo its work. ``batch``: the options of :func:`srelib.runner.run_many`.
+    """
     from srelib.runner import run_many
 
-    runs = due_runs(workbench, now)
-    jobs = [Job(r.report, r.period.label, r.team, dict(r.parameters)) for r in runs]
-    return run_many(workbench.root, jobs, workers, progress)
+    outcomes = run_many(workbench.root, lambda: due_jobs(workbench, now), **batch)
+    apply_retention(workbench, now)
+    return outcomes
+
+
+def apply_retention(workbench: Workbench, now: datetime | None = None) -> list[str]:
+    """Remove published period folders older than ``retention`` keeps (and failed notebooks
+    older than ``failed_days``); returns what was removed, relative to outputs.
+
+    A folder is renamed out of the way first (one atomic step: readers see it whole or not at
+    all), then deleted; the index is rewritten without it.
+    """
+    import shutil
+    import uuid
+
+    from srelib.files import locked
+    from srelib.portal import write_index
+
+    retention = load_schedule(workbench).retention
+    keep = {"week": retention.weeks, "month": retention.months, "quarter": retention.quarters}
+    if not any(keep.values()) and retention.failed_days is None:
+        return []
+    now = (now or datetime.now(UTC)).astimezone(UTC)
+    tz = workbench.org.timezone
+    outputs = workbench.outputs_path
+    doomed: list[Path] = []
+    for base in (outputs, outputs / "_failed"):
+        for folder in sorted(base.iterdir()) if base.is_dir() else []:
+            try:
+                period = Period.parse(folder.name, tz)
+            except (UsageError, ValueError):
+                continue  # not a period folder
+            count = keep.get(period.kind)
+            if count is None:
+                continue
+            oldest_kept = Period.containing(period.kind, now.astimezone(zone(tz)).date(), tz).shift(-count)
+            if period.end <= oldest_kept.start:
+                doomed.append(folder)
+    if retention.failed_days is not None and (outputs / "_failed").is_dir():
+        cutoff = (now - timedelta(days=retention.failed_days)).timestamp()
+        doomed += [p for p in (outputs / "_failed").rglob("*.ipynb") if p.stat().st_mtime < cutoff]
+    removed = []
+    with locked(outputs / ".lock"):
+        for path in dict.fromkeys(doomed):
+            if not path.exists():
+                continue
+            aside = outputs / f".removed-{uuid.uuid4().hex}"
+            path.rename(aside)
+            shutil.rmtree(aside) if aside.is_dir() else aside.unlink()
+            removed.append(path.relative_to(outputs).as_posix())
+        if removed:
+            write_index(outputs, workbench.org)
+    return removed
+
+
+def due_jobs(workbench: Workbench, now: datetime | None = None) -> list[Job]:
+    return [Job(r.report, r.period.label, r.team, dict(r.parameters)) for r in due_runs(workbench, now)]
 
 
 def period_jobs(

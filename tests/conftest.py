@@ -179,3 +179,16 @@ def open_offline(browser, url: str):
     page.route("**/*", route)
     page.goto(url)
     return page, problems
+
+
+@pytest.fixture
+def bench(demo_workbench: Workbench, tmp_path: Path) -> Workbench:
+    """A copy of the demo workbench's params and warehouse, with no outputs and no schedule."""
+    import shutil
+
+    root = tmp_path / "workbench"
+    shutil.copytree(demo_workbench.root / "params", root / "params")
+    (root / "warehouse").mkdir()
+    shutil.copy(demo_workbench.warehouse_path, root / "warehouse" / demo_workbench.warehouse_path.name)
+    (root / "params" / "schedule.yaml").write_text("reports: []\n", encoding="utf-8")
+    return Workbench.load(root)

@@ -63,3 +63,19 @@ def test_metrics_benchmark_runs_checks_its_baseline_and_prints_its_ratios(tmp_pa
     assert "Traceback" not in result.stderr  # the raw SQL and srelib agreed on the headline figures
     assert "892,800 SLI rows, 500 incidents; period 2025-02" in result.stdout
     assert "srelib metrics (processes)" in result.stdout and "PeriodSummary (one process)" in result.stdout
+
+
+def test_report_runs_benchmark_runs_both_ways_and_prints_the_ratio(tmp_path):
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+    result = subprocess.run(
+        [sys.executable, str(REPO / "benchmarks" / "report_runs.py"), "--limit", "2", "--workdir", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=280,
+        env=env,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "monthly set for" in result.stdout and "2 report runs" in result.stdout
+    assert "srelib run --period" in result.stdout and "papermill + jupyter nbconvert, one by one" in result.stdout
+    assert "speed-up: " in result.stdout and "target for the whole monthly set: ≥ 3×" in result.stdout
+    assert len(list((tmp_path / "naive").glob("*.html"))) == 2  # the baseline really rendered both

@@ -224,8 +224,8 @@ def test_every_notebook_runs_top_to_bottom_with_its_defaults(demo_workbench, tmp
     workbench found from the current folder, the latest complete period by default."""
     import papermill
 
+    from srelib.kernels import IpcKernelManager
     from srelib.resources import notebooks_dir
-    from srelib.run import IpcKernelManager
 
     for name in sorted(REPORTS):
         executed = tmp_path / f"{name}.ipynb"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
@@ -21,15 +20,11 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
-def scheduled(demo_workbench: Workbench, tmp_path: Path) -> Workbench:
+def scheduled(bench: Workbench) -> Workbench:
     """A copy of the demo workbench (its warehouse, no outputs) with a small schedule."""
-    root = tmp_path / "workbench"
-    shutil.copytree(demo_workbench.root / "params", root / "params")
-    (root / "warehouse").mkdir()
-    shutil.copy(demo_workbench.warehouse_path, root / "warehouse" / demo_workbench.warehouse_path.name)
     schedule = {"reports": [{"report": "monthly_reliability", "cadence": "monthly", "due_after_days": 1, "history": 2}]}
-    (root / "params" / "schedule.yaml").write_text(yaml.safe_dump(schedule), encoding="utf-8")
-    return Workbench.load(root)
+    (bench.root / "params" / "schedule.yaml").write_text(yaml.safe_dump(schedule), encoding="utf-8")
+    return Workbench.load(bench.root)
 
 
 def _srelib(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -140,22 +135,20 @@ def test_srelib_run_without_a_report_runs_the_schedules_reports_for_that_kind_of
 ):
     result = _srelib(scheduled.root, "run", "--period", demo_end.label)
     assert result.returncode == 0, result.stderr
-    assert [line.split("\t")[:2] for line in result.stdout.strip().splitlines()] == [
-        ["ok", f"monthly_reliability {demo_end.label}"]
+    assert [line.split("\t")[:3] for line in result.stdout.strip().splitlines()] == [
+        ["ok", "monthly_reliability", demo_end.label]
     ]
     several = _srelib(
         scheduled.root, "run", "executive_summary", "team_scorecard", "--period", demo_end.label, "--team", "payments"
     )
     assert several.returncode == 0, several.stderr
-    assert [line.split("\t")[:2] for line in several.stdout.strip().splitlines()] == [
-        ["ok", f"executive_summary {demo_end.label} (payments)"],
-        ["ok", f"team_scorecard {demo_end.label} (payments)"],
+    assert [line.split("\t")[:3] for line in several.stdout.strip().splitlines()] == [
+        ["ok", "executive_summary", f"{demo_end.label} (payments)"],
+        ["ok", "team_scorecard", f"{demo_end.label} (payments)"],
     ]
     assert (scheduled.outputs_path / demo_end.label / "teams" / "payments" / "team_scorecard.html").is_file()
     weekly = _srelib(scheduled.root, "run", "--period", "2026-W40")
     assert weekly.returncode == 2 and "schedules no report for weeks" in weekly.stderr
-    both = _srelib(scheduled.root, "run", "a", "b", "--period", demo_end.label, "--outputs", "x")
-    assert both.returncode == 2 and "one report at a time" in both.stderr
 
 
 def _kernel_killer(workbench: Workbench, cell: str) -> None:
@@ -190,3 +183,32 @@ def test_a_kernel_that_dies_is_restarted_and_one_that_keeps_dying_fails_cleanly(
     assert result.html.read_bytes() == before  # the earlier report is intact
     last = json.loads((scheduled.outputs_path / "runs.jsonl").read_text().splitlines()[-1])
     assert last["status"] == "failed" and last["attempts"] == 3
+
+
+def test_retention_removes_old_period_folders_whole_and_keeps_the_rest(scheduled: Workbench, demo_end: Period):
+    import os
+
+    from srelib.schedule import apply_retention
+
+    outputs = scheduled.outputs_path
+    for label in ("2020-01", "2020-Q1", "2020-W05", demo_end.label):
+        folder = outputs / label
+        folder.mkdir(parents=True)
+        manifest = {"period": label, "title": label, "team": None, "subject": None, "reports": {}}
+        (folder / "manifest.json").write_text(json.dumps(manifest))
+    for failed in (outputs / "_failed" / "2020-01" / "x.ipynb", outputs / "_failed" / demo_end.label / "y.ipynb"):
+        failed.parent.mkdir(parents=True, exist_ok=True)
+        failed.write_text("{}")
+    now = datetime.fromisoformat(_after_due(demo_end))
+    weeks_ago = (now - timedelta(days=40)).timestamp()
+    os.utime(outputs / "_failed" / demo_end.label / "y.ipynb", (weeks_ago, weeks_ago))
+    schedule = yaml.safe_load((scheduled.root / "params" / "schedule.yaml").read_text())
+    schedule["retention"] = {"months": 6, "quarters": 4, "failed_days": 30}  # weeks: kept for ever
+    (scheduled.root / "params" / "schedule.yaml").write_text(yaml.safe_dump(schedule))
+
+    removed = apply_retention(scheduled, now)
+    assert sorted(removed) == ["2020-01", "2020-Q1", "_failed/2020-01", f"_failed/{demo_end.label}/y.ipynb"]
+    assert (outputs / demo_end.label / "manifest.json").is_file() and (outputs / "2020-W05").is_dir()
+    assert not [p for p in outputs.iterdir() if p.name.startswith(".removed-")]
+    assert "2020-01" not in (outputs / "index.html").read_text()
+    assert apply_retention(scheduled, now) == []  # idempotent
