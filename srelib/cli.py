@@ -350,6 +350,26 @@ def scheduler(
     raise typer.Exit(daemon.serve())
 
 
+@app.command()
+def dashboard(
+    name: Annotated[
+        str, typer.Argument(help="a notebook of notebooks/dashboards/: executive, team, slo_explorer")
+    ] = "executive",
+    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="the port to listen on")] = 8866,
+    host: Annotated[
+        str, typer.Option("--host", help="the address to bind (default: this machine only; 0.0.0.0: every interface)")
+    ] = "127.0.0.1",
+    token: Annotated[bool, typer.Option("--token", help="require a random token (printed in the URL)")] = False,
+    pool_size: Annotated[
+        int, typer.Option("--pool-size", min=0, max=16, help="preheated kernels kept ready (0: none)")
+    ] = 1,
+) -> None:
+    """Serve a live dashboard with voila: read-only, sources hidden, offline charts, preheated kernels."""
+    from srelib.serve import serve
+
+    serve(_workbench(), name, port, host, token, pool_size)
+
+
 @app.command("new-report")
 def new_report(
     name: Annotated[str, typer.Argument(help="the report's name: lower case, digits and _ (e.g. capacity_review)")],

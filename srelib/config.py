@@ -7,6 +7,7 @@ that root.
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 from datetime import date
@@ -227,6 +228,8 @@ class Workbench:
         With ``required=False`` and no workbench around, default params rooted at ``start``
         (UTC, no service catalogue): enough for commands that are given their data directly.
         """
+        if start is None and os.environ.get("SRELIB_WORKBENCH"):  # set by `srelib dashboard` for its kernels
+            start = Path(os.environ["SRELIB_WORKBENCH"])
         start = (start or Path.cwd()).resolve()
         for folder in (start, *start.parents):
             if (folder / "params" / "org.yaml").is_file():

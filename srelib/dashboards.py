@@ -1,0 +1,338 @@
+"""Live dashboards (voila): the same PeriodSummary as the reports, behind ipywidgets filters.
+
+Each dashboard notebook in ``notebooks/dashboards/`` calls one function here, which returns a
+widget tree: filters on top, figures below. Every figure comes from
+:func:`srelib.summary.build_summary` for the chosen period and team, rendered with the same
+tiles, tables and charts as the reports, so a dashboard and the report for the same period and
+team agree exactly.
+
+- **Read-only.** Each computation opens a read-only DuckDB connection and closes it at once,
+  so dashboards never write anything, any number of viewers coexist with report runs, and an
+  ingest is never held up for longer than one computation.
+- **Fast.** Summaries are cached per (period, team). Once the first view is drawn, the other
+  teams of that period and the periods before it are computed in the background, so most
+  filter changes only redraw.
+"""
+
+from __future__ import annotations
+
+import html
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import ipywidgets as widgets
+from IPython.display import display
+
+from srelib import charts, report
+from srelib.config import Workbench
+from srelib.period import Period
+from srelib.summary import PeriodSummary, build_summary
+from srelib.warehouse import connect
+
+ORG = "Whole organisation"
+ALL_SERVICES = "All services"
+
+
+def workbench() -> Workbench:
+    """The workbench ``srelib dashboard`` serves (``SRELIB_WORKBENCH``), or the one around here."""
+    return Workbench.find()
+
+
+class Summaries:
+    """PeriodSummary per (period, team), computed on demand or ahead in a background thread."""
+
+    def __init__(self, wb: Workbench):
+        self.workbench = wb
+        self._cache: dict[tuple[str, str | None], PeriodSummary] = {}
+        self._lock = threading.Lock()  # one computation at a time: DuckDB uses the cores itself
+
+    def get(self, period: str, team: str | None) -> PeriodSummary:
+        key = (period, team)
+        if key not in self._cache:
+            with self._lock:
+                if key not in self._cache:
+                    chosen = Period.parse(period, self.workbench.org.timezone)
+                    with connect(self.workbench.warehouse_path) as con:
+                        self._cache[key] = build_summary(con, self.workbench, chosen, team)
+        return self._cache[key]
+
+    def prefetch(self, keys: list[tuple[str, str | None]]) -> threading.Thread:
+        def work() -> None:
+            for period, team in keys:
+                try:
+                    self.get(period, team)
+                except Exception:
+                    continue
+
+        thread = threading.Thread(target=work, name="srelib-prefetch", daemon=True)
+        thread.start()
+        return thread
+
+    def periods(self, count: int = 12) -> list[str]:
+        """The latest complete months (newest first), then the latest complete quarters."""
+        tz = self.workbench.org.timezone
+        months = Period.latest_complete("month", tz).trailing(count)
+        quarters = Period.latest_complete("quarter", tz).trailing(4)
+        return [p.label for p in reversed(months)] + [p.label for p in reversed(quarters)]
+
+
+def _services(wb: Workbench, team: str | None) -> list[str]:
+    return sorted(name for name, s in wb.catalogue.services.items() if team is None or s.team == team)
+
+
+def _only_service(summary: PeriodSummary, service: str | None) -> PeriodSummary:
+    """The summary with its SLOs (and notable incidents) narrowed to one service."""
+    if service is None:
+        return summary
+    slos = {n: s for n, s in summary.slos.items() if s.service == service}
+    budgets = {n: b for n, b in summary.slo_budgets.items() if n in slos}
+    incidents = [i for i in summary.notable_incidents if i.service == service]
+    return summary.model_copy(update={"slos": slos, "slo_budgets": budgets, "notable_incidents": incidents})
+
+
+def _html(value: Any) -> str:
+    return value.data if hasattr(value, "data") else str(value)
+
+
+def _section(title: str, body: widgets.Widget) -> widgets.VBox:
+    return widgets.VBox([widgets.HTML(f"<h2 class='srelib-dashboard-h2'>{title}</h2>"), body])
+
+
+def _dropdown(description: str, options: list[Any], value: Any) -> widgets.Dropdown:
+    return widgets.Dropdown(
+        description=description, options=options, value=value, style={"description_width": "initial"}
+    )
+
+
+class Dashboard:
+    """Filters, and the views they redraw; subclasses say which views."""
+
+    title = "Dashboard"
+
+    whole_org = True  # whether "Whole organisation" is one of the team choices
+
+    def __init__(self, wb: Workbench | None = None, team: str | None = None):
+        self.workbench = wb or workbench()
+        self.summaries = Summaries(self.workbench)
+        periods = self.summaries.periods()
+        self.period = _dropdown("Period", periods, periods[0])
+        teams = list(self.workbench.catalogue.teams)
+        options = [ORG, *teams] if self.whole_org else teams
+        self.team = _dropdown("Team", options, team if team in teams else options[0])
+        self.status = widgets.HTML(layout=widgets.Layout(min_height="1.5em"))
+        self.status.add_class("srelib-dashboard-status")
+        self.header = widgets.HTML()
+        self.views: list[tuple[Callable[[PeriodSummary], Any], widgets.Widget]] = []
+        self.period.observe(lambda change: self.refresh(), names="value")
+        self.team.observe(lambda change: self.refresh(), names="value")
+
+    @property
+    def chosen_team(self) -> str | None:
+        return None if self.team.value == ORG else self.team.value
+
+    def html_view(self, render: Callable[[PeriodSummary], Any]) -> widgets.HTML:
+        view = widgets.HTML()
+        self.views.append((lambda s: setattr(view, "value", _html(render(s))), view))
+        return view
+
+    def chart_view(self, build: Callable[[PeriodSummary], Any], empty: str) -> widgets.Output:
+        view = widgets.Output()
+
+        def draw(summary: PeriodSummary) -> None:
+            view.clear_output(wait=True)
+            with view:
+                display(report.chart(build(summary), empty))
+
+        self.views.append((draw, view))
+        return view
+
+    def summary(self) -> PeriodSummary:
+        return self.summaries.get(self.period.value, self.chosen_team)
+
+    def shown(self, summary: PeriodSummary) -> PeriodSummary:
+        return summary
+
+    def refresh(self) -> None:
+        try:
+            summary = self.shown(self.summary())
+        except Exception as exc:  # a dashboard says what went wrong instead of showing a traceback
+            self.status.value = f"<span class='srelib-dashboard-error'>Could not compute this view: {exc}</span>"
+            return
+        self.header.value = _html(report.header(summary, self.title))
+        for draw, _ in self.views:
+            draw(summary)
+        self.status.value = ""
+
+    def prefetch(self) -> None:
+        """The other teams of this period, then the same scope in the periods before it."""
+        teams = [None, *self.workbench.catalogue.teams]
+        keys = [(self.period.value, t) for t in teams]
+        keys += [(p, self.chosen_team) for p in self.period.options[1:4]]
+        self.summaries.prefetch([k for k in keys if k != (self.period.value, self.chosen_team)])
+
+    def layout(self) -> widgets.Widget:
+        raise NotImplementedError
+
+    def banner(self) -> widgets.HTML:
+        """The workbench's branding: the org's name and colours."""
+        org = self.workbench.org
+        colours = "; ".join(f"--srelib-{k}: {v}" for k, v in org.colours.model_dump().items())
+        return widgets.HTML(
+            f"<style>:root {{ {html.escape(colours)} }}</style><header class='srelib-banner'>"
+            f"<span class='org'>{html.escape(org.name)}</span><span class='report'>{html.escape(self.title)}</span>"
+            "</header>"
+        )
+
+    def show(self) -> None:
+        """Display the styles, chart bundle and widgets; draw the first view; prefetch the rest."""
+        display(report.setup())
+        display(self.banner())
+        page = self.layout()
+        page.add_class("srelib-dashboard")
+        self.refresh()
+        display(page)
+        self.prefetch()
+
+
+class Executive(Dashboard):
+    title = "Executive dashboard"
+
+    def __init__(self, wb: Workbench | None = None, team: str | None = None):
+        super().__init__(wb, team)
+        self.service = _dropdown("Service (SLOs)", [ALL_SERVICES, *_services(self.workbench, None)], ALL_SERVICES)
+        self.service.observe(lambda change: self.refresh(), names="value")
+        self.team.observe(lambda change: self._services_of_team(), names="value")
+
+    def _services_of_team(self) -> None:
+        options = [ALL_SERVICES, *_services(self.workbench, self.chosen_team)]
+        self.service.options = options  # resets the value to the first option when it is gone
+        if self.service.value not in options:
+            self.service.value = ALL_SERVICES
+
+    def shown(self, summary: PeriodSummary) -> PeriodSummary:
+        return _only_service(summary, None if self.service.value == ALL_SERVICES else self.service.value)
+
+    def drill_down(self) -> widgets.Widget:
+        buttons = []
+        for name in self.workbench.catalogue.teams:
+            button = widgets.Button(description=f"{name} ›", tooltip=f"Show team {name}")
+            button.on_click(lambda _b, team=name: setattr(self.team, "value", team))
+            buttons.append(button)
+        home = widgets.Button(description="Whole organisation", tooltip="Back to the whole organisation")
+        home.on_click(lambda _b: setattr(self.team, "value", ORG))
+        return widgets.HBox([home, *buttons], layout=widgets.Layout(flex_flow="row wrap"))
+
+    def layout(self) -> widgets.Widget:
+        filters = widgets.HBox([self.period, self.team, self.service], layout=widgets.Layout(flex_flow="row wrap"))
+        return widgets.VBox(
+            [
+                self.header,
+                filters,
+                self.status,
+                self.html_view(report.tiles),
+                _section("Drill down into a team", self.drill_down()),
+                _section(
+                    "Trends",
+                    widgets.HBox(
+                        [
+                            self.chart_view(charts.incidents_by_severity, "No incidents in the trend."),
+                            self.chart_view(charts.time_to_resolve, "No resolved incidents in the trend."),
+                        ],
+                        layout=widgets.Layout(flex_flow="row wrap"),
+                    ),
+                ),
+                _section("SLOs", self.html_view(report.slo_table)),
+                _section("SLO status by period", self.chart_view(charts.slo_status_grid, "No SLO data.")),
+                _section("Notable incidents", self.html_view(report.incident_table)),
+            ]
+        )
+
+
+class Team(Dashboard):
+    title = "Team dashboard"
+
+    whole_org = False  # one team at a time
+
+    def layout(self) -> widgets.Widget:
+        return widgets.VBox(
+            [
+                self.header,
+                widgets.HBox([self.period, self.team]),
+                self.status,
+                self.html_view(report.tiles),
+                _section("SLOs", self.html_view(report.slo_table)),
+                _section("Error budgets and alerts", self.html_view(report.budget_table)),
+                _section("Incidents", self.html_view(report.incident_table)),
+                _section("Delivery (the four keys)", self.html_view(report.delivery_table)),
+                _section("Adoption of SRE practices", self.html_view(report.adoption_table)),
+            ]
+        )
+
+
+class SloExplorer(Dashboard):
+    title = "SLO explorer"
+
+    def __init__(self, wb: Workbench | None = None, slo: str | None = None):
+        super().__init__(wb)
+        first = self.summary()
+        names = sorted(first.slos)
+        self.slo = _dropdown("SLO", names, slo if slo in names else (names[0] if names else None))
+        self.slo.observe(lambda change: self.refresh(), names="value")
+
+    def shown(self, summary: PeriodSummary) -> PeriodSummary:
+        name = self.slo.value if hasattr(self, "slo") else None
+        if name is None:
+            return summary
+        slos = {n: s for n, s in summary.slos.items() if n == name}
+        budgets = {n: b for n, b in summary.slo_budgets.items() if n == name}
+        return summary.model_copy(update={"slos": slos, "slo_budgets": budgets})
+
+    def layout(self) -> widgets.Widget:
+        return widgets.VBox(
+            [
+                self.header,
+                widgets.HBox([self.period, self.team, self.slo], layout=widgets.Layout(flex_flow="row wrap")),
+                self.status,
+                self.html_view(lambda s: report.slo_document(s, self.slo.value) if self.slo.value else ""),
+                _section(
+                    "Error budget burn-down",
+                    self.chart_view(lambda s: charts.burn_down(s, only=[self.slo.value]), "No traffic in the period."),
+                ),
+                _section("Burn rates and multiwindow alerts", self.html_view(alert_table)),
+            ]
+        )
+
+
+def alert_table(summary: PeriodSummary) -> Any:
+    """Each SLO's multiwindow burn-rate alerts: the burn rates at the period end and whether,
+    when and for how long each alert would have fired in the period."""
+    from srelib import present
+
+    rows = []
+    for name, budget in sorted(summary.slo_budgets.items()):
+        for a in budget.alerts:
+            rows.append(
+                {
+                    "slo": name,
+                    "alert": f"{a.severity}: {a.long_window} and {a.short_window} above {a.factor:g}×",
+                    "long": present.rate(a.burn_rate_long),
+                    "short": present.rate(a.burn_rate_short),
+                    "fired": present.minutes(a.fired_minutes) if a.fired_minutes else "never",
+                    "first": report._local_time(a.first_fired) if a.first_fired else present.MISSING,
+                    "now": "firing" if a.firing_at_end else "quiet",
+                }
+            )
+    columns = [
+        ("slo", "SLO", False),
+        ("alert", "Alert (long and short window)", False),
+        ("long", "Burn rate, long window", True),
+        ("short", "Burn rate, short window", True),
+        ("fired", "Would have fired for", True),
+        ("first", "First fired", False),
+        ("now", "At the period end", False),
+    ]
+    return report.table(rows, columns, "No SLO with data in this period.")
+
+
+DASHBOARDS: dict[str, type[Dashboard]] = {"executive": Executive, "team": Team, "slo_explorer": SloExplorer}

@@ -1,0 +1,229 @@
+"""Live dashboards: the real voila server (`srelib dashboard`) opened in Debian's Chromium.
+
+The server runs on a copy of the demo workbench, on 127.0.0.1, and is stopped at the end of
+the module; every page request outside 127.0.0.1 is blocked and recorded.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from srelib import present
+from srelib.config import Workbench
+from srelib.period import Period
+from tests.conftest import RESULTS, open_offline
+from tests.runs import srelib
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None  # a redirect (to a login page) is the answer itself
+
+
+def get(url: str) -> int:
+    """The HTTP status of GET ``url``, redirects not followed."""
+    try:
+        with urllib.request.build_opener(_NoRedirect).open(url, timeout=30) as response:
+            return response.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+
+
+class Server:
+    def __init__(self, root: Path, *args: str):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}/"
+        self.log = root / f"dashboard-{self.port}.log"
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "srelib", "dashboard", *args, "--port", str(self.port)],
+            cwd=root,
+            stdout=self.log.open("w"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + 120
+        while "is filled with" not in self.log.read_text():  # the preheated kernel is ready
+            assert self.process.poll() is None, self.log.read_text()
+            assert time.monotonic() < deadline, self.log.read_text()
+            time.sleep(0.5)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+
+
+@pytest.fixture(scope="module")
+def served(demo_workbench: Workbench, tmp_path_factory) -> Iterator[tuple[Workbench, Server]]:
+    import shutil
+
+    root = tmp_path_factory.mktemp("dashboard") / "workbench"
+    shutil.copytree(demo_workbench.root / "params", root / "params")
+    (root / "warehouse").mkdir()
+    shutil.copy(demo_workbench.warehouse_path, root / "warehouse" / demo_workbench.warehouse_path.name)
+    workbench = Workbench.load(root)
+    server = Server(root)
+    yield workbench, server
+    server.stop()
+
+
+def metrics(workbench: Workbench, period: Period, team: str | None = None) -> dict:
+    args = ["metrics", "--period", period.label, "--json", *(["--team", team] if team else [])]
+    result = srelib(workbench.root, *args)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def tiles(page) -> dict[str, str]:
+    values = page.locator(".srelib-tile .srelib-tile-value").all_inner_texts()
+    labels = page.locator(".srelib-tile .srelib-tile-label").all_inner_texts()
+    return dict(zip(labels, values, strict=True))
+
+
+def expected_tiles(figures: dict) -> dict[str, str]:
+    statuses = [s["status"] for s in figures["slos"].values()]
+    return {
+        "Incidents": str(figures["incidents"]["count"]),
+        "Median time to resolve": present.minutes(figures["incidents"]["mttr_minutes"]["median"]),
+        "SLOs met / at risk / breached": f"{statuses.count('met')} / {statuses.count('at_risk')} / "
+        f"{statuses.count('breached')}",
+    }
+
+
+@pytest.mark.browser
+@pytest.mark.timeout(300)
+def test_the_executive_dashboard_shows_the_same_numbers_as_srelib_metrics_and_follows_the_team_filter(
+    served, demo_end: Period, browser
+):
+    workbench, server = served
+    page, problems = open_offline(browser, server.url)
+    page.set_viewport_size({"width": 1280, "height": 1000})
+    page.wait_for_selector(".srelib-tile-value", timeout=60_000)
+    page.wait_for_selector(".vega-embed svg, .vega-embed canvas", timeout=30_000)
+    shown = tiles(page)
+    org = metrics(workbench, demo_end)
+    assert {k: shown[k] for k in expected_tiles(org)} == expected_tiles(org)
+    assert "Return on investment" in shown and "Saved: toil and cloud cost" in shown
+    assert page.locator(".vega-embed svg, .vega-embed canvas").count() >= 3  # the trend charts are drawn
+    text = page.inner_text("body")
+    assert "Executive dashboard: " + demo_end.title in text and workbench.org.name in text
+    assert "from srelib" not in text and "import" not in text  # no source code
+    prompts = page.locator(".jp-InputArea, .jp-InputPrompt, .jp-OutputPrompt").all_inner_texts()
+    assert not "".join(prompts).strip()  # no code, no In [1]: or Out[1]:
+    assert page.locator(".jp-CodeMirrorEditor, .cm-editor, .highlight").count() == 0
+    page.screenshot(path=str(RESULTS / "dashboard_executive.png"), full_page=True)
+
+    page.select_option("select >> nth=1", "payments")  # the Team dropdown
+    team = metrics(workbench, demo_end, "payments")
+    expected = expected_tiles(team)
+    page.wait_for_function(
+        "expected => [...document.querySelectorAll('.srelib-tile-value')][0].innerText === expected",
+        arg=expected["Incidents"],
+        timeout=30_000,
+    )
+    page.wait_for_timeout(500)
+    shown = tiles(page)
+    assert {k: shown[k] for k in expected} == expected
+    assert "team payments" in page.inner_text("body").lower()  # the header names the scope
+    slo_names = page.locator(".srelib-table td:first-child").all_inner_texts()
+    assert set(team["slos"]).issubset(set(slo_names)) and "auth-availability" not in slo_names
+
+    page.get_by_role("button", name="Whole organisation").click()  # drill back up
+    page.wait_for_function(
+        "expected => [...document.querySelectorAll('.srelib-tile-value')][0].innerText === expected",
+        arg=str(org["incidents"]["count"]),
+        timeout=30_000,
+    )
+    page.select_option("select >> nth=0", demo_end.previous().label)  # another period
+    previous = metrics(workbench, demo_end.previous())
+    page.wait_for_function(
+        "title => document.body.innerText.includes(title)",
+        arg="Executive dashboard: " + demo_end.previous().title,
+        timeout=30_000,
+    )
+    page.wait_for_timeout(500)
+    shown = tiles(page)
+    assert {k: shown[k] for k in expected_tiles(previous)} == expected_tiles(previous)
+    assert problems == {"errors": [], "blocked": []}  # every request went to 127.0.0.1
+    page.close()
+
+
+def test_the_server_keeps_notebooks_and_sources_private(served):
+    _, server = served
+    assert get(server.url) == 200
+    for path in ("voila/files/executive.ipynb", "executive.ipynb", "voila/render/executive.ipynb", "api/contents"):
+        assert get(server.url + path) in (403, 404), path
+    assert "127.0.0.1" in server.log.read_text() and "0.0.0.0" not in server.log.read_text()
+
+
+def test_dashboards_are_read_only_an_ingest_and_a_report_run_work_while_one_is_open(
+    served, demo_workbench: Workbench, demo_end: Period
+):
+    workbench, server = served
+    assert get(server.url) == 200  # a viewer's kernel has read the warehouse
+    ingest = srelib(workbench.root, "ingest", "--data", str(demo_workbench.root / "data" / "demo"))
+    assert ingest.returncode == 0, ingest.stderr
+    run = srelib(workbench.root, "run", "executive_summary", "--period", demo_end.label)
+    assert run.returncode == 0, run.stderr
+    assert get(server.url) == 200
+
+
+@pytest.mark.timeout(200)
+def test_a_token_is_required_when_asked_for(served):
+    workbench, _ = served
+    server = Server(workbench.root, "team", "--token")
+    try:
+        assert get(server.url) in (302, 403)  # to the login page, or refused
+        line = next(line for line in server.log.read_text().splitlines() if line.startswith("serving the team"))
+        url = line.split(" at ", 1)[1].split(" ", 1)[0]
+        assert "?token=" in url and get(url) == 200
+    finally:
+        server.stop()
+    unknown = srelib(workbench.root, "dashboard", "nope")
+    assert unknown.returncode == 2 and "unknown dashboard 'nope'" in unknown.stderr
+
+
+@pytest.mark.timeout(300)
+@pytest.mark.parametrize("name", ["team", "slo_explorer", "executive"])
+def test_every_dashboard_notebook_runs_as_in_jupyterlab(served, name):
+    """As an analyst running the notebook in JupyterLab (the voila preview runs the same cells)."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    from srelib.kernels import IpcKernelManager
+
+    workbench, _ = served
+    notebook = nbformat.read(REPO / "notebooks" / "dashboards" / f"{name}.ipynb", as_version=4)
+    client = NotebookClient(
+        notebook, kernel_name="python3", resources={"metadata": {"path": str(workbench.root)}}, timeout=120
+    )
+    client.kernel_manager_class = IpcKernelManager
+    client.execute()
+    outputs = [o for cell in notebook.cells for o in cell.get("outputs", [])]
+    assert not [o for o in outputs if o.get("output_type") == "error"]
+    views = [o for o in outputs if "application/vnd.jupyter.widget-view+json" in o.get("data", {})]
+    assert views  # the dashboard's widgets
