@@ -40,10 +40,11 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
         return None  # a redirect (to a login page) is the answer itself
 
 
-def get(url: str) -> int:
-    """The HTTP status of GET ``url``, redirects not followed."""
+def get(url: str, follow: bool = False) -> int:
+    """The HTTP status of GET ``url`` (after its redirects, if ``follow``)."""
+    opener = urllib.request.build_opener() if follow else urllib.request.build_opener(_NoRedirect)
     try:
-        with urllib.request.build_opener(_NoRedirect).open(url, timeout=30) as response:
+        with opener.open(url, timeout=30) as response:
             return response.status
     except urllib.error.HTTPError as exc:
         return exc.code
@@ -137,7 +138,7 @@ def test_the_executive_dashboard_shows_the_same_numbers_as_srelib_metrics_and_fo
     assert page.locator(".jp-CodeMirrorEditor, .cm-editor, .highlight").count() == 0
     page.screenshot(path=str(RESULTS / "dashboard_executive.png"), full_page=True)
 
-    page.select_option("select >> nth=1", "payments")  # the Team dropdown
+    page.select_option("select >> nth=1", label="payments")  # the Team dropdown
     team = metrics(workbench, demo_end, "payments")
     expected = expected_tiles(team)
     page.wait_for_function(
@@ -158,7 +159,7 @@ def test_the_executive_dashboard_shows_the_same_numbers_as_srelib_metrics_and_fo
         arg=str(org["incidents"]["count"]),
         timeout=30_000,
     )
-    page.select_option("select >> nth=0", demo_end.previous().label)  # another period
+    page.select_option("select >> nth=0", label=demo_end.previous().title)  # another period
     previous = metrics(workbench, demo_end.previous())
     page.wait_for_function(
         "title => document.body.innerText.includes(title)",
@@ -176,8 +177,10 @@ def test_the_server_keeps_notebooks_and_sources_private(served):
     _, server = served
     assert get(server.url) == 200
     for path in ("voila/files/executive.ipynb", "executive.ipynb", "voila/render/executive.ipynb", "api/contents"):
-        assert get(server.url + path) in (403, 404), path
+        assert get(server.url + path, follow=True) in (403, 404), path
     assert "127.0.0.1" in server.log.read_text() and "0.0.0.0" not in server.log.read_text()
+    unknown = srelib(server.log.parent, "dashboard", "nope")
+    assert unknown.returncode == 2 and "unknown dashboard 'nope': known dashboards are executive" in unknown.stderr
 
 
 def test_dashboards_are_read_only_an_ingest_and_a_report_run_work_while_one_is_open(
@@ -192,19 +195,55 @@ def test_dashboards_are_read_only_an_ingest_and_a_report_run_work_while_one_is_o
     assert get(server.url) == 200
 
 
-@pytest.mark.timeout(200)
-def test_a_token_is_required_when_asked_for(served):
+@pytest.mark.browser
+@pytest.mark.timeout(300)
+def test_the_team_dashboard_behind_a_token(served, demo_end: Period, browser):
     workbench, _ = served
     server = Server(workbench.root, "team", "--token")
     try:
         assert get(server.url) in (302, 403)  # to the login page, or refused
         line = next(line for line in server.log.read_text().splitlines() if line.startswith("serving the team"))
         url = line.split(" at ", 1)[1].split(" ", 1)[0]
-        assert "?token=" in url and get(url) == 200
+        assert "?token=" in url
+        page, problems = open_offline(browser, url)
+        page.wait_for_selector(".srelib-tile-value", timeout=60_000)
+        team = workbench.catalogue.teams[0]  # the first team is shown first
+        expected = expected_tiles(metrics(workbench, demo_end, team))
+        assert {k: tiles(page)[k] for k in expected} == expected
+        text = page.inner_text("body")
+        for heading in ("Error budgets and alerts", "Delivery (the four keys)", "Adoption of SRE practices"):
+            assert heading in text
+        assert problems == {"errors": [], "blocked": []}
+        page.close()
     finally:
         server.stop()
-    unknown = srelib(workbench.root, "dashboard", "nope")
-    assert unknown.returncode == 2 and "unknown dashboard 'nope'" in unknown.stderr
+
+
+@pytest.mark.browser
+@pytest.mark.timeout(300)
+def test_the_slo_explorer_shows_burn_down_burn_rates_and_alerts(served, demo_end: Period, browser):
+    workbench, _ = served
+    server = Server(workbench.root, "slo_explorer")
+    try:
+        page, problems = open_offline(browser, server.url)
+        page.wait_for_selector(".vega-embed svg, .vega-embed canvas", timeout=60_000)
+        page.select_option("select >> nth=2", label="checkout-availability")
+        page.wait_for_function(
+            "() => document.body.innerText.includes('checkout-availability') &&"
+            " document.body.innerText.includes('Would have fired for')",
+            timeout=30_000,
+        )
+        page.wait_for_timeout(500)
+        rows = page.locator("table").last.locator("tbody tr").all_inner_texts()
+        assert rows and all(row.startswith("checkout-availability") for row in rows)
+        figures = metrics(workbench, demo_end)["slo_budgets"]["checkout-availability"]
+        fired = [a for a in figures["alerts"] if a["fired_minutes"]]
+        assert len([r for r in rows if "never" not in r]) == len(fired)  # the alerts that would have fired
+        page.screenshot(path=str(RESULTS / "dashboard_slo_explorer.png"), full_page=True)
+        assert problems == {"errors": [], "blocked": []}
+        page.close()
+    finally:
+        server.stop()
 
 
 @pytest.mark.timeout(300)
@@ -227,3 +266,26 @@ def test_every_dashboard_notebook_runs_as_in_jupyterlab(served, name):
     assert not [o for o in outputs if o.get("output_type") == "error"]
     views = [o for o in outputs if "application/vnd.jupyter.widget-view+json" in o.get("data", {})]
     assert views  # the dashboard's widgets
+
+
+@pytest.mark.timeout(200)
+def test_a_published_summary_is_reused_only_while_it_matches_the_warehouse(bench: Workbench, demo_end: Period):
+    """Scheduled runs publish each period's summary.json; a dashboard shows it instead of
+    computing it again, unless the warehouse has had an ingest since."""
+    import duckdb
+
+    from srelib.dashboards import Summaries
+    from srelib.run import run_report
+    from srelib.summary import PeriodSummary
+
+    run_report(bench, "executive_summary", demo_end)
+    published = PeriodSummary.read(bench.outputs_path / demo_end.label / "summary.json")
+    assert Summaries(bench).get(demo_end.label, None) == published
+    assert Summaries(bench).get(demo_end.label, "payments").team == "payments"  # no published one: computed
+    with duckdb.connect(str(bench.warehouse_path)) as con:
+        con.execute("INSERT INTO ingests VALUES (now(), 'x', 'a-new-fingerprint', '{}', 'test')")
+    fresh = Summaries(bench).get(demo_end.label, None)
+    assert fresh.input_fingerprint == "a-new-fingerprint"
+    assert fresh.model_dump(exclude={"generated_at", "input_fingerprint"}) == published.model_dump(
+        exclude={"generated_at", "input_fingerprint"}
+    )
