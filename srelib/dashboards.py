@@ -16,9 +16,13 @@ team agree exactly.
 
 from __future__ import annotations
 
+import contextlib
 import html
+import os
 import threading
+import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import ipywidgets as widgets
@@ -26,12 +30,14 @@ from IPython.display import display
 
 from srelib import __version__, charts, report
 from srelib.config import Workbench
+from srelib.files import atomic_write, locked
 from srelib.period import Period
 from srelib.run import report_folder
 from srelib.summary import PeriodSummary, build_summary
 from srelib.warehouse import connect
 
 ORG = "Whole organisation"
+PREFETCH_DELAY = 3.0  # seconds after the page opens before the other teams and periods are computed
 ALL_SERVICES = "All services"
 
 
@@ -41,40 +47,73 @@ def workbench() -> Workbench:
 
 
 class Summaries:
-    """PeriodSummary per (period, team), computed on demand or ahead in a background thread."""
+    """PeriodSummary per (period, team): from memory, from a published ``summary.json`` or the
+    server's shared cache when computed from the warehouse's latest ingest, else computed now.
 
-    def __init__(self, wb: Workbench):
+    ``srelib dashboard`` gives its kernels one cache folder (``SRELIB_DASHBOARD_CACHE``, outside
+    the workbench): a summary one viewer's kernel computed is read by every other kernel, and a
+    kernel preheated for the next visitor draws from it in a fraction of a second.
+    """
+
+    def __init__(self, wb: Workbench, cache: Path | None = None):
         self.workbench = wb
-        self._cache: dict[tuple[str, str | None], PeriodSummary] = {}
+        where = os.environ.get("SRELIB_DASHBOARD_CACHE")
+        self.cache = cache or (Path(where) if where else None)
+        self._memory: dict[tuple[str, str | None], PeriodSummary] = {}
         self._lock = threading.Lock()  # one computation at a time: DuckDB uses the cores itself
 
     def get(self, period: str, team: str | None) -> PeriodSummary:
         key = (period, team)
-        if key not in self._cache:
+        if key not in self._memory:
             with self._lock:
-                if key not in self._cache:
-                    self._cache[key] = self._compute(period, team)
-        return self._cache[key]
+                if key not in self._memory:
+                    self._memory[key] = self._find(period, team)
+        return self._memory[key]
 
-    def _compute(self, period: str, team: str | None) -> PeriodSummary:
-        """The published ``summary.json`` of that period and team when it was computed from the
-        warehouse's latest ingest (a scheduled run already did the work), else computed now."""
+    def _find(self, period: str, team: str | None) -> PeriodSummary:
         chosen = Period.parse(period, self.workbench.org.timezone)
         with connect(self.workbench.warehouse_path) as con:
             latest = con.execute("SELECT fingerprint FROM ingests ORDER BY ingested_at DESC LIMIT 1").fetchall()
+            fingerprint = latest[0][0] if latest else None
             published = report_folder(self.workbench.outputs_path, chosen, team) / "summary.json"
-            if latest and published.is_file():
-                try:
-                    summary = PeriodSummary.read(published)
-                except (OSError, ValueError):
-                    summary = None
-                same = summary is not None and (summary.input_fingerprint, summary.team) == (latest[0][0], team)
-                if same and summary is not None and summary.srelib_version == __version__:
-                    return summary
-            return build_summary(con, self.workbench, chosen, team)
+            found = self._read(published, fingerprint, team)
+            if found is not None:
+                return found
+            if self.cache is None or fingerprint is None:
+                return build_summary(con, self.workbench, chosen, team)
+            cached = self.cache / f"{fingerprint}--{__version__}--{period}--{team or '_org'}.json"
+            with locked(cached.with_suffix(".lock")):  # one kernel computes it, the others wait and read it
+                found = self._read(cached, fingerprint, team)
+                if found is None:
+                    found = build_summary(con, self.workbench, chosen, team)
+                    atomic_write(cached, found.to_json())
+                return found
 
-    def prefetch(self, keys: list[tuple[str, str | None]]) -> threading.Thread:
+    @staticmethod
+    def _read(path: Path, fingerprint: str | None, team: str | None) -> PeriodSummary | None:
+        """The summary in ``path`` if it was computed by this srelib from these inputs."""
+        if fingerprint is None or not path.is_file():
+            return None
+        try:
+            summary = PeriodSummary.read(path)
+        except (OSError, ValueError):
+            return None
+        same = (summary.input_fingerprint, summary.team, summary.srelib_version) == (fingerprint, team, __version__)
+        return summary if same else None
+
+    def prefetch(self, keys: list[tuple[str, str | None]], delay: float = 0.0) -> threading.Thread:
+        """Compute ``keys`` in a background thread at low priority, ``delay`` seconds after a
+        visitor has the page (a preheated voila kernel waits for its visitor first), so the
+        first page and a kernel being preheated for the next visitor get the CPU first."""
+
         def work() -> None:
+            if os.environ.get("VOILA_PREHEAT") == "True":
+                from voila.utils import wait_for_request
+
+                wait_for_request()
+            with contextlib.suppress(OSError, AttributeError):  # Linux: a thread has its own niceness
+                os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
+            time.sleep(delay)
             for period, team in keys:
                 try:
                     self.get(period, team)
@@ -186,7 +225,7 @@ class Dashboard:
         teams = [None, *self.workbench.catalogue.teams]
         keys = [(self.period.value, t) for t in teams]
         keys += [(label, self.chosen_team) for _, label in self.period.options[1:4]]
-        self.summaries.prefetch([k for k in keys if k != (self.period.value, self.chosen_team)])
+        self.summaries.prefetch([k for k in keys if k != (self.period.value, self.chosen_team)], delay=PREFETCH_DELAY)
 
     def layout(self) -> widgets.Widget:
         raise NotImplementedError

@@ -10,8 +10,11 @@
 
 from __future__ import annotations
 
+import atexit
 import os
 import secrets
+import shutil
+import tempfile
 from pathlib import Path
 
 from srelib.config import Workbench
@@ -64,6 +67,9 @@ def serve(
     secret = secrets.token_urlsafe(24) if token else None
     # Kernels inherit the environment: they find the workbench and voila finds our template.
     os.environ["SRELIB_WORKBENCH"] = str(workbench.root)
+    cache = tempfile.mkdtemp(prefix="srelib-dashboard-")  # summaries shared by this server's kernels
+    atexit.register(shutil.rmtree, cache, True)
+    os.environ["SRELIB_DASHBOARD_CACHE"] = cache
     os.environ["JUPYTER_PATH"] = os.pathsep.join(
         [str(templates_dir()), *filter(None, os.environ.get("JUPYTER_PATH", "").split(os.pathsep))]
     )

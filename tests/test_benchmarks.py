@@ -79,3 +79,22 @@ def test_report_runs_benchmark_runs_both_ways_and_prints_the_ratio(tmp_path):
     assert "srelib run --period" in result.stdout and "papermill + jupyter nbconvert, one by one" in result.stdout
     assert "speed-up: " in result.stdout and "target for the whole monthly set: ≥ 3×" in result.stdout
     assert len(list((tmp_path / "naive").glob("*.html"))) == 2  # the baseline really rendered both
+
+
+def test_dashboard_benchmark_opens_the_real_server_and_prints_its_times(tmp_path):
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+    result = subprocess.run(
+        [
+            sys.executable,
+            str(REPO / "benchmarks" / "dashboard.py"),
+            *("--loads", "1", "--gap", "1", "--settle", "1", "--workdir", str(tmp_path)),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=280,
+        env=env,
+    )
+    assert result.returncode in (0, 1), result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+    assert "page load 1: first KPI after" in result.stdout
+    assert "team filter, 6 changes:" in result.stdout and "target: ≤ 0.5 s" in result.stdout
