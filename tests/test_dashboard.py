@@ -51,7 +51,7 @@ def get(url: str, follow: bool = False) -> int:
 
 
 class Server:
-    def __init__(self, root: Path, *args: str):
+    def __init__(self, root: Path, *args: str, ready: str = "is filled with"):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/"
         self.log = root / f"dashboard-{self.port}.log"
@@ -63,7 +63,7 @@ class Server:
             start_new_session=True,
         )
         deadline = time.monotonic() + 120
-        while "is filled with" not in self.log.read_text():  # the preheated kernel is ready
+        while ready not in self.log.read_text():  # by default: the preheated kernel is ready
             assert self.process.poll() is None, self.log.read_text()
             assert time.monotonic() < deadline, self.log.read_text()
             time.sleep(0.5)
@@ -289,3 +289,28 @@ def test_a_published_summary_is_reused_only_while_it_matches_the_warehouse(bench
     assert fresh.model_dump(exclude={"generated_at", "input_fingerprint"}) == published.model_dump(
         exclude={"generated_at", "input_fingerprint"}
     )
+
+
+@pytest.mark.browser
+@pytest.mark.timeout(200)
+def test_a_failing_dashboard_shows_no_traceback(served, browser):
+    """A workbench's own dashboard whose cell fails: the page says so without code or traceback."""
+    import nbformat
+
+    workbench, _ = served
+    folder = workbench.root / "notebooks" / "dashboards"
+    folder.mkdir(parents=True, exist_ok=True)
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_code_cell("secret_formula = 42\nraise RuntimeError('internal detail xyz')")]
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(notebook, folder / "broken.ipynb")
+    server = Server(workbench.root, "broken", "--pool-size", "0", ready="Voilà is running at")
+    try:
+        page, _ = open_offline(browser, server.url)
+        page.wait_for_function("() => document.body.innerText.includes('There was an error')", timeout=60_000)
+        text = page.inner_text("body")
+        assert "secret_formula" not in text and "internal detail xyz" not in text and "Traceback" not in text
+        page.close()
+    finally:
+        server.stop()
+        (folder / "broken.ipynb").unlink()
