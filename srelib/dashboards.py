@@ -22,6 +22,7 @@ import os
 import threading
 import time
 from collections.abc import Callable
+from datetime import UTC
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +32,7 @@ from IPython.display import display
 from srelib import __version__, charts, report
 from srelib.config import Workbench
 from srelib.files import atomic_write, locked
-from srelib.period import Period
+from srelib.period import Period, zone
 from srelib.run import report_folder
 from srelib.summary import PeriodSummary, build_summary
 from srelib.warehouse import connect
@@ -125,11 +126,19 @@ class Summaries:
         return thread
 
     def periods(self, count: int = 12) -> list[str]:
-        """The latest complete months (newest first), then the latest complete quarters."""
+        """The latest complete months with data (newest first), then the latest complete quarters."""
         tz = self.workbench.org.timezone
-        months = Period.latest_complete("month", tz).trailing(count)
-        quarters = Period.latest_complete("quarter", tz).trailing(4)
-        return [p.label for p in reversed(months)] + [p.label for p in reversed(quarters)]
+        with connect(self.workbench.warehouse_path) as con:
+            newest_data = "SELECT max(timestamp) AS t FROM sli UNION ALL SELECT max(started_at) FROM incidents"
+            last = con.execute(f"SELECT max(t) FROM ({newest_data})").fetchall()[0][0]
+        labels = []
+        for kind, n in (("month", count), ("quarter", 4)):
+            newest = Period.latest_complete(kind, tz)
+            if last is not None:
+                with_data = Period.containing(kind, last.replace(tzinfo=UTC).astimezone(zone(tz)).date(), tz)
+                newest = min(newest, with_data, key=lambda p: p.start)
+            labels += [p.label for p in reversed(newest.trailing(n))]
+        return labels
 
 
 def _services(wb: Workbench, team: str | None) -> list[str]:
