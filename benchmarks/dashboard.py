@@ -143,7 +143,7 @@ def main() -> int:
                 changes.append(time.perf_counter() - before)
             browser.close()
     finally:
-        server.send_signal(signal.SIGINT)
+        server.send_signal(signal.SIGTERM)  # SIGINT asks for confirmation
         server.wait(timeout=60)
     target = FILTER_TARGET[size]
     print(f"dashboard on {root} ({size} data), period {period.label}")

@@ -39,6 +39,7 @@ from srelib.warehouse import connect
 
 ORG = "Whole organisation"
 PREFETCH_DELAY = 3.0  # seconds after the page opens before the other teams and periods are computed
+PREFETCH_PAUSE = 0.5  # seconds between two background computations
 ALL_SERVICES = "All services"
 
 
@@ -116,6 +117,7 @@ class Summaries:
                 os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
             time.sleep(delay)
             for period, team in keys:
+                time.sleep(PREFETCH_PAUSE)  # a gap in which a writer (an ingest) can take the warehouse
                 try:
                     self.get(period, team)
                 except Exception:

@@ -8,6 +8,8 @@ first time. Timestamps are stored as naive UTC; periods convert their boundaries
 from __future__ import annotations
 
 import json
+import os
+import time
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
@@ -79,6 +81,27 @@ def _slo_row(slo: SloSpec) -> list[object]:
     ]
 
 
+LOCK_WAIT_SECONDS = 120.0
+
+
+def _attach_for_writing(con: duckdb.DuckDBPyConnection, target: Path) -> None:
+    """Attach ``target`` read-write. Readers (report runs, dashboards) hold the file only while
+    they compute, so a writer that finds it in use waits for a gap, up to ``SRELIB_LOCK_WAIT``
+    seconds (default 120), before giving up with a clear message."""
+    wait = float(os.environ.get("SRELIB_LOCK_WAIT", LOCK_WAIT_SECONDS))
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            con.execute("ATTACH ? AS wh", [str(target)])
+            return
+        except duckdb.Error as exc:  # locked by another process, not a DuckDB file, no permission...
+            first = str(exc).splitlines()[0]
+            if "lock" not in first.lower() or time.monotonic() >= deadline:
+                waited = f" (waited {wait:g} s for readers to finish)" if "lock" in first.lower() else ""
+                raise UsageError(f"cannot open warehouse {target} for writing{waited}: {first}") from exc
+            time.sleep(0.1)
+
+
 def load(dataset: Dataset, target: Path | None) -> dict[str, int]:
     """Load a validated dataset into the warehouse file ``target`` (None: into ``dataset.con``'s memory).
 
@@ -88,10 +111,7 @@ def load(dataset: Dataset, target: Path | None) -> dict[str, int]:
     catalog = "memory"
     if target is not None:
         target.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            con.execute("ATTACH ? AS wh", [str(target)])
-        except duckdb.Error as exc:  # locked by another process, not a DuckDB file, no permission...
-            raise UsageError(f"cannot open warehouse {target} for writing: {str(exc).splitlines()[0]}") from exc
+        _attach_for_writing(con, target)
         catalog = "wh"
     try:
         con.execute("BEGIN TRANSACTION")

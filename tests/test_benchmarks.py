@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -65,35 +67,29 @@ def test_metrics_benchmark_runs_checks_its_baseline_and_prints_its_ratios(tmp_pa
     assert "srelib metrics (processes)" in result.stdout and "PeriodSummary (one process)" in result.stdout
 
 
-def test_report_runs_benchmark_runs_both_ways_and_prints_the_ratio(tmp_path):
+@pytest.fixture(scope="module")
+def demo_bench(tmp_path_factory) -> Path:
+    """One demo workbench for the report-run and dashboard benchmarks (built by the first)."""
+    return tmp_path_factory.mktemp("demo-bench")
+
+
+def _benchmark(script: str, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
-    result = subprocess.run(
-        [sys.executable, str(REPO / "benchmarks" / "report_runs.py"), "--limit", "2", "--workdir", str(tmp_path)],
-        capture_output=True,
-        text=True,
-        timeout=280,
-        env=env,
-    )
+    command = [sys.executable, str(REPO / "benchmarks" / script), *args]
+    return subprocess.run(command, capture_output=True, text=True, timeout=280, env=env)
+
+
+def test_report_runs_benchmark_runs_both_ways_and_prints_the_ratio(demo_bench: Path):
+    result = _benchmark("report_runs.py", "--limit", "1", "--workdir", str(demo_bench))
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "monthly set for" in result.stdout and "2 report runs" in result.stdout
+    assert "monthly set for" in result.stdout and "1 report runs" in result.stdout
     assert "srelib run --period" in result.stdout and "papermill + jupyter nbconvert, one by one" in result.stdout
     assert "speed-up: " in result.stdout and "target for the whole monthly set: ≥ 3×" in result.stdout
-    assert len(list((tmp_path / "naive").glob("*.html"))) == 2  # the baseline really rendered both
+    assert len(list((demo_bench / "naive").glob("*.html"))) == 1  # the baseline really rendered it
 
 
-def test_dashboard_benchmark_opens_the_real_server_and_prints_its_times(tmp_path):
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
-    result = subprocess.run(
-        [
-            sys.executable,
-            str(REPO / "benchmarks" / "dashboard.py"),
-            *("--loads", "1", "--gap", "1", "--settle", "1", "--workdir", str(tmp_path)),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=280,
-        env=env,
-    )
+def test_dashboard_benchmark_opens_the_real_server_and_prints_its_times(demo_bench: Path):
+    result = _benchmark("dashboard.py", "--loads", "1", "--gap", "1", "--settle", "1", "--workdir", str(demo_bench))
     assert result.returncode in (0, 1), result.stdout + result.stderr
     assert "Traceback" not in result.stderr
     assert "page load 1: first KPI after" in result.stdout

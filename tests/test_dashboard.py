@@ -70,7 +70,7 @@ class Server:
 
     def stop(self) -> None:
         if self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)
+            self.process.send_signal(signal.SIGTERM)  # SIGINT asks for confirmation
             try:
                 self.process.wait(timeout=30)
             except subprocess.TimeoutExpired:
