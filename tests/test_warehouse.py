@@ -97,3 +97,51 @@ def test_typed_parquet_streams_into_the_warehouse_and_replaces_by_key(tmp_path):
     _ingest(data, warehouse)
     _ingest(data, warehouse)
     assert _contents(warehouse)["sli"] == from_csv["sli"]
+
+
+def _reader(warehouse: Path, seconds: float):
+    """Another process holding a read-only connection for ``seconds`` (as a dashboard computing)."""
+    import subprocess
+    import sys
+    import time
+
+    code = (
+        "import duckdb, sys, time\n"
+        f"con = duckdb.connect({str(warehouse)!r}, read_only=True)\n"
+        "print('open', flush=True)\n"
+        f"time.sleep({seconds})\n"
+    )
+    reader = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    assert reader.stdout is not None and reader.stdout.readline().strip() == "open"
+    return reader, time.monotonic()
+
+
+def test_an_ingest_waits_for_readers_to_leave_then_loads(tmp_path):
+    import time
+
+    data, warehouse = _data(tmp_path / "d", [INCIDENT], BUCKETS), tmp_path / "w.duckdb"
+    _ingest(data, warehouse)
+    reader, since = _reader(warehouse, 2)
+    try:
+        _ingest(data, warehouse)  # waits for the reader's connection to close
+        assert time.monotonic() - since >= 1.5
+    finally:
+        reader.wait(10)
+    assert len(_contents(warehouse)["sli"]) == 12
+
+
+def test_an_ingest_gives_up_on_a_reader_that_stays_with_a_clear_message(tmp_path, monkeypatch):
+    from srelib.errors import UsageError
+
+    data, warehouse = _data(tmp_path / "d", [INCIDENT], BUCKETS), tmp_path / "w.duckdb"
+    _ingest(data, warehouse)
+    before = warehouse.read_bytes()
+    monkeypatch.setenv("SRELIB_LOCK_WAIT", "0.5")
+    reader, _ = _reader(warehouse, 30)
+    try:
+        with pytest.raises(UsageError, match=r"for writing \(waited 0.5 s for readers to finish\): .*lock"):
+            _ingest(data, warehouse)
+    finally:
+        reader.kill()
+        reader.wait(10)
+    assert warehouse.read_bytes() == before
