@@ -299,6 +299,9 @@ def run_many(
         raise UsageError("--executor dask needs --scheduler-address tcp://HOST:PORT")
     outputs = outputs_folder(root, options)
     with exclusive(outputs / ".runner.lock", "a report runner", wait_for_lock), stop_on_signals(stop):
+        # The lock makes this the only runner: whatever is in .staging was left by a run that
+        # was killed outright (SIGKILL, a dead worker) and was never published.
+        shutil.rmtree(outputs / ".staging", ignore_errors=True)
         cache = outputs / ".staging" / f"batch-{uuid.uuid4().hex}"
         cache.mkdir(parents=True)
         options = replace(options, summary_cache=str(cache))
@@ -315,9 +318,9 @@ def run_many(
                 return _run_here(root, jobs, options, listener, stop)
             return _run_in_processes(root, jobs, workers, options, listener, stop)
         finally:
-            shutil.rmtree(cache, ignore_errors=True)
-            with contextlib.suppress(OSError):
-                cache.parent.rmdir()
+            # This batch's staging, and a dead worker's. On a Dask cluster, reports already
+            # running when the batch was stopped go on and need theirs.
+            shutil.rmtree(cache if executor == "dask" else outputs / ".staging", ignore_errors=True)
 
 
 def _not_run(job: Job) -> Outcome:
@@ -395,6 +398,7 @@ def _run_in_processes(
 
     slots = [start_slot() for _ in range(workers)]
     stopping_since: float | None = None
+    restarts = 0
     try:
         while len(results) < len(jobs):
             if stop.is_set() and stopping_since is None:
@@ -405,13 +409,25 @@ def _run_in_processes(
                 for slot in slots:  # running reports are interrupted; idle workers just leave
                     with contextlib.suppress(ProcessLookupError):
                         os.kill(slot.process.pid, signal.SIGTERM)
-            for slot in slots:
-                if slot.job is None and queue and slot.process.is_alive():
-                    slot.job, slot.started = queue.pop(0), time.monotonic()
-                    listener.started(jobs[slot.job])
-                    slot.conn.send(jobs[slot.job])
+            for i, slot in enumerate(slots):
+                if slot.job is not None or not queue:
+                    continue
+                if not slot.process.is_alive():  # died while idle (or at start): replaced, within reason
+                    restarts += 1
+                    if restarts > 2 * workers:
+                        why = f"worker processes keep dying (exit code {slot.process.exitcode})"
+                        for index in queue:
+                            results[index] = Outcome(jobs[index], FAILED, 0.0, why)
+                        queue.clear()
+                        break
+                    slot.conn.close()
+                    slots[i] = slot = start_slot()
+                slot.job, slot.started = queue.pop(0), time.monotonic()
+                listener.started(jobs[slot.job])
+                slot.conn.send(jobs[slot.job])
             busy = [s for s in slots if s.job is not None]
             if not busy:
+                time.sleep(POLL_SECONDS)
                 continue
             ready = wait([s.conn for s in busy] + [s.process.sentinel for s in busy], timeout=POLL_SECONDS)
             for slot in busy:
@@ -435,8 +451,6 @@ def _run_in_processes(
                     job = jobs[slot.job]
                     status = INTERRUPTED if stopping_since is not None else FAILED
                     finish(slot, Outcome(job, status, round(time.monotonic() - slot.started, 2), why))
-                    if queue:  # a replacement takes the remaining jobs
-                        slots[slots.index(slot)] = start_slot()
             if stopping_since is not None and time.monotonic() - stopping_since > hard_limit:
                 break
     finally:

@@ -134,6 +134,24 @@ def test_sigterm_or_ctrl_c_mid_run_stops_cleanly(bench: Workbench, demo_end: Per
 
 
 @pytest.mark.timeout(300)
+def test_a_worker_process_that_dies_is_replaced_and_the_other_reports_are_published(bench: Workbench, demo_end: Period):
+    probe(bench, "kills_its_worker", "import os, signal\nos.kill(os.getppid(), signal.SIGKILL)")
+    probe(bench, "quick", "x = 1")
+    probe(bench, "other", "y = 2")
+    result = srelib(
+        bench.root, "run", "kills_its_worker", "quick", "other", "--period", demo_end.label, "--workers", "2"
+    )
+    assert result.returncode == 1, result.stdout + result.stderr
+    lines = {line.split("\t")[1]: line.split("\t") for line in result.stdout.strip().splitlines()}
+    assert (
+        lines["kills_its_worker"][0] == "failed"
+        and "the worker process died (exit code -9)" in lines["kills_its_worker"][4]
+    )
+    assert lines["quick"][0] == "ok" and lines["other"][0] == "ok"
+    assert not leftovers(bench)
+
+
+@pytest.mark.timeout(300)
 def test_one_runner_per_workbench(bench: Workbench, demo_end: Period):
     marker = bench.root / "running.txt"
     probe(bench, "slow", f"import time\nopen({str(marker)!r}, 'w').write('1')\ntime.sleep(3600)")
