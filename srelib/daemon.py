@@ -105,13 +105,16 @@ class Daemon:
         with exclusive(outputs / ".scheduler.lock", "a scheduler"):
             triggers: list[tuple[str, BaseTrigger]] = []
             for entry in schedule.reports:
-                name = f"{entry.report} ({entry.cadence}{f', per {entry.fan_out}' if entry.fan_out else ''})"
+                per = f", per {entry.fan_out.removesuffix('s')}" if entry.fan_out else ""
+                name = f"{entry.report} ({entry.cadence}{per})"
                 triggers.append((name, trigger_for(entry, self.workbench.org.timezone)))
             if schedule.recheck_minutes:
                 triggers.append(("recheck", IntervalTrigger(minutes=schedule.recheck_minutes)))
             for name, trigger in triggers:
                 self.scheduler.add_job(self.tick, trigger, args=[name], id=name, name=name, replace_existing=True)
-            self.scheduler.add_job(self.tick, "date", args=["start-up catch-up"], id="catch-up")
+            self.scheduler.add_job(
+                self.tick, "date", args=["start-up catch-up"], id="catch-up", name="start-up catch-up"
+            )
             for sig in (signal.SIGTERM, signal.SIGINT):
                 signal.signal(sig, self._on_signal)
             self._say(f"scheduler started for {self.workbench.root} ({len(triggers)} triggers)")
