@@ -321,6 +321,8 @@ def run_many(
             # This batch's staging, and a dead worker's. On a Dask cluster, reports already
             # running when the batch was stopped go on and need theirs.
             shutil.rmtree(cache if executor == "dask" else outputs / ".staging", ignore_errors=True)
+            with contextlib.suppress(OSError):  # empty once the Dask reports still running are done
+                (outputs / ".staging").rmdir()
 
 
 def _not_run(job: Job) -> Outcome:
