@@ -35,7 +35,7 @@ from srelib.files import atomic_write, locked
 from srelib.period import Period, zone
 from srelib.run import report_folder
 from srelib.summary import PeriodSummary, build_summary
-from srelib.warehouse import connect
+from srelib.warehouse import connect, latest_fingerprint
 
 ORG = "Whole organisation"
 PREFETCH_DELAY = 3.0  # seconds after the page opens before the other teams and periods are computed
@@ -75,8 +75,7 @@ class Summaries:
     def _find(self, period: str, team: str | None) -> PeriodSummary:
         chosen = Period.parse(period, self.workbench.org.timezone)
         with connect(self.workbench.warehouse_path) as con:
-            latest = con.execute("SELECT fingerprint FROM ingests ORDER BY ingested_at DESC LIMIT 1").fetchall()
-            fingerprint = latest[0][0] if latest else None
+            fingerprint = latest_fingerprint(con)
             published = report_folder(self.workbench.outputs_path, chosen, team) / "summary.json"
             found = self._read(published, fingerprint, team)
             if found is not None:
@@ -366,40 +365,9 @@ class SloExplorer(Dashboard):
                     "Error budget burn-down",
                     self.chart_view(lambda s: charts.burn_down(s, only=[self.slo.value]), "No traffic in the period."),
                 ),
-                _section("Burn rates and multiwindow alerts", self.html_view(alert_table)),
+                _section("Burn rates and multiwindow alerts", self.html_view(report.alert_table)),
             ]
         )
-
-
-def alert_table(summary: PeriodSummary) -> Any:
-    """Each SLO's multiwindow burn-rate alerts: the burn rates at the period end and whether,
-    when and for how long each alert would have fired in the period."""
-    from srelib import present
-
-    rows = []
-    for name, budget in sorted(summary.slo_budgets.items()):
-        for a in budget.alerts:
-            rows.append(
-                {
-                    "slo": name,
-                    "alert": f"{a.severity}: {a.long_window} and {a.short_window} above {a.factor:g}×",
-                    "long": present.rate(a.burn_rate_long),
-                    "short": present.rate(a.burn_rate_short),
-                    "fired": present.minutes(a.fired_minutes) if a.fired_minutes else "never",
-                    "first": report._local_time(a.first_fired) if a.first_fired else present.MISSING,
-                    "now": "firing" if a.firing_at_end else "quiet",
-                }
-            )
-    columns = [
-        ("slo", "SLO", False),
-        ("alert", "Alert (long and short window)", False),
-        ("long", "Burn rate, long window", True),
-        ("short", "Burn rate, short window", True),
-        ("fired", "Would have fired for", True),
-        ("first", "First fired", False),
-        ("now", "At the period end", False),
-    ]
-    return report.table(rows, columns, "No SLO with data in this period.")
 
 
 DASHBOARDS: dict[str, type[Dashboard]] = {"executive": Executive, "team": Team, "slo_explorer": SloExplorer}

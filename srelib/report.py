@@ -272,6 +272,35 @@ def budget_table(summary: PeriodSummary) -> Any:
     return table(budget_rows(summary), columns, "No SLOs are defined for this scope.")
 
 
+def alert_table(summary: PeriodSummary) -> Any:
+    """Each SLO's multiwindow burn-rate alerts: the burn rates at the period end and whether,
+    when and for how long each alert would have fired in the period."""
+    rows = []
+    for name, budget in sorted(summary.slo_budgets.items()):
+        for a in budget.alerts:
+            rows.append(
+                {
+                    "slo": name,
+                    "alert": f"{a.severity}: {a.long_window} and {a.short_window} above {a.factor:g}×",
+                    "long": present.rate(a.burn_rate_long),
+                    "short": present.rate(a.burn_rate_short),
+                    "fired": present.minutes(a.fired_minutes) if a.fired_minutes else "never",
+                    "first": _local_time(a.first_fired) if a.first_fired else present.MISSING,
+                    "now": "firing" if a.firing_at_end else "quiet",
+                }
+            )
+    columns = [
+        ("slo", "SLO", False),
+        ("alert", "Alert (long and short window)", False),
+        ("long", "Burn rate, long window", True),
+        ("short", "Burn rate, short window", True),
+        ("fired", "Would have fired for", True),
+        ("first", "First fired", False),
+        ("now", "At the period end", False),
+    ]
+    return table(rows, columns, "No SLO with data in this period.")
+
+
 def policy_rows(summary: PeriodSummary) -> list[dict[str, str]]:
     return [
         {

@@ -91,15 +91,14 @@ def _errors(exc: ValidationError) -> str:
 def due_runs(workbench: Workbench, now: datetime | None = None) -> list[DueRun]:
     """Every scheduled (report, period, key) that should exist at ``now`` and does not, oldest first."""
     from srelib.run import REPORTS, report_folder
-    from srelib.warehouse import connect
+    from srelib.warehouse import connect, latest_fingerprint
 
     schedule = load_schedule(workbench)
     now = (now or datetime.now(UTC)).astimezone(UTC)
     tz = workbench.org.timezone
     with connect(workbench.warehouse_path) as con:
-        fingerprint = con.execute("SELECT fingerprint FROM ingests ORDER BY ingested_at DESC LIMIT 1").fetchall()
+        current = latest_fingerprint(con)
         slos = [r[0] for r in con.execute("SELECT name FROM slos ORDER BY name").fetchall()]
-    current = fingerprint[0][0] if fingerprint else None
     keys: dict[str | None, list[tuple[str | None, dict[str, str]]]] = {
         None: [(None, {})],
         "teams": [(team, {}) for team in workbench.catalogue.teams],

@@ -28,6 +28,7 @@ from srelib.metrics.slo import SloResult, slo_results
 from srelib.metrics.specs import SloSpecInfo, slo_specs
 from srelib.metrics.value import Value, value
 from srelib.period import Period
+from srelib.warehouse import latest_fingerprint
 
 
 class NotableIncident(BaseModel):
@@ -153,7 +154,6 @@ def build_summary(
         if team is None
         else slo_results(con, [period], Scope(None, workbench.catalogue))[period.label]
     )
-    fingerprint = con.execute("SELECT fingerprint FROM ingests ORDER BY ingested_at DESC LIMIT 1").fetchall()
     return PeriodSummary(
         period=period.label,
         start=period.start.isoformat(),
@@ -185,7 +185,7 @@ def build_summary(
         initiatives=initiative_effects(con, period, scope, workbench.initiatives.initiatives),
         slo_specs=slo_specs(con, scope, workbench.slo_documents),
         generated_at=datetime.now(UTC).isoformat(timespec="seconds"),
-        input_fingerprint=fingerprint[0][0] if fingerprint else None,
+        input_fingerprint=latest_fingerprint(con),
     )
 
 

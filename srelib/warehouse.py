@@ -182,6 +182,12 @@ def connect(path: Path) -> duckdb.DuckDBPyConnection:
     return con
 
 
+def latest_fingerprint(con: duckdb.DuckDBPyConnection) -> str | None:
+    """The input fingerprint of the warehouse's latest ingest (None: nothing ingested yet)."""
+    row = con.execute("SELECT fingerprint FROM ingests ORDER BY ingested_at DESC LIMIT 1").fetchall()
+    return row[0][0] if row else None
+
+
 def in_memory(dataset: Dataset) -> duckdb.DuckDBPyConnection:
     """Load a validated dataset into its own in-memory connection (``--data DIR``) and return it."""
     load(dataset, None)
