@@ -76,19 +76,35 @@ class Summaries:
         chosen = Period.parse(period, self.workbench.org.timezone)
         with connect(self.workbench.warehouse_path) as con:
             fingerprint = latest_fingerprint(con)
-            published = report_folder(self.workbench.outputs_path, chosen, team) / "summary.json"
-            found = self._read(published, fingerprint, team)
+            found = self._stored(chosen, team, fingerprint)
             if found is not None:
                 return found
+            # A team's SLO figures are the organisation's, narrowed: when the org summary of this
+            # period is at hand (it is the executive dashboard's first view), only the team's
+            # incidents are left to compute.
+            org = None if team is None else self._memory.get((period, None)) or self._stored(chosen, None, fingerprint)
             if self.cache is None or fingerprint is None:
-                return build_summary(con, self.workbench, chosen, team)
-            cached = self.cache / f"{fingerprint}--{__version__}--{period}--{team or '_org'}.json"
+                return build_summary(con, self.workbench, chosen, team, org)
+            cached = self._cached(chosen, team, fingerprint)
             with locked(cached.with_suffix(".lock")):  # one kernel computes it, the others wait and read it
                 found = self._read(cached, fingerprint, team)
                 if found is None:
-                    found = build_summary(con, self.workbench, chosen, team)
+                    found = build_summary(con, self.workbench, chosen, team, org)
                     atomic_write(cached, found.to_json())
                 return found
+
+    def _cached(self, period: Period, team: str | None, fingerprint: str) -> Path:
+        assert self.cache is not None
+        return self.cache / f"{fingerprint}--{__version__}--{period.label}--{team or '_org'}.json"
+
+    def _stored(self, period: Period, team: str | None, fingerprint: str | None) -> PeriodSummary | None:
+        """The summary as published by a report run, or as computed by another of the server's
+        kernels, when either was computed from the warehouse's current data."""
+        published = report_folder(self.workbench.outputs_path, period, team) / "summary.json"
+        found = self._read(published, fingerprint, team)
+        if found is None and self.cache is not None and fingerprint is not None:
+            found = self._read(self._cached(period, team, fingerprint), fingerprint, team)
+        return found
 
     @staticmethod
     def _read(path: Path, fingerprint: str | None, team: str | None) -> PeriodSummary | None:

@@ -276,16 +276,18 @@ def shared_summary(
     workbench: Workbench, warehouse: Path, period: Period, team: str | None, cache: Path | None
 ) -> PeriodSummary:
     """The period's summary, computed once per batch of runs: the first run that needs it
-    computes it (under a lock) into ``cache``, the others read it. No cache: computed here."""
+    computes it (under a lock) into ``cache``, the others read it. A team's is built on the
+    organisation's (its SLO figures are the org's, narrowed). No cache: computed here."""
     if cache is None:
         with connect(warehouse) as con:
             return build_summary(con, workbench, period, team)
+    org = None if team is None else shared_summary(workbench, warehouse, period, None, cache)
     path = cache / f"{period.label}--{team or '_org'}.json"
     with locked(path.with_suffix(".lock")):
         if path.is_file():
             return PeriodSummary.read(path)
         with connect(warehouse) as con:
-            summary = build_summary(con, workbench, period, team)
+            summary = build_summary(con, workbench, period, team, org)
         summary.write(path)
         return summary
 

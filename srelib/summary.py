@@ -7,6 +7,7 @@ beside the reports it feeds.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -24,7 +25,7 @@ from srelib.metrics.initiatives import InitiativeEffect, initiative_effects
 from srelib.metrics.peers import TeamFigures, team_figures
 from srelib.metrics.reliability import Reliability, baseline_window, reliability
 from srelib.metrics.scope import Scope
-from srelib.metrics.slo import SloResult, slo_results
+from srelib.metrics.slo import SloResult, slo_definitions, slo_results
 from srelib.metrics.specs import SloSpecInfo, slo_specs
 from srelib.metrics.value import Value, value
 from srelib.period import Period
@@ -104,16 +105,29 @@ class PeriodSummary(BaseModel):
 
 
 def build_summary(
-    con: duckdb.DuckDBPyConnection, workbench: Workbench, period: Period, team: str | None = None
+    con: duckdb.DuckDBPyConnection,
+    workbench: Workbench,
+    period: Period,
+    team: str | None = None,
+    org_summary: PeriodSummary | None = None,
 ) -> PeriodSummary:
-    """Compute the PeriodSummary for ``period`` (and ``team``) from a warehouse connection."""
+    """Compute the PeriodSummary for ``period`` (and ``team``) from a warehouse connection.
+
+    ``org_summary``: the whole organisation's summary of the same period, if one is at hand. Every SLO
+    figure (attainment per trend period, budgets, alerts, burn-down, the release policy) depends
+    on the SLO alone, not on whose summary it is in, so a team's are taken from it instead of
+    scanning the SLI buckets again. It is used only when computed by this srelib from the
+    warehouse's current data; otherwise everything is computed here.
+    """
     scope = Scope(team, workbench.catalogue)
     teams = all_teams(con, scope)
     if team is not None and team not in teams:
         raise UsageError(f"unknown team {team!r}: known teams are {', '.join(teams) or 'none'}")
     periods = period.trailing(workbench.org.trend_periods)
     incidents = incident_stats(con, periods, scope)
-    slos = slo_results(con, periods, scope, workbench.org.slo_at_risk_below)
+    fingerprint = latest_fingerprint(con)
+    shared = _slo_figures_of(org_summary, con, scope, periods, fingerprint) if team is not None else None
+    slos = shared.slos if shared else slo_results(con, periods, scope, workbench.org.slo_at_risk_below)
     data_start = _data_start(con)
     trend = [
         TrendPoint(
@@ -149,11 +163,12 @@ def build_summary(
         else datetime.combine(org.programme_start, datetime.min.time(), period.start.tzinfo)
     )
     baseline = baseline_window(programme, org.baseline_months, period)
-    org_slos = (
-        slos[period.label]
-        if team is None
-        else slo_results(con, [period], Scope(None, workbench.catalogue))[period.label]
-    )
+    if shared:
+        org_slos = shared.org_slos
+    elif team is None:
+        org_slos = slos[period.label]
+    else:
+        org_slos = slo_results(con, [period], Scope(None, workbench.catalogue))[period.label]
     return PeriodSummary(
         period=period.label,
         start=period.start.isoformat(),
@@ -176,16 +191,53 @@ def build_summary(
             label=baseline.label, start=baseline.start_utc.isoformat() + "Z", end=baseline.end_utc.isoformat() + "Z"
         ),
         reliability=reliability(con, period, scope, baseline, data_start),
-        slo_budgets=slo_budgets(con, period, scope, org.slo_at_risk_below),
-        error_budget_policy=error_budget_policy(con, period, scope, workbench.policy),
+        slo_budgets=shared.budgets if shared else slo_budgets(con, period, scope, org.slo_at_risk_below),
+        error_budget_policy=shared.policy if shared else error_budget_policy(con, period, scope, workbench.policy),
         delivery=delivery(con, period, scope),
         value=value(con, period, scope, workbench, baseline),
         engagement=engagement(con, period, scope, workbench.targets, periods),
-        team_figures=team_figures(con, period, scope, org_slos, teams),
+        team_figures=shared.team_figures if shared else team_figures(con, period, scope, org_slos, teams),
         initiatives=initiative_effects(con, period, scope, workbench.initiatives.initiatives),
         slo_specs=slo_specs(con, scope, workbench.slo_documents),
         generated_at=datetime.now(UTC).isoformat(timespec="seconds"),
-        input_fingerprint=latest_fingerprint(con),
+        input_fingerprint=fingerprint,
+    )
+
+
+@dataclass(frozen=True)
+class _SloFigures:
+    """A team's SLO figures, taken from the organisation's summary of the same period."""
+
+    slos: dict[str, dict[str, SloResult]]  # per trend period
+    budgets: dict[str, SloBudget]
+    policy: dict[str, ServicePolicy]
+    org_slos: dict[str, SloResult]
+    team_figures: dict[str, TeamFigures]
+
+
+def _slo_figures_of(
+    org: PeriodSummary | None,
+    con: duckdb.DuckDBPyConnection,
+    scope: Scope,
+    periods: list[Period],
+    fingerprint: str | None,
+) -> _SloFigures | None:
+    """The in-scope part of ``org``'s SLO figures, or None when ``org`` cannot stand in for a
+    computation here (another period or trend, other data, another srelib)."""
+    if org is None or fingerprint is None or org.team is not None:
+        return None
+    same = (org.input_fingerprint, org.srelib_version) == (fingerprint, __version__)
+    if not same or [t.period for t in org.trend] != [p.label for p in periods]:
+        return None
+    definitions = slo_definitions(con, scope)
+    names = {d.name for d in definitions}
+    services = {d.service for d in definitions}
+    return _SloFigures(
+        slos={t.period: {n: r for n, r in t.slos.items() if n in names} for t in org.trend},
+        budgets={n: b for n, b in org.slo_budgets.items() if n in names},
+        policy={s: p for s, p in org.error_budget_policy.items() if s in services},
+        org_slos=org.slos,
+        team_figures=org.team_figures,
     )
 
 

@@ -3,18 +3,20 @@ and where a published source defines it, the test names the source."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
 import pytest
 
 from srelib.config import ErrorBudgetPolicy, Initiative, Target, Targets, Workbench
 from srelib.errors import InputError
 from srelib.metrics import budget, delivery, engagement, reliability, value
-from srelib.metrics.compare import compare
+from srelib.metrics.compare import bootstrap_medians, compare
 from srelib.metrics.scope import Scope
 from srelib.period import Period
 from srelib.validate import validate_directory
@@ -216,6 +218,58 @@ def test_honest_comparison_calls_a_change_only_when_the_interval_excludes_zero()
     assert compare(before, [10, 20]).verdict == "too_few"
     assert compare(after, before).verdict == "worsened"
     assert compare(after, before, lower_is_better=False).verdict == "improved"
+
+
+def _exact_bootstrap_medians(sample: list[float]) -> dict[float, float]:
+    """Every one of the n^n equally likely resamples, and the share of each median."""
+    n = len(sample)
+    resamples = np.array(np.meshgrid(*[sample] * n)).reshape(n, -1).T
+    values, counts = np.unique(np.median(resamples, axis=1), return_counts=True)
+    return dict(zip(values.tolist(), (counts / counts.sum()).tolist(), strict=True))
+
+
+@pytest.mark.parametrize(
+    ("sample", "expected"),
+    [
+        # n = 3: the median is 1 when at least two of three draws are 1: 3·(1/3)²·(2/3) + (1/3)³ = 7/27.
+        ([1.0, 2.0, 3.0], {1.0: 7 / 27, 2.0: 13 / 27, 3.0: 7 / 27}),
+        # n = 2: (1,1), (1,3), (3,1), (3,3) give medians 1, 2, 2, 3.
+        ([1.0, 3.0], {1.0: 0.25, 2.0: 0.5, 3.0: 0.25}),
+        ([7.0], {7.0: 1.0}),
+    ],
+)
+def test_bootstrap_medians_follow_the_hand_computed_distribution(sample, expected):
+    assert _exact_bootstrap_medians(sample) == pytest.approx(expected)
+    drawn = bootstrap_medians(np.random.default_rng(1), np.array(sample), 200_000)
+    values, counts = np.unique(drawn, return_counts=True)
+    assert dict(zip(values.tolist(), (counts / drawn.size).tolist(), strict=True)) == pytest.approx(expected, abs=0.005)
+
+
+@pytest.mark.parametrize("sample", [[5.0, 1.0, 4.0, 4.0], [3.0, 9.0, 1.0, 6.0, 2.0], [2.0, 8.0, 8.0, 1.0, 30.0, 4.0]])
+def test_bootstrap_medians_match_resampling_every_way(sample):
+    """Even and odd sizes with ties: the drawn medians' shares equal those of all n^n resamples."""
+    exact = _exact_bootstrap_medians(sample)
+    drawn = bootstrap_medians(np.random.default_rng(2), np.array(sample), 400_000)
+    values, counts = np.unique(drawn, return_counts=True)
+    assert dict(zip(values.tolist(), (counts / drawn.size).tolist(), strict=True)) == pytest.approx(exact, abs=0.004)
+
+
+def test_large_samples_are_compared_by_the_same_bootstrap():
+    rng = np.random.default_rng(3)
+    before, after = rng.lognormal(4.6, 0.8, 30_000), rng.lognormal(4.4, 0.8, 20_000)
+    found = compare(before, after)
+
+    # The sampling distribution of a median is close to normal at this size: the interval is
+    # about the difference ± 1.96 × √(se₁² + se₂²), se = 1 / (2 f(median) √n) for the lognormal.
+    def se(mu: float, n: int) -> float:
+        median = np.exp(mu)
+        density = 1 / (median * 0.8 * np.sqrt(2 * np.pi))
+        return 1 / (2 * density * np.sqrt(n))
+
+    half = 1.96 * np.hypot(se(4.6, 30_000), se(4.4, 20_000))
+    assert (found.ci_high - found.ci_low) / 2 == pytest.approx(half, rel=0.1)
+    assert found.ci_low < found.median_difference < found.ci_high < 0 and found.verdict == "improved"
+    assert compare(before, after) == found  # a fixed seed: the same data give the same interval
 
 
 # ---- delivery ------------------------------------------------------------------------------------
@@ -533,3 +587,47 @@ def test_metrics_json_has_one_section_per_group(tmp_path):
     assert body["value"]["satisfaction"]["nps"] == 20.0
     assert body["engagement"]["kpis"]["newsletter_open_rate"]["value"] == 0.5
     assert body["delivery"]["deployments"] == 0 and body["delivery"]["lead_time_band"] is None
+
+
+# ---- a team's summary from the organisation's ----------------------------------------------------
+
+
+def _comparable(summary) -> dict:
+    return summary.model_dump(exclude={"generated_at"})
+
+
+def test_team_summaries_built_from_the_org_summary_equal_those_computed_alone(demo_workbench, demo_end, demo_quarter):
+    from srelib.summary import PeriodSummary, build_summary
+    from srelib.warehouse import connect
+
+    with connect(demo_workbench.warehouse_path) as con:
+        for period in (demo_end, demo_end.previous(), demo_quarter):
+            org = PeriodSummary.model_validate_json(build_summary(con, demo_workbench, period).to_json())
+            for team in demo_workbench.catalogue.teams:
+                alone = build_summary(con, demo_workbench, period, team)
+                assert alone.slos and alone.slo_budgets and alone.error_budget_policy, team
+                assert _comparable(build_summary(con, demo_workbench, period, team, org)) == _comparable(alone)
+
+
+def test_an_org_summary_of_other_data_or_another_period_is_not_used(demo_workbench, demo_end):
+    from srelib.summary import build_summary
+    from srelib.warehouse import connect
+
+    team = next(iter(demo_workbench.catalogue.teams))
+    with connect(demo_workbench.warehouse_path) as con:
+        org = build_summary(con, demo_workbench, demo_end)
+        alone = _comparable(build_summary(con, demo_workbench, demo_end, team))
+        name = next(iter(alone["slos"]))
+        tampered = org.model_copy(deep=True)
+        tampered.slos[name] = dataclasses.replace(tampered.slos[name], good=-1)
+        tampered.trend[-1].slos[name] = tampered.slos[name]
+        used = build_summary(con, demo_workbench, demo_end, team, tampered)
+        assert used.slos[name].good == -1  # taken from the org summary, not scanned again
+        for stale in (
+            tampered.model_copy(update={"input_fingerprint": "other data"}),
+            tampered.model_copy(update={"srelib_version": "0.0.0"}),
+            tampered.model_copy(update={"trend": tampered.trend[1:]}),
+        ):
+            assert _comparable(build_summary(con, demo_workbench, demo_end, team, stale)) == alone
+        other = build_summary(con, demo_workbench, demo_end.previous())
+        assert _comparable(build_summary(con, demo_workbench, demo_end, team, other)) == alone
