@@ -9,9 +9,10 @@ team agree exactly.
 - **Read-only.** Each computation opens a read-only DuckDB connection and closes it at once,
   so dashboards never write anything, any number of viewers coexist with report runs, and an
   ingest is never held up for longer than one computation.
-- **Fast.** Summaries are cached per (period, team). Once the first view is drawn, the other
-  teams of that period and the periods before it are computed in the background, so most
-  filter changes only redraw.
+- **Fast.** Summaries are cached per (period, team). ``srelib dashboard`` computes every view
+  its filters offer ahead of time (:func:`warm`, at low priority, again after each ingest), so
+  a filter change only redraws; a team's summary not yet computed is built on the
+  organisation's, which the first view already has.
 """
 
 from __future__ import annotations
@@ -38,9 +39,10 @@ from srelib.summary import PeriodSummary, build_summary
 from srelib.warehouse import connect, latest_fingerprint
 
 ORG = "Whole organisation"
-PREFETCH_DELAY = 3.0  # seconds after the page opens before the other teams and periods are computed
-PREFETCH_PAUSE = 0.5  # seconds between two background computations
+WARM_PAUSE = 0.2  # seconds between two computations of the warmer: a gap for a writer (an ingest)
+WARM_POLL = 15.0  # seconds between two looks at the warehouse for a new ingest
 ALL_SERVICES = "All services"
+INCIDENT_ROWS = 25  # the worst SEV1/SEV2 incidents a dashboard lists; the monthly report has them all
 
 
 def workbench() -> Workbench:
@@ -118,29 +120,10 @@ class Summaries:
         same = (summary.input_fingerprint, summary.team, summary.srelib_version) == (fingerprint, team, __version__)
         return summary if same else None
 
-    def prefetch(self, keys: list[tuple[str, str | None]], delay: float = 0.0) -> threading.Thread:
-        """Compute ``keys`` in a background thread at low priority, ``delay`` seconds after a
-        visitor has the page (a preheated voila kernel waits for its visitor first), so the
-        first page and a kernel being preheated for the next visitor get the CPU first."""
-
-        def work() -> None:
-            if os.environ.get("VOILA_PREHEAT") == "True":
-                from voila.utils import wait_for_request
-
-                wait_for_request()
-            with contextlib.suppress(OSError, AttributeError):  # Linux: a thread has its own niceness
-                os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
-            time.sleep(delay)
-            for period, team in keys:
-                time.sleep(PREFETCH_PAUSE)  # a gap in which a writer (an ingest) can take the warehouse
-                try:
-                    self.get(period, team)
-                except Exception:
-                    continue
-
-        thread = threading.Thread(target=work, name="srelib-prefetch", daemon=True)
-        thread.start()
-        return thread
+    def forget(self) -> None:
+        """Empty the memory (the files stay)."""
+        with self._lock:
+            self._memory.clear()
 
     def periods(self, count: int = 12) -> list[str]:
         """The latest complete months with data (newest first), then the latest complete quarters."""
@@ -246,13 +229,6 @@ class Dashboard:
         self.header.value = _html(report.header(summary, self.title))  # last: when it changes, all has
         self.status.value = ""
 
-    def prefetch(self) -> None:
-        """The other teams of this period, then the same scope in the periods before it."""
-        teams = [None, *self.workbench.catalogue.teams]
-        keys = [(self.period.value, t) for t in teams]
-        keys += [(label, self.chosen_team) for _, label in self.period.options[1:4]]
-        self.summaries.prefetch([k for k in keys if k != (self.period.value, self.chosen_team)], delay=PREFETCH_DELAY)
-
     def layout(self) -> widgets.Widget:
         raise NotImplementedError
 
@@ -267,14 +243,13 @@ class Dashboard:
         )
 
     def show(self) -> None:
-        """Display the styles, chart bundle and widgets; draw the first view; prefetch the rest."""
+        """Display the styles, chart bundle and widgets, and draw the first view."""
         display(report.setup())
         display(self.banner())
         page = self.layout()
         page.add_class("srelib-dashboard")
         self.refresh()
         display(page)
-        self.prefetch()
 
 
 class Executive(Dashboard):
@@ -326,7 +301,7 @@ class Executive(Dashboard):
                 ),
                 _section("SLOs", self.html_view(report.slo_table)),
                 _section("SLO status by period", self.chart_view(charts.slo_status_grid, "No SLO data.")),
-                _section("Notable incidents", self.html_view(report.incident_table)),
+                _section("Notable incidents", self.html_view(lambda s: report.incident_table(s, INCIDENT_ROWS))),
             ]
         )
 
@@ -345,7 +320,7 @@ class Team(Dashboard):
                 self.html_view(report.tiles),
                 _section("SLOs", self.html_view(report.slo_table)),
                 _section("Error budgets and alerts", self.html_view(report.budget_table)),
-                _section("Incidents", self.html_view(report.incident_table)),
+                _section("Incidents", self.html_view(lambda s: report.incident_table(s, INCIDENT_ROWS))),
                 _section("Delivery (the four keys)", self.html_view(report.delivery_table)),
                 _section("Adoption of SRE practices", self.html_view(report.adoption_table)),
             ]
@@ -387,3 +362,87 @@ class SloExplorer(Dashboard):
 
 
 DASHBOARDS: dict[str, type[Dashboard]] = {"executive": Executive, "team": Team, "slo_explorer": SloExplorer}
+
+
+def warm(
+    wb: Workbench,
+    cache: Path,
+    keep_going: Callable[[], bool] = lambda: True,
+    log: Callable[[str], None] = print,
+    poll: float = WARM_POLL,
+) -> None:
+    """Compute every view the dashboards offer (each period × the organisation and each team)
+    into ``cache``: the organisation of each period, newest first, then the teams; then watch
+    the warehouse and start again after each ingest. Runs until ``keep_going()`` is false.
+
+    Each summary is computed on a read-only connection held only while computing, with a pause
+    between two, so an ingest waiting for the warehouse gets in within one computation.
+    """
+    summaries = Summaries(wb, cache)
+    teams: list[str | None] = [None, *wb.catalogue.teams]
+    ready_for = None
+    while keep_going():
+        try:
+            with connect(wb.warehouse_path) as con:
+                fingerprint = latest_fingerprint(con)
+            periods = summaries.periods() if fingerprint != ready_for else []
+        except Exception as exc:  # the warehouse is being replaced, say: look again later
+            log(f"cannot read the warehouse yet: {exc}")
+            periods = []
+        started, computed = time.monotonic(), set()
+        if periods:
+            _forget_other_data(cache, fingerprint)
+        # The organisation of every period first (a period change needs it; a team is then
+        # quick, built on it), then the teams; in memory, one period's summaries at a time.
+        for keys in ([(p, None)] for p in periods), ([(p, t) for t in teams] for p in periods):
+            for period_keys in keys:
+                summaries.forget()
+                for period, team in period_keys:
+                    if not keep_going():
+                        return
+                    time.sleep(WARM_PAUSE)
+                    try:
+                        summaries.get(period, team)
+                        computed.add((period, team))
+                    except Exception as exc:
+                        log(f"cannot compute {period} {team or 'organisation'}: {exc}")
+        if periods:
+            ready_for = fingerprint
+            log(
+                f"dashboard views ready: {len(computed)} summaries ({len(periods)} periods × {len(teams)} scopes) "
+                f"in {time.monotonic() - started:.0f} s"
+            )
+        deadline = time.monotonic() + poll
+        while keep_going() and time.monotonic() < deadline:
+            time.sleep(min(1.0, poll))
+
+
+def _forget_other_data(cache: Path, fingerprint: str | None) -> None:
+    """Remove the cached summaries of earlier ingests: nobody will ask for them again."""
+    for path in cache.glob("*--*"):
+        if not path.name.startswith(f"{fingerprint}--"):
+            path.unlink(missing_ok=True)
+
+
+def warm_in_background(root: Path, cache: Path, parent: int) -> None:
+    """:func:`warm` as ``srelib dashboard``'s helper process, until its parent (the server) is
+    gone, at the lowest priority: in a session of its own (Ctrl-C is the server's to handle),
+    whose scheduling group is niced too, since Linux shares the CPU between sessions first
+    (autogroups) and a nice value alone would not yield to the visitors' kernels."""
+    import signal
+    import sys
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    with contextlib.suppress(OSError):
+        os.setsid()
+    with contextlib.suppress(OSError):
+        Path("/proc/self/autogroup").write_text("19")
+    with contextlib.suppress(OSError):
+        os.nice(19)
+    wb = Workbench.load(root)
+    warm(
+        wb,
+        cache,
+        keep_going=lambda: os.getppid() == parent,
+        log=lambda line: print(f"srelib dashboard: {line}", file=sys.stderr, flush=True),
+    )

@@ -17,7 +17,7 @@ from srelib import charts, narrative, present
 from srelib.config import Workbench
 from srelib.period import Period
 from srelib.resources import templates_dir
-from srelib.summary import PeriodSummary, build_summary
+from srelib.summary import NotableIncident, PeriodSummary, build_summary
 from srelib.warehouse import connect
 
 
@@ -149,7 +149,18 @@ def slo_table(summary: PeriodSummary) -> Any:
     return _html("slos.html.j2", rows=slo_rows(summary), period=summary.title)
 
 
-def incident_rows(summary: PeriodSummary) -> list[dict[str, str]]:
+def worst_incidents(summary: PeriodSummary, limit: int) -> list[NotableIncident]:
+    """The ``limit`` worst notable incidents: SEV1 before SEV2, open ones first, then the
+    longest to resolve (ties: in order of start)."""
+    ranked = sorted(
+        summary.notable_incidents,
+        key=lambda i: (i.severity, not i.open, -(i.minutes_to_resolve or 0), i.started_at, i.incident_id),
+    )
+    return ranked[:limit]
+
+
+def incident_rows(summary: PeriodSummary, limit: int | None = None) -> list[dict[str, str]]:
+    chosen = summary.notable_incidents if limit is None else worst_incidents(summary, limit)
     return [
         {
             "id": i.incident_id,
@@ -162,12 +173,16 @@ def incident_rows(summary: PeriodSummary) -> list[dict[str, str]]:
             "impact": "yes" if i.customer_impact else "no" if i.customer_impact is False else present.MISSING,
             "postmortem": present.safe_link(i.postmortem_url),
         }
-        for i in summary.notable_incidents
+        for i in chosen
     ]
 
 
-def incident_table(summary: PeriodSummary) -> Any:
-    return _html("incidents.html.j2", rows=incident_rows(summary), period=summary.title)
+def incident_table(summary: PeriodSummary, limit: int | None = None) -> Any:
+    """The period's SEV1 and SEV2 incidents in order of start; with ``limit``, only the worst
+    that many (see :func:`worst_incidents`), saying how many there are in all."""
+    total = len(summary.notable_incidents)
+    rows = incident_rows(summary, limit if limit is not None and total > limit else None)
+    return _html("incidents.html.j2", rows=rows, period=summary.title, total=total)
 
 
 def table(rows: list[dict[str, str]], columns: list[tuple[str, str, bool]], empty: str, css: str = "") -> Any:

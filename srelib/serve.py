@@ -4,6 +4,8 @@
 - Sources stripped, tracebacks hidden, ``.ipynb`` and ``.py`` files not served.
 - A preheated kernel pool: voila runs the notebook ahead of the first visitor (and refills the
   pool afterwards), so a page opens on a ready dashboard.
+- Every view computed ahead: a helper process fills the server's summary cache with every
+  period × team the filters offer, at low priority, and again after each ingest.
 - The workbench's template (``templates/voila/templates/srelib``): voila's lab template without
   its CDN links, so the page, its widgets and charts load from 127.0.0.1 only.
 """
@@ -11,6 +13,7 @@
 from __future__ import annotations
 
 import atexit
+import multiprocessing
 import os
 import secrets
 import shutil
@@ -18,6 +21,7 @@ import tempfile
 from pathlib import Path
 
 from srelib.config import Workbench
+from srelib.dashboards import warm_in_background
 from srelib.errors import UsageError
 from srelib.resources import notebooks_dir, templates_dir
 
@@ -50,6 +54,11 @@ def voila_argv(notebook: Path, port: int, host: str, token: str | None, pool_siz
     return argv
 
 
+def _stop(process: multiprocessing.process.BaseProcess) -> None:
+    process.terminate()
+    process.join(10)
+
+
 def serve(
     workbench: Workbench,
     name: str = DEFAULT,
@@ -70,6 +79,11 @@ def serve(
     cache = tempfile.mkdtemp(prefix="srelib-dashboard-")  # summaries shared by this server's kernels
     atexit.register(shutil.rmtree, cache, True)
     os.environ["SRELIB_DASHBOARD_CACHE"] = cache
+    warmer = multiprocessing.get_context("spawn").Process(
+        target=warm_in_background, args=(workbench.root, Path(cache), os.getpid()), name="srelib-warm", daemon=True
+    )
+    warmer.start()
+    atexit.register(_stop, warmer)  # registered last, so it runs before the cache is removed
     os.environ["JUPYTER_PATH"] = os.pathsep.join(
         [str(templates_dir()), *filter(None, os.environ.get("JUPYTER_PATH", "").split(os.pathsep))]
     )

@@ -144,6 +144,7 @@ def staging_connection() -> duckdb.DuckDBPyConnection:
     }
     con = duckdb.connect(":memory:", config=config)
     con.execute("SET TimeZone = 'UTC'")
+    con.execute("SET enable_progress_bar = false")  # no bar in logs or kernels' output
     return con
 
 

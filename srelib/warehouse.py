@@ -179,6 +179,7 @@ def connect(path: Path) -> duckdb.DuckDBPyConnection:
     except duckdb.Error as exc:
         raise UsageError(f"cannot open warehouse {path}: {str(exc).splitlines()[0]}") from exc
     con.execute("SET TimeZone = 'UTC'")
+    con.execute("SET enable_progress_bar = false")  # no bar in kernels, logs or a dashboard's output
     return con
 
 

@@ -89,8 +89,10 @@ def test_report_runs_benchmark_runs_both_ways_and_prints_the_ratio(demo_bench: P
 
 
 def test_dashboard_benchmark_opens_the_real_server_and_prints_its_times(demo_bench: Path):
-    result = _benchmark("dashboard.py", "--loads", "1", "--gap", "1", "--settle", "1", "--workdir", str(demo_bench))
+    result = _benchmark("dashboard.py", "--loads", "1", "--gap", "1", "--periods", "1", "--workdir", str(demo_bench))
     assert result.returncode in (0, 1), result.stdout + result.stderr
     assert "Traceback" not in result.stderr
     assert "page load 1: first KPI after" in result.stdout
-    assert "team filter, 6 changes:" in result.stdout and "target: ≤ 0.5 s" in result.stdout
+    assert "right after opening:" in result.stdout and "once every view is computed:" in result.stdout
+    assert "team filter, 6 changes:" in result.stdout and "period filter, 2 changes:" in result.stdout
+    assert "target for a filter change: ≤ 0.5 s" in result.stdout

@@ -55,9 +55,12 @@ class Server:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/"
         self.log = root / f"dashboard-{self.port}.log"
+        self.tmp = root / f"tmp-{self.port}"  # where the server keeps its summary cache
+        self.tmp.mkdir()
         self.process = subprocess.Popen(
             [sys.executable, "-m", "srelib", "dashboard", *args, "--port", str(self.port)],
             cwd=root,
+            env={**os.environ, "TMPDIR": str(self.tmp)},
             stdout=self.log.open("w"),
             stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -67,6 +70,18 @@ class Server:
             assert self.process.poll() is None, self.log.read_text()
             assert time.monotonic() < deadline, self.log.read_text()
             time.sleep(0.5)
+
+    def helpers(self) -> list[int]:
+        """The server's child processes (its warmer; voila's kernels are started in their own sessions)."""
+        children = []
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == self.process.pid:
+                children.append(int(stat.parent.name))
+        return children
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -89,7 +104,11 @@ def served(demo_workbench: Workbench, tmp_path_factory) -> Iterator[tuple[Workbe
     workbench = Workbench.load(root)
     server = Server(root)
     yield workbench, server
+    helpers = server.helpers()
     server.stop()
+    # Stopping the server stops its warmer and removes its summary cache.
+    assert not [pid for pid in helpers if Path(f"/proc/{pid}").exists()], helpers
+    assert not list(server.tmp.glob("srelib-dashboard-*"))
 
 
 def metrics(workbench: Workbench, period: Period, team: str | None = None) -> dict:
@@ -289,6 +308,78 @@ def test_a_published_summary_is_reused_only_while_it_matches_the_warehouse(bench
     assert fresh.model_dump(exclude={"generated_at", "input_fingerprint"}) == published.model_dump(
         exclude={"generated_at", "input_fingerprint"}
     )
+
+
+@pytest.mark.timeout(200)
+def test_the_warmer_computes_every_view_ahead_and_again_after_an_ingest(
+    bench: Workbench, demo_end: Period, monkeypatch, tmp_path: Path
+):
+    """``srelib dashboard``'s helper: every period × scope into the server's cache, once per
+    ingest; the summaries of an earlier ingest are removed."""
+    import threading
+
+    import duckdb
+
+    from srelib import dashboards
+    from srelib.summary import PeriodSummary, build_summary
+    from srelib.warehouse import connect
+
+    labels = [demo_end.label, demo_end.previous().label]  # two of the periods offered keep it short
+    monkeypatch.setattr(dashboards.Summaries, "periods", lambda self, count=12: labels)
+    monkeypatch.setattr(dashboards, "WARM_PAUSE", 0)
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    lines: list[str] = []
+    stop = threading.Event()
+    warmer = threading.Thread(target=dashboards.warm, args=(bench, cache, lambda: not stop.is_set(), lines.append, 0.2))
+
+    def ready(times: int) -> None:
+        deadline = time.monotonic() + 150
+        while sum("views ready" in line for line in lines) < times:
+            assert warmer.is_alive() and time.monotonic() < deadline, lines
+            time.sleep(0.2)
+
+    scopes = [None, *bench.catalogue.teams]
+    warmer.start()
+    try:
+        ready(1)
+        assert f"{2 * len(scopes)} summaries (2 periods × {len(scopes)} scopes)" in lines[-1]
+        with connect(bench.warehouse_path) as con:
+            fingerprint = con.execute("SELECT fingerprint FROM ingests").fetchall()[-1][0]
+            computed = {(s.period, s.team): s for s in map(PeriodSummary.read, cache.glob("*.json"))}
+            assert set(computed) == {(label, team) for label in labels for team in scopes}
+            assert all(s.input_fingerprint == fingerprint for s in computed.values())
+            team = scopes[1]
+            alone = build_summary(con, bench, demo_end, team).model_dump(exclude={"generated_at"})
+            assert computed[(demo_end.label, team)].model_dump(exclude={"generated_at"}) == alone
+        time.sleep(1)  # it looks again every 0.2 s: nothing new, nothing computed
+        assert sum("views ready" in line for line in lines) == 1
+        with duckdb.connect(str(bench.warehouse_path)) as con:
+            con.execute("INSERT INTO ingests VALUES (now(), 'x', 'a-new-fingerprint', '{}', 'test')")
+        ready(2)
+        names = [p.name for p in cache.iterdir()]
+        assert len([n for n in names if n.endswith(".json")]) == 2 * len(scopes)
+        assert all(n.startswith("a-new-fingerprint--") for n in names), names
+    finally:
+        stop.set()
+        warmer.join(60)
+    assert not warmer.is_alive()
+
+
+@pytest.mark.timeout(300)
+def test_the_server_computes_every_view_ahead(served):
+    """The server's warmer computes each period × scope of the filters into its cache (the
+    other dashboard tests run meanwhile), and says when all are ready."""
+    workbench, server = served
+    assert server.helpers(), "no warmer process"
+    deadline = time.monotonic() + 280
+    while "dashboard views ready" not in server.log.read_text():
+        assert time.monotonic() < deadline and server.process.poll() is None, server.log.read_text()
+        time.sleep(1)
+    scopes = 1 + len(workbench.catalogue.teams)
+    assert f"(16 periods × {scopes} scopes)" in server.log.read_text()  # 12 months and 4 quarters
+    (cache,) = server.tmp.glob("srelib-dashboard-*")
+    assert len(list(cache.glob("*.json"))) == 16 * scopes
 
 
 @pytest.mark.browser

@@ -631,3 +631,18 @@ def test_an_org_summary_of_other_data_or_another_period_is_not_used(demo_workben
             assert _comparable(build_summary(con, demo_workbench, demo_end, team, stale)) == alone
         other = build_summary(con, demo_workbench, demo_end.previous())
         assert _comparable(build_summary(con, demo_workbench, demo_end, team, other)) == alone
+
+
+def test_alert_evaluations_do_not_depend_on_how_many_slos_share_a_grid(demo_workbench, demo_end, monkeypatch):
+    """The 5-minute grid holds a few SLOs at a time: one SLO per grid gives the same alerts."""
+    from srelib.metrics.slo import slo_definitions
+    from srelib.warehouse import connect
+
+    with connect(demo_workbench.warehouse_path) as con:
+        definitions = slo_definitions(con, Scope(None, demo_workbench.catalogue))
+        for period in (demo_end, demo_end.previous()):
+            together = budget.alert_evaluations(con, definitions, period)
+            assert any(e.fired_minutes for evaluations in together.values() for e in evaluations)
+            monkeypatch.setattr(budget, "GRID_CELLS", 1)
+            assert budget.alert_evaluations(con, definitions, period) == together
+            monkeypatch.undo()

@@ -177,3 +177,41 @@ def test_notebook_is_thin_and_stored_without_outputs():
     assert all(not c.outputs for c in code)
     assert not any(line.lstrip().startswith(("def ", "class ")) for c in code for line in c.source.splitlines())
     nbformat.validate(source)
+
+
+def test_a_long_incident_list_is_cut_to_the_worst_with_a_note():
+    """Dashboards list the worst 25 SEV1/SEV2 incidents, saying how many there are in all;
+    reports list them all."""
+    from srelib import report
+    from srelib.summary import NotableIncident
+
+    def incident(n: int, severity: str, minutes: float | None, open_: bool = False) -> NotableIncident:
+        return NotableIncident(
+            incident_id=f"INC-{n}",
+            title=f"Incident {n}",
+            service="api",
+            team="core",
+            severity=severity,
+            started_at=f"2026-10-{n:02d}T10:00+00:00",
+            minutes_to_resolve=minutes,
+            open=open_,
+            customer_impact=True,
+            postmortem_url=None,
+        )
+
+    incidents = [
+        incident(1, "SEV2", 500),
+        incident(2, "SEV1", 30),
+        incident(3, "SEV1", 90),
+        incident(4, "SEV2", None, open_=True),
+        incident(5, "SEV1", None, open_=True),
+        incident(6, "SEV2", 20),
+    ]
+    summary = PeriodSummary.model_construct(notable_incidents=incidents, title="October 2026")
+    assert [i.incident_id for i in report.worst_incidents(summary, 4)] == ["INC-5", "INC-3", "INC-2", "INC-4"]
+    cut = report.incident_table(summary, 3).data
+    assert re.findall(r"INC-\d", cut) == ["INC-5", "INC-3", "INC-2"]
+    assert "The 3 worst of 6 SEV1 and SEV2 incidents" in cut
+    whole = report.incident_table(summary).data
+    assert re.findall(r"INC-\d", whole) == [f"INC-{n}" for n in range(1, 7)] and "worst" not in whole
+    assert "worst" not in report.incident_table(summary, 6).data

@@ -221,8 +221,7 @@ def alert_evaluations(
         ), wanted AS (
             SELECT unnest(?::VARCHAR[]) AS slo, generate_subscripts(?::VARCHAR[], 1) - 1 AS slo_index
         )
-        SELECT w.slo_index, b.minute, b.bad, b.total
-        FROM blocks b JOIN wanted w USING (slo) ORDER BY w.slo_index, b.minute""",
+        SELECT w.slo_index, b.minute, b.bad, b.total FROM blocks b JOIN wanted w USING (slo)""",
         [
             period.start_utc - timedelta(minutes=longest),
             period.end_utc,
@@ -262,6 +261,9 @@ def alert_evaluations(
     return result
 
 
+GRID_CELLS = 2_000_000  # 5-minute blocks held at once (SLOs × blocks): ~16 MB per array
+
+
 def _evaluate_alerts(
     definitions: Sequence[SloDefinition],
     slo_index: np.ndarray,
@@ -272,49 +274,75 @@ def _evaluate_alerts(
 ) -> dict[str, list[tuple[int, int | None, bool]]]:
     """Per SLO and alert: evaluations that fired, the first block that fired, and whether the last did.
 
-    Rows are 5-minute blocks sorted by (SLO, minute). A window of W minutes evaluated at the end
-    of block *t* holds the blocks from t − W + 5 to t.
+    Rows are 5-minute blocks, in any order, of the SLO at ``slo_index`` in ``definitions``. A
+    window of W minutes evaluated at the end of block *t* holds the blocks from t − W + 5 to t;
+    an evaluation happens at each block with data. The blocks are laid out on a grid (SLOs ×
+    every 5 minutes), a few SLOs at a time, so each window's sums are differences of running
+    sums along the grid's rows.
     """
-    if slo_index.size == 0:
-        return {}
-    key = slo_index * (1 << 40) + minute  # one sorted axis; windows never reach into another SLO
-    cum_bad = np.concatenate(([0.0], np.cumsum(bad)))
-    cum_total = np.concatenate(([0.0], np.cumsum(total)))
-    position = np.arange(key.size)
-
-    def window(minutes: float) -> tuple[np.ndarray, np.ndarray]:
-        left = np.searchsorted(key, key - int(minutes - EVALUATION_STEP_MINUTES), side="left")
-        return cum_bad[position + 1] - cum_bad[left], cum_total[position + 1] - cum_total[left]
-
-    sums = {w: window(_minutes(w)) for _, long, short, _ in ALERTS for w in (long, short)}
-    target = np.array([d.target for d in definitions])[slo_index]
-    scale = np.array([d.window_minutes / (30 * 1440) for d in definitions])[slo_index]
-    evaluated = minute >= first_minute
-    bounds = np.searchsorted(slo_index, np.arange(len(definitions) + 1), side="left")
     result: dict[str, list[tuple[int, int | None, bool]]] = {d.name: [] for d in definitions}
-    for _severity, long, short, factor in ALERTS:
-        (bad_long, total_long), (bad_short, total_short) = sums[long], sums[short]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            burn_long = bad_long / total_long / (1 - target)
-            burn_short = bad_short / total_short / (1 - target)
-        fired = (
-            evaluated
-            & (total_long > 0)
-            & (total_short > 0)
-            & (burn_long > factor * scale)
-            & (burn_short > factor * scale)
-        )
-        for i, d in enumerate(definitions):
-            start, end = bounds[i], bounds[i + 1]
-            hits = np.flatnonzero(fired[start:end])
-            result[d.name].append(
-                (
-                    int(hits.size) * EVALUATION_STEP_MINUTES,
-                    int(minute[start + hits[0]]) if hits.size else None,
-                    bool(end > start and fired[end - 1]),
-                )
+    if slo_index.size == 0:
+        return result
+    step = EVALUATION_STEP_MINUTES
+    first_block = int(minute.min())
+    columns = (int(minute.max()) - first_block) // step + 1
+    per_chunk = max(1, GRID_CELLS // columns)
+    for low in range(0, len(definitions), per_chunk):
+        chunk = definitions[low : low + per_chunk]
+        rows = (slo_index >= low) & (slo_index < low + len(chunk))
+        at = (slo_index[rows] - low, (minute[rows] - first_block) // step)
+        present = np.zeros((len(chunk), columns), dtype=bool)
+        present[at] = True
+        running = {}
+        for name, values in (("bad", bad[rows]), ("total", total[rows])):
+            grid = np.zeros((len(chunk), columns + 1))
+            grid[at[0], at[1] + 1] = values
+            running[name] = np.cumsum(grid, axis=1)  # running[:, j]: the blocks before column j
+        windows = {w for _, long, short, _ in ALERTS for w in (long, short)}
+        sums = {w: _window_sums(running["bad"], running["total"], int(_minutes(w)) // step) for w in windows}
+        target = np.array([d.target for d in chunk])[:, None]
+        scale = np.array([d.window_minutes / (30 * 1440) for d in chunk])[:, None]
+        evaluated = present & (first_block + step * np.arange(columns) >= first_minute)
+        last = columns - 1 - np.argmax(present[:, ::-1], axis=1)  # each SLO's last block with data
+        has_data = present.any(axis=1)
+        rows_of_chunk = np.arange(len(chunk))
+        for _severity, long, short, factor in ALERTS:
+            (bad_long, total_long), (bad_short, total_short) = sums[long], sums[short]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                burn_long = bad_long / total_long / (1 - target)
+                burn_short = bad_short / total_short / (1 - target)
+            fired = (
+                evaluated
+                & (total_long > 0)
+                & (total_short > 0)
+                & (burn_long > factor * scale)
+                & (burn_short > factor * scale)
             )
+            counts = fired.sum(axis=1)
+            firsts = np.argmax(fired, axis=1)
+            at_end = has_data & fired[rows_of_chunk, last]
+            for i, d in enumerate(chunk):
+                result[d.name].append(
+                    (
+                        int(counts[i]) * step,
+                        first_block + step * int(firsts[i]) if counts[i] else None,
+                        bool(at_end[i]),
+                    )
+                )
     return result
+
+
+def _window_sums(bad: np.ndarray, total: np.ndarray, blocks: int) -> tuple[np.ndarray, np.ndarray]:
+    """From running sums along each row (a leading zero column), the sums over each column's
+    block and the ``blocks`` − 1 blocks before it."""
+    columns = bad.shape[1] - 1
+    sums = []
+    for running in (bad, total):
+        window = running[:, 1:].copy()  # up to column j: running[:, j + 1]
+        if blocks <= columns:
+            window[:, blocks - 1 :] -= running[:, : columns - blocks + 1]  # ... minus before column j − blocks + 1
+        sums.append(window)
+    return sums[0], sums[1]
 
 
 def _iso_minute(minutes: int) -> str:

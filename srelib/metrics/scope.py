@@ -35,16 +35,3 @@ def periods_sql(periods: Sequence[Period | Window]) -> tuple[str, list[Any]]:
         "(SELECT unnest(?::VARCHAR[]) AS period, unnest(?::TIMESTAMP[]) AS start_at, unnest(?::TIMESTAMP[]) AS end_at)",
         [[p.label for p in periods], [p.start_utc for p in periods], [p.end_utc for p in periods]],
     )
-
-
-def period_case_sql(periods: Sequence[Period | Window], column: str) -> tuple[str, list[Any]]:
-    """A CASE expression giving the label of the period that contains ``column`` (NULL: none).
-
-    Cheaper than a range join for a few periods over many rows: each row is compared with the
-    boundaries in order, and the first period that contains it wins.
-    """
-    branches = " ".join(f"WHEN {column} >= ? AND {column} < ? THEN ?" for _ in periods)
-    params: list[Any] = []
-    for p in periods:
-        params += [p.start_utc, p.end_utc, p.label]
-    return f"(CASE {branches} END)", params

@@ -19,10 +19,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import duckdb
 
-from srelib.metrics.scope import Scope, period_case_sql
+from srelib.metrics.scope import Scope
 from srelib.period import Period, Window
 
 STATUSES = ("met", "at_risk", "breached", "no_data")
@@ -126,35 +127,50 @@ def slo_results(
     result: dict[str, dict[str, SloResult]] = {p.label: {} for p in periods}
     if not definitions:
         return result
-    period_of, period_params = period_case_sql(periods, '"timestamp"')
     names = [d.name for d in definitions]
-    sliced = [d.name for d in definitions if d.budgeting_method != "Occurrences" and (d.time_slice_seconds or 0) > 0]
-    # Each bucket's period comes from a CASE over the (few) period boundaries rather than a range
-    # join, so the scan streams into a small aggregate: nothing of bucket size is materialised.
-    first, last = min(p.start_utc for p in periods), max(p.end_utc for p in periods)
+    known = con.execute("SELECT count(*) FROM slos").fetchall()[0][0]
+    # One small aggregate per period, each reading only its own stretch of the (time-ordered)
+    # buckets: far cheaper than giving every bucket its period with a CASE, or joining ranges.
+    # A few SLOs (a team's) are picked out of the rows first; all of them, after aggregating.
+    picked = "AND slo IN (SELECT unnest(?::VARCHAR[]))" if len(names) < known else ""
+    events, params = _per_period(
+        periods,
+        "slo, sum(good) AS good, sum(total) AS total",
+        picked,
+        [names] if picked else [],
+    )
+    # Time slices: per slice width, the slices of the SLOs that have it, then their summary.
+    widths: dict[int, list[str]] = {}
+    for d in definitions:
+        if d.budgeting_method != "Occurrences" and (d.time_slice_seconds or 0) > 0:
+            widths.setdefault(int(d.time_slice_seconds or 0), []).append(d.name)
+    none = "NULL::VARCHAR AS period, NULL::VARCHAR AS slo, NULL::HUGEINT AS good, NULL::HUGEINT AS total"
+    slices = [f"SELECT {none} WHERE false"]
+    slice_params: list[Any] = []
+    for width, sliced in widths.items():
+        query, query_params = _per_period(
+            periods,
+            f'slo, epoch_us("timestamp") // {width * 1_000_000} AS slice, sum(good) AS good, sum(total) AS total',
+            "AND slo IN (SELECT unnest(?::VARCHAR[]))",
+            [sliced],
+            having="sum(total) > 0",
+        )
+        slices.append(f"SELECT period, slo, good, total FROM ({query})")
+        slice_params += query_params
     rows = con.execute(
         f"""
-        WITH events AS (  -- every SLO, then the wanted ones: cheaper than filtering each row
-            SELECT {period_of} AS period, slo, sum(good) AS good, sum(total) AS total
-            FROM sli
-            WHERE "timestamp" >= ? AND "timestamp" < ?
-            GROUP BY ALL HAVING period IS NOT NULL AND list_contains(?::VARCHAR[], slo)
-        ), slices AS (
-            SELECT {period_of} AS period, s.slo,
-                   epoch_us(s."timestamp") // (d.time_slice_seconds::BIGINT * 1000000) AS slice,
-                   sum(s.good) AS good, sum(s.total) AS total, any_value(d.time_slice_target) AS slice_target
-            FROM sli s JOIN (SELECT * FROM slos WHERE list_contains(?::VARCHAR[], name)) d ON d.name = s.slo
-            WHERE s."timestamp" >= ? AND s."timestamp" < ?
-            GROUP BY ALL HAVING sum(s.total) > 0 AND period IS NOT NULL
-        ), slice_summary AS (
+        WITH events AS ({events}),
+        slices AS ({" UNION ALL ".join(slices)}),
+        slice_summary AS (
             SELECT period, slo, count(*) AS slices,
-                   count(*) FILTER (WHERE good / total >= slice_target) AS good_slices,
+                   count(*) FILTER (WHERE good / total >= d.time_slice_target) AS good_slices,
                    avg(good / total) AS mean_ratio
-            FROM slices GROUP BY ALL
+            FROM slices JOIN slos d ON d.name = slices.slo GROUP BY ALL
         )
         SELECT e.period, e.slo, e.good, e.total, s.slices, s.good_slices, s.mean_ratio
-        FROM events e LEFT JOIN slice_summary s USING (period, slo)""",
-        [*period_params, first, last, names, *period_params, sliced, first, last],
+        FROM events e LEFT JOIN slice_summary s USING (period, slo)
+        WHERE list_contains(?::VARCHAR[], e.slo)""",
+        [*params, *slice_params, names],
     ).fetchall()
     measured = {(r[0], r[1]): r[2:] for r in rows}
     for period in periods:
@@ -194,3 +210,17 @@ def slo_results(
                 budget_remaining_minutes=None if remaining is None or budget is None else round(remaining * budget, 4),
             )
     return result
+
+
+def _per_period(
+    periods: Sequence[Period | Window], select: str, where: str, where_params: list[Any], having: str = "true"
+) -> tuple[str, list[Any]]:
+    """``SELECT period, {select} FROM sli`` grouped within each period, as one UNION ALL query."""
+    parts, params = [], []
+    for p in periods:
+        parts.append(
+            f'SELECT ?::VARCHAR AS period, {select} FROM sli WHERE "timestamp" >= ? AND "timestamp" < ? {where} '
+            f"GROUP BY ALL HAVING {having}"
+        )
+        params += [p.label, p.start_utc, p.end_utc, *where_params]
+    return " UNION ALL ".join(parts), params
