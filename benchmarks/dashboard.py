@@ -148,6 +148,8 @@ def main() -> int:
     port = free_port()
     server, log = start(root, port)
     firsts: list[float] = []
+    cold = 0.0
+    periods: list[str] = []
     phases: dict[str, dict[str, list[float]]] = {}
     try:
         with sync_playwright() as playwright:
@@ -171,6 +173,9 @@ def main() -> int:
             periods = page.eval_on_selector_all(  # ipywidgets writes no-break spaces in option texts
                 "select >> nth=0 >> option", "options => options.map(o => o.text.replaceAll('\\u00a0', ' '))"
             )
+            # The period the server computes last (the oldest quarter), at once: computed on demand.
+            cold = change(page, 0, periods[-1], PERIOD_SHOWN, periods[-1])
+            change(page, 0, periods[0], PERIOD_SHOWN, periods[0])
             phases[OPENED] = filter_changes(page, workbench, periods[: args.periods + 1])
             wait_for_line(server, log, "dashboard views ready", args.ready_timeout)
             phases[READY] = filter_changes(page, workbench, periods[: args.periods + 1])
@@ -195,12 +200,10 @@ def main() -> int:
             if phase == READY or kind == "team":
                 worst = max(worst, *times)
     print(f"  target for a filter change: ≤ {target:g} s (team changes at any time; every change {READY})")
-    cold = max(phases[OPENED]["period"])
-    if cold > target:
-        print(
-            f"  a period the server had not computed yet took {cold:.2f} s: its organisation summary, computed "
-            "on demand (the server computes every period within minutes of starting or of an ingest)"
-        )
+    print(
+        f"  the period the server computes last ({periods[-1]}), chosen right after opening: {cold:.2f} s "
+        f"({cold / baseline:.2f}× the baseline); a period not computed yet costs its organisation summary"
+    )
     missed = first > FIRST_KPI_TARGET or worst > target
     if missed:
         print("  target missed")

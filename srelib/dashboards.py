@@ -22,6 +22,7 @@ import html
 import os
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from datetime import UTC
 from pathlib import Path
@@ -55,24 +56,29 @@ class Summaries:
     server's shared cache when computed from the warehouse's latest ingest, else computed now.
 
     ``srelib dashboard`` gives its kernels one cache folder (``SRELIB_DASHBOARD_CACHE``, outside
-    the workbench): a summary one viewer's kernel computed is read by every other kernel, and a
-    kernel preheated for the next visitor draws from it in a fraction of a second.
+    the workbench): a summary the server's warmer or one viewer's kernel computed is read by
+    every other kernel in a fraction of a second. The memory keeps the ``MEMORY`` summaries
+    used last.
     """
+
+    MEMORY = 24
 
     def __init__(self, wb: Workbench, cache: Path | None = None):
         self.workbench = wb
         where = os.environ.get("SRELIB_DASHBOARD_CACHE")
         self.cache = cache or (Path(where) if where else None)
-        self._memory: dict[tuple[str, str | None], PeriodSummary] = {}
+        self._memory: OrderedDict[tuple[str, str | None], PeriodSummary] = OrderedDict()
         self._lock = threading.Lock()  # one computation at a time: DuckDB uses the cores itself
 
     def get(self, period: str, team: str | None) -> PeriodSummary:
         key = (period, team)
-        if key not in self._memory:
-            with self._lock:
-                if key not in self._memory:
-                    self._memory[key] = self._find(period, team)
-        return self._memory[key]
+        with self._lock:
+            if key not in self._memory:
+                self._memory[key] = self._find(period, team)
+                while len(self._memory) > self.MEMORY:
+                    self._memory.popitem(last=False)
+            self._memory.move_to_end(key)
+            return self._memory[key]
 
     def _find(self, period: str, team: str | None) -> PeriodSummary:
         chosen = Period.parse(period, self.workbench.org.timezone)

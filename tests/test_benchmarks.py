@@ -96,3 +96,4 @@ def test_dashboard_benchmark_opens_the_real_server_and_prints_its_times(demo_ben
     assert "right after opening:" in result.stdout and "once every view is computed:" in result.stdout
     assert "team filter, 6 changes:" in result.stdout and "period filter, 2 changes:" in result.stdout
     assert "target for a filter change: ≤ 0.5 s" in result.stdout
+    assert "the period the server computes last" in result.stdout

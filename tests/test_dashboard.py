@@ -72,7 +72,7 @@ class Server:
             time.sleep(0.5)
 
     def helpers(self) -> list[int]:
-        """The server's child processes (its warmer; voila's kernels are started in their own sessions)."""
+        """The server's child processes: its warmer (and multiprocessing's resource tracker) and kernels."""
         children = []
         for stat in Path("/proc").glob("[0-9]*/stat"):
             try:
@@ -106,7 +106,10 @@ def served(demo_workbench: Workbench, tmp_path_factory) -> Iterator[tuple[Workbe
     yield workbench, server
     helpers = server.helpers()
     server.stop()
-    # Stopping the server stops its warmer and removes its summary cache.
+    # Stopping the server stops its warmer (and kernels) and removes its summary cache.
+    deadline = time.monotonic() + 20
+    while [pid for pid in helpers if Path(f"/proc/{pid}").exists()] and time.monotonic() < deadline:
+        time.sleep(0.2)
     assert not [pid for pid in helpers if Path(f"/proc/{pid}").exists()], helpers
     assert not list(server.tmp.glob("srelib-dashboard-*"))
 
@@ -371,7 +374,8 @@ def test_the_server_computes_every_view_ahead(served):
     """The server's warmer computes each period × scope of the filters into its cache (the
     other dashboard tests run meanwhile), and says when all are ready."""
     workbench, server = served
-    assert server.helpers(), "no warmer process"
+    commands = [Path(f"/proc/{pid}/cmdline").read_bytes() for pid in server.helpers()]
+    assert any(b"multiprocessing.spawn" in c for c in commands), "no warmer process"
     deadline = time.monotonic() + 280
     while "dashboard views ready" not in server.log.read_text():
         assert time.monotonic() < deadline and server.process.poll() is None, server.log.read_text()
