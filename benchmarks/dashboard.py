@@ -59,9 +59,10 @@ def start(root: Path, port: int) -> tuple[subprocess.Popen[bytes], Path]:
 
 
 def wait_for_pool(process: subprocess.Popen[bytes], log: Path, fills: int, seconds: float = 300) -> None:
-    """Until voila has filled its kernel pool ``fills`` times (at start, then after each visitor)."""
+    """Until a preheated kernel has drawn the dashboard ``fills`` times (at start, then after each
+    visitor; voila's "pool is filled" comes when a kernel has started, before it has drawn)."""
     deadline = time.monotonic() + seconds
-    while log.read_text().count("is filled with") < fills:
+    while log.read_text().count("dashboard drawn in kernel") < fills:
         if process.poll() is not None or time.monotonic() > deadline:
             sys.exit(f"the dashboard server did not get ready:\n{log.read_text()}")
         time.sleep(0.2)

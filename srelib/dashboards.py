@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import html
 import os
+import sys
 import threading
 import time
 from collections import OrderedDict
@@ -42,7 +43,9 @@ from srelib.warehouse import connect, latest_fingerprint
 ORG = "Whole organisation"
 WARM_PAUSE = 0.2  # seconds between two computations of the warmer: a gap for a writer (an ingest)
 WARM_POLL = 15.0  # seconds between two looks at the warehouse for a new ingest
+WARM_NICE = 10  # the warmer's priority (and its session's): a tenth of a busy CPU
 ALL_SERVICES = "All services"
+BUSY_AFTER = 0.4  # seconds of computing before a view says it is being computed
 INCIDENT_ROWS = 25  # the worst SEV1/SEV2 incidents a dashboard lists; the monthly report has them all
 
 
@@ -63,8 +66,11 @@ class Summaries:
 
     MEMORY = 24
 
-    def __init__(self, wb: Workbench, cache: Path | None = None):
+    def __init__(self, wb: Workbench, cache: Path | None = None, background: bool = False):
         self.workbench = wb
+        # The server's warmer computes at the lowest priority: a viewer's kernel must never
+        # wait for it (it would wait for a starved process), so it holds no lock while computing.
+        self.background = background
         where = os.environ.get("SRELIB_DASHBOARD_CACHE")
         self.cache = cache or (Path(where) if where else None)
         self._memory: OrderedDict[tuple[str, str | None], PeriodSummary] = OrderedDict()
@@ -94,12 +100,18 @@ class Summaries:
             if self.cache is None or fingerprint is None:
                 return build_summary(con, self.workbench, chosen, team, org)
             cached = self._cached(chosen, team, fingerprint)
-            with locked(cached.with_suffix(".lock")):  # one kernel computes it, the others wait and read it
+
+            def read_or_compute() -> PeriodSummary:
                 found = self._read(cached, fingerprint, team)
                 if found is None:
                     found = build_summary(con, self.workbench, chosen, team, org)
                     atomic_write(cached, found.to_json())
                 return found
+
+            with locked(cached.with_suffix(".lock")):  # one kernel computes it, the others wait and read it
+                if not self.background:
+                    return read_or_compute()
+            return read_or_compute()  # the warmer: after any kernel computing it, holding nothing
 
     def _cached(self, period: Period, team: str | None, fingerprint: str) -> Path:
         assert self.cache is not None
@@ -225,11 +237,25 @@ class Dashboard:
         return summary
 
     def refresh(self) -> None:
+        # A view not computed yet takes seconds on a large warehouse: say so while it does.
+        period = html.escape(dict((v, t) for t, v in self.period.options).get(self.period.value, self.period.value))
+        scope = html.escape(self.chosen_team or "the whole organisation")
+        busy = threading.Timer(
+            BUSY_AFTER,
+            setattr,
+            (self.status, "value", f"<span class='srelib-dashboard-busy'>Computing {period} for {scope}…</span>"),
+        )
+        busy.start()
         try:
             summary = self.shown(self.summary())
         except Exception as exc:  # a dashboard says what went wrong instead of showing a traceback
-            self.status.value = f"<span class='srelib-dashboard-error'>Could not compute this view: {exc}</span>"
+            busy.cancel()
+            busy.join()
+            message = html.escape(str(exc))
+            self.status.value = f"<span class='srelib-dashboard-error'>Could not compute this view: {message}</span>"
             return
+        busy.cancel()
+        busy.join()  # if it fired meanwhile, its message is set before being cleared below
         for draw, _ in self.views:
             draw(summary)
         self.header.value = _html(report.header(summary, self.title))  # last: when it changes, all has
@@ -249,13 +275,22 @@ class Dashboard:
         )
 
     def show(self) -> None:
-        """Display the styles, chart bundle and widgets, and draw the first view."""
+        """Display the styles, chart bundle and widgets, and draw the first view; then say so in
+        the server's log (a kernel's own stderr), where voila only says it *started* a kernel."""
+        started = time.monotonic()
         display(report.setup())
         display(self.banner())
         page = self.layout()
         page.add_class("srelib-dashboard")
         self.refresh()
         display(page)
+        if sys.__stderr__ is not None:
+            print(
+                f"srelib dashboard: {self.title.lower()} drawn in kernel {os.getpid()} "
+                f"in {time.monotonic() - started:.1f} s",
+                file=sys.__stderr__,
+                flush=True,
+            )
 
 
 class Executive(Dashboard):
@@ -378,13 +413,14 @@ def warm(
     poll: float = WARM_POLL,
 ) -> None:
     """Compute every view the dashboards offer (each period × the organisation and each team)
-    into ``cache``: the organisation of each period, newest first, then the teams; then watch
-    the warehouse and start again after each ingest. Runs until ``keep_going()`` is false.
+    into ``cache``: the newest period and its teams, the organisation of each other period
+    (newest first), then their teams; then watch the warehouse and start again after each
+    ingest. Runs until ``keep_going()`` is false.
 
     Each summary is computed on a read-only connection held only while computing, with a pause
     between two, so an ingest waiting for the warehouse gets in within one computation.
     """
-    summaries = Summaries(wb, cache)
+    summaries = Summaries(wb, cache, background=True)
     teams: list[str | None] = [None, *wb.catalogue.teams]
     ready_for = None
     while keep_going():
@@ -398,20 +434,22 @@ def warm(
         started, computed = time.monotonic(), set()
         if periods:
             _forget_other_data(cache, fingerprint)
-        # The organisation of every period first (a period change needs it; a team is then
-        # quick, built on it), then the teams; in memory, one period's summaries at a time.
-        for keys in ([(p, None)] for p in periods), ([(p, t) for t in teams] for p in periods):
-            for period_keys in keys:
-                summaries.forget()
-                for period, team in period_keys:
-                    if not keep_going():
-                        return
-                    time.sleep(WARM_PAUSE)
-                    try:
-                        summaries.get(period, team)
-                        computed.add((period, team))
-                    except Exception as exc:
-                        log(f"cannot compute {period} {team or 'organisation'}: {exc}")
+        # The newest period (the page's first view) with its teams, then the organisation of
+        # every other period (a period change needs it; a team is quick once it is there), then
+        # their teams. In memory: one period's summaries at a time.
+        batches = [[(p, None)] + ([(p, t) for t in teams[1:]] if i == 0 else []) for i, p in enumerate(periods)]
+        batches += [[(p, t) for t in teams] for p in periods[1:]]  # the organisation's is read back first
+        for batch in batches:
+            summaries.forget()
+            for period, team in batch:
+                if not keep_going():
+                    return
+                time.sleep(WARM_PAUSE)
+                try:
+                    summaries.get(period, team)
+                    computed.add((period, team))
+                except Exception as exc:
+                    log(f"cannot compute {period} {team or 'organisation'}: {exc}")
         if periods:
             ready_for = fingerprint
             log(
@@ -432,19 +470,19 @@ def _forget_other_data(cache: Path, fingerprint: str | None) -> None:
 
 def warm_in_background(root: Path, cache: Path, parent: int) -> None:
     """:func:`warm` as ``srelib dashboard``'s helper process, until its parent (the server) is
-    gone, at the lowest priority: in a session of its own (Ctrl-C is the server's to handle),
-    whose scheduling group is niced too, since Linux shares the CPU between sessions first
-    (autogroups) and a nice value alone would not yield to the visitors' kernels."""
+    gone, at low priority: in a session of its own (Ctrl-C is the server's to handle), whose
+    scheduling group is niced too, since Linux shares the CPU between sessions first
+    (autogroups) and a nice value alone would not yield to the visitors' kernels. Nice 10 (about
+    a tenth of a busy CPU), not 19: an ingest waits for the warehouse while it computes."""
     import signal
-    import sys
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     with contextlib.suppress(OSError):
         os.setsid()
     with contextlib.suppress(OSError):
-        Path("/proc/self/autogroup").write_text("19")
+        Path("/proc/self/autogroup").write_text(str(WARM_NICE))
     with contextlib.suppress(OSError):
-        os.nice(19)
+        os.nice(WARM_NICE)
     wb = Workbench.load(root)
     warm(
         wb,

@@ -51,7 +51,7 @@ def get(url: str, follow: bool = False) -> int:
 
 
 class Server:
-    def __init__(self, root: Path, *args: str, ready: str = "is filled with"):
+    def __init__(self, root: Path, *args: str, ready: str = "drawn in kernel"):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/"
         self.log = root / f"dashboard-{self.port}.log"
@@ -66,7 +66,7 @@ class Server:
             start_new_session=True,
         )
         deadline = time.monotonic() + 120
-        while ready not in self.log.read_text():  # by default: the preheated kernel is ready
+        while ready not in self.log.read_text():  # by default: a preheated kernel has drawn the dashboard
             assert self.process.poll() is None, self.log.read_text()
             assert time.monotonic() < deadline, self.log.read_text()
             time.sleep(0.5)
@@ -311,6 +311,33 @@ def test_a_published_summary_is_reused_only_while_it_matches_the_warehouse(bench
     assert fresh.model_dump(exclude={"generated_at", "input_fingerprint"}) == published.model_dump(
         exclude={"generated_at", "input_fingerprint"}
     )
+
+
+@pytest.mark.timeout(200)
+def test_a_view_that_takes_long_says_it_is_being_computed_and_errors_are_plain_text(bench: Workbench, monkeypatch):
+    from srelib import dashboards
+
+    dashboard = dashboards.Executive(bench)
+    dashboard.refresh()
+    real, seen = dashboard.summaries.get, []
+
+    def slow(period: str, team: str | None):
+        time.sleep(1.0)  # a summary not computed yet, on a large warehouse
+        seen.append(dashboard.status.value)
+        return real(period, team)
+
+    monkeypatch.setattr(dashboard.summaries, "get", slow)
+    dashboard.team.value = "payments"
+    title = dict((v, t) for t, v in dashboard.period.options)[dashboard.period.value]
+    assert seen == [f"<span class='srelib-dashboard-busy'>Computing {title} for payments…</span>"]
+    assert dashboard.status.value == "" and "Team payments" in dashboard.header.value
+
+    def failing(period: str, team: str | None):
+        raise ValueError("no <b>data</b> for this view")
+
+    monkeypatch.setattr(dashboard.summaries, "get", failing)
+    dashboard.team.value = dashboards.ORG
+    assert "no &lt;b&gt;data&lt;/b&gt; for this view" in dashboard.status.value
 
 
 @pytest.mark.timeout(200)
