@@ -145,7 +145,7 @@ def slo_results(
         if d.budgeting_method != "Occurrences" and (d.time_slice_seconds or 0) > 0:
             widths.setdefault(int(d.time_slice_seconds or 0), []).append(d.name)
     none = "NULL::VARCHAR AS period, NULL::VARCHAR AS slo, NULL::HUGEINT AS good, NULL::HUGEINT AS total"
-    slices = [f"SELECT {none} WHERE false"]
+    slice_parts = [f"SELECT {none} WHERE false"]
     slice_params: list[Any] = []
     for width, sliced in widths.items():
         query, query_params = _per_period(
@@ -155,12 +155,12 @@ def slo_results(
             [sliced],
             having="sum(total) > 0",
         )
-        slices.append(f"SELECT period, slo, good, total FROM ({query})")
+        slice_parts.append(f"SELECT period, slo, good, total FROM ({query})")
         slice_params += query_params
     rows = con.execute(
         f"""
         WITH events AS ({events}),
-        slices AS ({" UNION ALL ".join(slices)}),
+        slices AS ({" UNION ALL ".join(slice_parts)}),
         slice_summary AS (
             SELECT period, slo, count(*) AS slices,
                    count(*) FILTER (WHERE good / total >= d.time_slice_target) AS good_slices,
