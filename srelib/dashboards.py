@@ -68,8 +68,8 @@ class Summaries:
 
     def __init__(self, wb: Workbench, cache: Path | None = None, background: bool = False):
         self.workbench = wb
-        # The server's warmer computes at the lowest priority: a viewer's kernel must never
-        # wait for it (it would wait for a starved process), so it holds no lock while computing.
+        # The server's warmer computes at low priority: a viewer's kernel must never wait for it
+        # (it could wait for a starved process), so it holds no lock while computing.
         self.background = background
         where = os.environ.get("SRELIB_DASHBOARD_CACHE")
         self.cache = cache or (Path(where) if where else None)
@@ -238,24 +238,28 @@ class Dashboard:
 
     def refresh(self) -> None:
         # A view not computed yet takes seconds on a large warehouse: say so while it does.
-        period = html.escape(dict((v, t) for t, v in self.period.options).get(self.period.value, self.period.value))
-        scope = html.escape(self.chosen_team or "the whole organisation")
+        scope = self.chosen_team or "the whole organisation"
         busy = threading.Timer(
             BUSY_AFTER,
             setattr,
-            (self.status, "value", f"<span class='srelib-dashboard-busy'>Computing {period} for {scope}…</span>"),
+            (
+                self.status,
+                "value",
+                f"<span class='srelib-dashboard-busy'>Computing {html.escape(self.period.label)} "
+                f"for {html.escape(scope)}…</span>",
+            ),
         )
         busy.start()
         try:
             summary = self.shown(self.summary())
         except Exception as exc:  # a dashboard says what went wrong instead of showing a traceback
+            summary, error = None, html.escape(str(exc))
+        finally:
             busy.cancel()
-            busy.join()
-            message = html.escape(str(exc))
-            self.status.value = f"<span class='srelib-dashboard-error'>Could not compute this view: {message}</span>"
+            busy.join()  # if it fired meanwhile, its message is set before being replaced below
+        if summary is None:
+            self.status.value = f"<span class='srelib-dashboard-error'>Could not compute this view: {error}</span>"
             return
-        busy.cancel()
-        busy.join()  # if it fired meanwhile, its message is set before being cleared below
         for draw, _ in self.views:
             draw(summary)
         self.header.value = _html(report.header(summary, self.title))  # last: when it changes, all has

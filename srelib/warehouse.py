@@ -88,7 +88,11 @@ def _attach_for_writing(con: duckdb.DuckDBPyConnection, target: Path) -> None:
     """Attach ``target`` read-write. Readers (report runs, dashboards) hold the file only while
     they compute, so a writer that finds it in use waits for a gap, up to ``SRELIB_LOCK_WAIT``
     seconds (default 120), before giving up with a clear message."""
-    wait = float(os.environ.get("SRELIB_LOCK_WAIT", LOCK_WAIT_SECONDS))
+    setting = os.environ.get("SRELIB_LOCK_WAIT", str(LOCK_WAIT_SECONDS))
+    try:
+        wait = float(setting)
+    except ValueError:
+        raise UsageError(f"SRELIB_LOCK_WAIT must be a number of seconds, not {setting!r}") from None
     deadline = time.monotonic() + wait
     while True:
         try:

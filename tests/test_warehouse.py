@@ -145,3 +145,15 @@ def test_an_ingest_gives_up_on_a_reader_that_stays_with_a_clear_message(tmp_path
         reader.kill()
         reader.wait(10)
     assert warehouse.read_bytes() == before
+
+
+def test_a_lock_wait_that_is_not_a_number_is_refused_clearly(tmp_path, monkeypatch):
+    from srelib.errors import UsageError
+
+    data, warehouse = _data(tmp_path / "d", [INCIDENT], BUCKETS), tmp_path / "w.duckdb"
+    _ingest(data, warehouse)
+    before = warehouse.read_bytes()
+    monkeypatch.setenv("SRELIB_LOCK_WAIT", "two minutes")
+    with pytest.raises(UsageError, match=r"^SRELIB_LOCK_WAIT must be a number of seconds, not 'two minutes'$"):
+        _ingest(data, warehouse)
+    assert warehouse.read_bytes() == before
