@@ -1,20 +1,64 @@
-"""SLO specifications: OpenSLO v1 (and v1alpha) and Sloth ``prometheus/v1`` → :class:`SloSpec`.
+"""SLO specifications as their authors write them → :class:`SloSpec`.
 
-Three layers, as in Sloth: the YAML as written (dicts), the validated model
-(:class:`SloSpec`), and the computations in :mod:`srelib.metrics.slo`. Documents of
-kinds that define no SLO (AlertPolicy, Service, ...) are recognised and skipped with a
-reason; every problem is reported as a :class:`~srelib.errors.Problem` whose row is the
-document's number in its file and whose column is the field's path.
+Read: OpenSLO ``openslo/v1``, ``openslo/v1alpha`` and ``openslo.com/v2alpha``; Sloth's
+``prometheus/v1`` and its Kubernetes form (``apiVersion: sloth.slok.dev/v1``,
+``kind: PrometheusServiceLevel``). Three layers, as in Sloth: the YAML as written (dicts), the
+validated model (:class:`SloSpec`), and the computations in :mod:`srelib.metrics.slo`. One
+reader per spec version, registered in :data:`FORMATS` by ``apiVersion``.
 
-References: OpenSLO specification v1 (github.com/OpenSLO/OpenSLO, README "SLO" and
-"SLI"); Sloth's ``prometheus/v1`` spec (sloth.dev/specs/default).
+Documents and their numbers. A file holds YAML documents separated by ``---``; a document that
+is a list (``- apiVersion: ...`` items at top level, as oslo and sloctl accept) holds one
+document per item. Documents are numbered from 1 in file order: each list item counts as one,
+an empty document keeps its number. So a list of two items, then ``---`` and one mapping, holds
+documents 1, 2 and 3. Every problem is a :class:`~srelib.errors.Problem` whose row is that
+number and whose column is the field's path in the document (``spec.objectives[0].target``).
+
+Kinds. Documents of kinds that define no SLO (Service, AlertPolicy, DataSource, ...) are
+recognised and listed as skipped with the reason; SLI documents are used by the SLOs that name
+them (``indicatorRef``, v2alpha ``sliRef``). An unknown ``apiVersion`` or kind is a problem.
+
+Where the specs leave room, the workbench decides:
+
+- Unknown fields. In an SLO's ``spec`` and in the objective it reads, a field its spec version
+  does not define is a problem (naming the nearest known field): those fields decide the
+  figures, and a misspelt one (``budgetingMetod``) would otherwise fall back silently to a
+  default. Elsewhere (metadata, data source details, documents that define no SLO) unknown
+  fields are ignored, as extra columns are in data files (DESIGN.md): they change no figure.
+  oslo rejects them everywhere; its ``validate__unknown-field.yaml`` is a Service, skipped here.
+- Labels. OpenSLO v1 allows a label's value to be a list of strings (README, "metadata.labels:
+  map[string]string|string[]"). ``labels`` keeps every value, joined with ", " for display;
+  ``team`` is the first value of the ``team`` label (Sloth: ``team``, else ``owner``): the model
+  has one team per SLO, and the team listed first owns it (the service catalogue in ``params/``
+  wins over labels anyway). A label value that is not text or a list of text is a problem.
+- Timeslices in openslo/v1alpha. v1alpha defines ``timeSliceTarget`` but no length of a slice
+  (OpenSLO README at v1alpha; oslo's ``pkg/manifest/v1alpha``), and no length would be right for
+  every data source. A v1alpha ``Timeslices`` or ``RatioTimeslices`` SLO must give
+  ``timeSliceWindow`` in its objective, as openslo/v1 defines it; without it the SLO is refused
+  by name, never computed with a guessed slice (a wrong, or ``no_data``, status).
+- openslo.com/v2alpha maps onto :class:`SloSpec` as v1 does: ``sli``/``sliRef`` in place of
+  ``indicator``/``indicatorRef``, each metric's query under its ``spec`` (OpenSLO
+  ``enhancements/v2alpha.md`` and ``pkg/openslo/v2alpha``).
+- Sloth: both forms carry the same spec (``service``, ``labels``, ``slos``; at the top level
+  in ``prometheus/v1``, under ``spec`` in the Kubernetes form, whose field names are camelCase),
+  so they give the same SLOs, named ``<service>-<slo name>`` as Sloth names them, with a 30-day
+  window (Sloth's default period). An SLI by plugin (``sli.plugin``) loads with
+  ``indicator_kind`` "plugin" and no queries: its status is computed from the ``sli`` rows
+  supplied for it; the workbench cannot run the plugin to fetch them.
+
+References: OpenSLO specification (github.com/OpenSLO/OpenSLO: README "SLO", "SLI" and
+"Objectives" for v1; the README's v1alpha revision; ``enhancements/v2alpha.md``); oslo
+(github.com/OpenSLO/oslo, ``pkg/manifest``); Sloth's specs (sloth.dev/specs/default,
+``pkg/kubernetes/api/sloth/v1``).
 """
 
 from __future__ import annotations
 
+import difflib
 import re
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +82,6 @@ _V1ALPHA_UNITS = {
     "Quarter": "Q",
     "Year": "Y",
 }
-_NON_SLO_KINDS = {"Service", "AlertPolicy", "AlertCondition", "AlertNotificationTarget", "DataSource", "SLI"}
 
 
 def parse_duration(text: Any) -> timedelta:
@@ -95,7 +138,9 @@ class SloSpec:
     team: str | None = None
     labels: dict[str, str] = field(default_factory=dict)
     source: str = ""
-    spec_format: str = "openslo/v1"  # openslo/v1, openslo/v1alpha or prometheus/v1 (Sloth)
+    # The spec whose semantics the SLO follows: openslo/v1, openslo/v1alpha, openslo.com/v2alpha,
+    # or prometheus/v1 for Sloth's both forms (its Kubernetes form wraps the same spec).
+    spec_format: str = "openslo/v1"
 
     @property
     def time_slice_seconds(self) -> int | None:
@@ -121,11 +166,75 @@ class SloCatalogue:
         return {s.name: s for s in self.slos}
 
 
+# ---- files and documents --------------------------------------------------------------------
+
+
+def spec_files(path: Path) -> list[Path]:
+    """The SLO spec files at ``path``: the file itself, or a directory's ``*.yaml``/``*.yml`` files in name order."""
+    if path.is_dir():
+        return sorted(p for p in path.iterdir() if p.is_file() and p.suffix in (".yaml", ".yml"))
+    return [path] if path.is_file() else []
+
+
+def data_dir_spec_files(directory: Path) -> list[Path]:
+    """A data directory's SLO specs: ``slos.yaml`` (or ``slos.yml``) and the files in ``slos/``."""
+    found = [p for p in (directory / "slos.yaml", directory / "slos.yml") if p.is_file()]
+    return found + spec_files(directory / "slos") if (directory / "slos").is_dir() else found
+
+
+def spec_documents(path: Path, shown: str) -> tuple[list[tuple[int, dict[str, Any]]], list[Problem]]:
+    """The documents of one spec file, numbered as the module docstring says, and what is wrong with the file."""
+    raw = path.read_bytes()
+    if b"\x00" in raw:
+        return [], [Problem(shown, None, None, "binary file, expected YAML text")]
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return [], [Problem(shown, None, None, f"not UTF-8 text (byte {exc.start})")]
+    if not text.strip():
+        return [], [Problem(shown, None, None, "empty file: expected SLO documents")]
+    documents: list[tuple[int, dict[str, Any]]] = []
+    problems: list[Problem] = []
+    try:
+        for number, body in _numbered(yaml.safe_load_all(text)):
+            if isinstance(body, dict):
+                documents.append((number, body))
+            elif body is not None:
+                problems.append(Problem(shown, number, None, "document is not a mapping"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problems.append(Problem(shown, None, None, f"invalid YAML{where}: {getattr(exc, 'problem', exc)}"))
+    return documents, problems
+
+
+def _numbered(documents: Iterable[Any]) -> Iterator[tuple[int, Any]]:
+    """Each document with its number: a top-level list's items one number each."""
+    number = 0
+    for body in documents:
+        for item in body if isinstance(body, list) else [body]:
+            number += 1
+            yield number, item
+
+
+def document_version(body: dict[str, Any]) -> Any:
+    """A document's spec version: ``apiVersion`` (OpenSLO, Sloth's Kubernetes form) or ``version`` (Sloth)."""
+    return body.get("apiVersion") or body.get("version")
+
+
 class _Doc:
     """Field access on one YAML document that records problems with their path."""
 
     def __init__(self, file: str, number: int, body: dict[str, Any], problems: list[Problem]):
         self.file, self.number, self.body, self.problems = file, number, body, problems
+
+    @property
+    def version(self) -> Any:
+        return document_version(self.body)
+
+    @property
+    def source(self) -> str:
+        return f"{self.file}#{self.number}"
 
     def problem(self, path: str, message: str) -> None:
         self.problems.append(Problem(self.file, self.number, path, message))
@@ -142,10 +251,20 @@ class _Doc:
                 if required:
                     self.problem(path, "required field is missing")
                 return None
-        if not isinstance(node, kind):
+        if not _accepts(node, kind):
             self.problem(path, f"expected {_kind_name(kind)}, got {type(node).__name__}")
             return None
         return node
+
+    def unknown_fields(self, path: str, known: frozenset[str]) -> None:
+        """Report each field of the mapping at ``path`` that ``known`` does not hold (see the module docstring)."""
+        for key in _mapping(self.get(path)):
+            if key not in known:
+                near = difflib.get_close_matches(str(key), known, n=1)
+                hint = (
+                    f": did you mean {near[0]!r}?" if near else f": {self.version} defines {', '.join(sorted(known))}"
+                )
+                self.problem(f"{path}.{key}", f"unknown field in an {self.version} SLO{hint}")
 
 
 def _mapping(value: Any) -> dict[str, Any]:
@@ -153,100 +272,115 @@ def _mapping(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
+def _kinds(kind: type | tuple[type, ...]) -> tuple[type, ...]:
+    return kind if isinstance(kind, tuple) else (kind,)
+
+
+def _accepts(value: Any, kind: type | tuple[type, ...]) -> bool:
+    """``isinstance``, except that true and false are not numbers (YAML's ``yes`` is no target)."""
+    kinds = _kinds(kind)
+    if isinstance(value, bool) and bool not in kinds and (int in kinds or float in kinds):
+        return False
+    return isinstance(value, kinds)
+
+
 def _kind_name(kind: type | tuple[type, ...]) -> str:
-    kinds = kind if isinstance(kind, tuple) else (kind,)
     names = {dict: "a mapping", list: "a list", str: "a string", bool: "true or false"}
-    return " or ".join(names.get(k, "a number" if k in (int, float) else k.__name__) for k in kinds)
+    return " or ".join(names.get(k, "a number" if k in (int, float) else k.__name__) for k in _kinds(kind))
 
 
-def spec_files(path: Path) -> list[Path]:
-    """The SLO spec files at ``path``: the file itself, or a directory's ``*.yaml``/``*.yml`` files in name order."""
-    if path.is_dir():
-        return sorted(p for p in path.iterdir() if p.is_file() and p.suffix in (".yaml", ".yml"))
-    return [path] if path.is_file() else []
+# ---- reading a catalogue --------------------------------------------------------------------
+
+Indicators = dict[tuple[str, str], dict[str, Any]]  # (apiVersion, SLI name) → the SLI's spec
+Reader = Callable[[_Doc, Indicators], list[SloSpec]]
 
 
-def data_dir_spec_files(directory: Path) -> list[Path]:
-    """A data directory's SLO specs: ``slos.yaml`` (or ``slos.yml``) and the files in ``slos/``."""
-    found = [p for p in (directory / "slos.yaml", directory / "slos.yml") if p.is_file()]
-    return found + spec_files(directory / "slos") if (directory / "slos").is_dir() else found
+@dataclass(frozen=True)
+class _Format:
+    """How the documents of one spec version are read."""
+
+    read: Reader
+    slo_kind: str | None  # the kind that defines SLOs; None: every document does (Sloth's prometheus/v1)
+    other_kinds: tuple[str, ...] = ()  # recognised kinds that define no SLO: skipped
+    sli_kind: str | None = None  # the kind whose documents SLOs refer to by name
 
 
 def load_slo_files(paths: list[Path], display_root: Path | None = None) -> SloCatalogue:
     """Read every SLO document in ``paths`` (YAML, several documents per file)."""
     catalogue = SloCatalogue()
-    indicators: dict[str, dict[str, Any]] = {}
-    pending: list[tuple[_Doc, str]] = []
+    documents: list[_Doc] = []
     for path in paths:
         shown = str(path.relative_to(display_root)) if display_root and path.is_relative_to(display_root) else str(path)
-        for number, body in _documents(path, shown, catalogue.problems):
-            doc = _Doc(shown, number, body, catalogue.problems)
-            version = body.get("apiVersion") or body.get("version")
-            kind = body.get("kind")
-            if version == "prometheus/v1":
-                catalogue.slos.extend(_sloth_slos(doc))
-            elif version in ("openslo/v1", "openslo/v1alpha"):
-                if kind == "SLO":
-                    pending.append((doc, version))
-                elif kind == "SLI" and version == "openslo/v1":
-                    name = doc.get("metadata.name", required=True, kind=str)
-                    if name:
-                        indicators[name] = _mapping(body.get("spec"))
-                elif kind in _NON_SLO_KINDS:
-                    name = _mapping(body.get("metadata")).get("name", "?")
-                    catalogue.skipped.append((shown, str(name), f"{kind} document: defines no SLO"))
-                else:
-                    doc.problem("kind", f"unsupported {version} kind {kind!r}")
-            elif version is None:
-                doc.problem("apiVersion", "missing: expected openslo/v1 or Sloth's prometheus/v1")
-            else:
-                doc.problem(
-                    "apiVersion",
-                    f"unsupported version {version!r}: expected openslo/v1, openslo/v1alpha or prometheus/v1",
-                )
-    for doc, version in pending:
-        slo = _openslo_v1(doc, indicators) if version == "openslo/v1" else _openslo_v1alpha(doc)
-        if slo is not None:
-            catalogue.slos.append(slo)
-    seen: dict[str, str] = {}
-    for slo in catalogue.slos:
-        if slo.name in seen:
-            catalogue.problems.append(
-                Problem(
-                    slo.source, None, "metadata.name", f"SLO {slo.name!r} is defined twice (also in {seen[slo.name]})"
-                )
-            )
-        seen.setdefault(slo.name, slo.source)
+        found, problems = spec_documents(path, shown)
+        catalogue.problems += problems
+        documents += [_Doc(shown, number, body, catalogue.problems) for number, body in found]
+    indicators = _indicators(documents)
+    for doc in documents:
+        _read_document(doc, indicators, catalogue)
+    catalogue.problems += _duplicates(catalogue.slos)
     return catalogue
 
 
-def _documents(path: Path, shown: str, problems: list[Problem]) -> list[tuple[int, dict[str, Any]]]:
-    raw = path.read_bytes()
-    if b"\x00" in raw:
-        problems.append(Problem(shown, None, None, "binary file, expected YAML text"))
-        return []
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        problems.append(Problem(shown, None, None, f"not UTF-8 text (byte {exc.start})"))
-        return []
-    if not text.strip():
-        problems.append(Problem(shown, None, None, "empty file: expected SLO documents"))
-        return []
-    docs: list[tuple[int, dict[str, Any]]] = []
-    try:
-        for number, body in enumerate(yaml.safe_load_all(text), start=1):
-            if body is None:
-                continue
-            if not isinstance(body, dict):
-                problems.append(Problem(shown, number, None, "document is not a mapping"))
-                continue
-            docs.append((number, body))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problems.append(Problem(shown, None, None, f"invalid YAML{where}: {getattr(exc, 'problem', exc)}"))
-    return docs
+def _format(doc: _Doc) -> _Format | None:
+    version = doc.version
+    if version is None:
+        doc.problem("apiVersion", f"missing: expected {_choices(FORMATS)}")
+        return None
+    if not isinstance(version, str) or version not in FORMATS:
+        path = "apiVersion" if "apiVersion" in doc.body else "version"
+        doc.problem(path, f"unsupported version {version!r}: expected {_choices(FORMATS)}")
+        return None
+    return FORMATS[version]
+
+
+def _choices(names: Iterable[str]) -> str:
+    *first, last = list(names)
+    return f"{', '.join(first)} or {last}" if first else last
+
+
+def _indicators(documents: list[_Doc]) -> Indicators:
+    """The SLI documents, by version and name, for the SLOs that refer to them."""
+    found: Indicators = {}
+    for doc in documents:
+        version = doc.version
+        fmt = FORMATS.get(version) if isinstance(version, str) else None
+        if fmt and fmt.sli_kind and doc.body.get("kind") == fmt.sli_kind:
+            name = _mapping(doc.body.get("metadata")).get("name")
+            if isinstance(name, str):
+                found[(version, name)] = _mapping(doc.body.get("spec"))
+    return found
+
+
+def _read_document(doc: _Doc, indicators: Indicators, catalogue: SloCatalogue) -> None:
+    fmt = _format(doc)
+    if fmt is None:
+        return
+    kind = doc.body.get("kind")
+    if fmt.slo_kind is None or kind == fmt.slo_kind:
+        catalogue.slos += fmt.read(doc, indicators)
+    elif kind == fmt.sli_kind:
+        doc.get("metadata.name", required=True, kind=str)  # used by the SLOs that name it
+    elif isinstance(kind, str) and kind in fmt.other_kinds:
+        name = _mapping(doc.body.get("metadata")).get("name", "?")
+        catalogue.skipped.append((doc.file, str(name), f"{kind} document: defines no SLO"))
+    else:
+        kinds = [k for k in (fmt.slo_kind, fmt.sli_kind, *fmt.other_kinds) if k]
+        detail = "required field is missing" if kind is None else f"unsupported {doc.version} kind {kind!r}"
+        doc.problem("kind", f"{detail}: expected {_choices(kinds)}")
+
+
+def _duplicates(slos: list[SloSpec]) -> list[Problem]:
+    seen: dict[str, str] = {}
+    problems = []
+    for slo in slos:
+        if slo.name in seen:
+            message = f"SLO {slo.name!r} is defined twice (also in {seen[slo.name]})"
+            problems.append(Problem(slo.source, None, "metadata.name", message))
+        seen.setdefault(slo.name, slo.source)
+    return problems
+
+
+# ---- pieces every format shares -------------------------------------------------------------
 
 
 def _fraction(doc: _Doc, base: str, objective: dict[str, Any]) -> float | None:
@@ -269,24 +403,81 @@ def _fraction(doc: _Doc, base: str, objective: dict[str, Any]) -> float | None:
     return fraction
 
 
-def _window(doc: _Doc) -> tuple[TimeWindow, bool]:
-    windows = doc.get("spec.timeWindow", kind=list)
-    if not windows:
-        return TimeWindow(), False
-    first = windows[0] if isinstance(windows[0], dict) else {}
-    duration = str(first.get("duration", ""))
-    try:
-        parse_duration(duration)
-    except ValueError as exc:
-        doc.problem("spec.timeWindow[0].duration", str(exc))
-        return TimeWindow(), False
-    calendar = _mapping(first.get("calendar"))
-    return TimeWindow(
-        duration=duration,
-        is_rolling=bool(first.get("isRolling", not calendar)),
-        calendar_start=str(calendar["startTime"]) if "startTime" in calendar else None,
-        calendar_timezone=calendar.get("timeZone"),
-    ), True
+def _labels(doc: _Doc, path: str) -> dict[str, list[str]]:
+    """Each label's values as text; a list of strings is several values (OpenSLO v1: ``string[]``)."""
+    labels: dict[str, list[str]] = {}
+    for key, value in _mapping(doc.get(path, kind=dict)).items():
+        values = value if isinstance(value, list) else [] if value is None else [value]
+        if not all(isinstance(v, (str, int, float)) for v in values):
+            doc.problem(f"{path}.{key}", "expected text or a list of text")
+            continue
+        labels[str(key)] = [str(v).lower() if isinstance(v, bool) else str(v) for v in values]
+    return labels
+
+
+def _team(labels: dict[str, list[str]], *keys: str) -> str | None:
+    """The first value of the first of ``keys`` that has one (see the module docstring)."""
+    return next((labels[k][0] for k in keys if labels.get(k)), None)
+
+
+def _shown_labels(labels: dict[str, list[str]]) -> dict[str, str]:
+    return {key: ", ".join(values) for key, values in labels.items()}
+
+
+# ---- OpenSLO ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _OpenSlo:
+    """What differs between the OpenSLO versions, for the one reader they share."""
+
+    version: str
+    spec_fields: frozenset[str]
+    objective_fields: frozenset[str]
+    window: Callable[[_Doc], tuple[TimeWindow, bool]]
+    indicator: Callable[[_Doc, dict[str, Any], Indicators], dict[str, Any]]
+    slice_window_hint: str = ""  # said when a Timeslices objective has no timeSliceWindow
+
+
+def _openslo_slos(version: _OpenSlo, doc: _Doc, indicators: Indicators) -> list[SloSpec]:
+    before = len(doc.problems)
+    name = doc.get("metadata.name", required=True, kind=str)
+    service = doc.get("spec.service", required=True, kind=str)
+    doc.unknown_fields("spec", version.spec_fields)
+    objectives = doc.get("spec.objectives", kind=list)
+    if not objectives:
+        doc.problem("spec.objectives", "SLO has no objectives")
+        return []
+    objective = _mapping(objectives[0])  # the first objective is the SLO's (DESIGN.md)
+    doc.unknown_fields("spec.objectives[0]", version.objective_fields)
+    target = _fraction(doc, "spec.objectives[0]", objective)
+    method = _budgeting(doc)
+    window, declared = version.window(doc)
+    slice_target, slice_window = _slices(doc, method, objective, version.slice_window_hint)
+    indicator = version.indicator(doc, objective, indicators)
+    labels = _labels(doc, "metadata.labels")
+    if len(doc.problems) > before or name is None or service is None or target is None:
+        return []
+    spec = _mapping(doc.body.get("spec"))
+    return [
+        SloSpec(
+            name=name,
+            service=service,
+            target=target,
+            budgeting_method=method,
+            time_window=window,
+            time_window_declared=declared,
+            time_slice_target=slice_target,
+            time_slice_window=slice_window,
+            display_name=_mapping(doc.body.get("metadata")).get("displayName"),
+            description=spec.get("description"),
+            team=_team(labels, "team"),
+            labels=_shown_labels(labels),
+            source=doc.source,
+            spec_format=version.version,
+            **indicator,
+        )
+    ]
 
 
 def _budgeting(doc: _Doc, path: str = "spec.budgetingMethod") -> str:
@@ -297,187 +488,200 @@ def _budgeting(doc: _Doc, path: str = "spec.budgetingMethod") -> str:
     return method
 
 
-def _indicator(doc: _Doc, spec: dict[str, Any]) -> dict[str, Any]:
-    kinds = {"ratioMetric": "ratio", "thresholdMetric": "threshold"}
-    for key, kind in kinds.items():
-        if isinstance(spec.get(key), dict):
-            metric = spec[key]
-            if kind == "threshold":
-                return {"indicator_kind": "threshold"}
-            if "raw" in metric:
-                return {"indicator_kind": "raw", "bad_query": _query(metric.get("raw"))}
-            return {
-                "indicator_kind": "ratio",
-                "good_query": _query(metric.get("good")),
-                "total_query": _query(metric.get("total")),
-                "bad_query": _query(metric.get("bad")),
-            }
+def _slices(doc: _Doc, method: str, objective: dict[str, Any], hint: str) -> tuple[float | None, str | None]:
+    """``timeSliceTarget`` (Timeslices) and ``timeSliceWindow`` (both slice methods).
+
+    A window written as a bare number is in minutes (OpenSLO v1, "Notes (Objectives)").
+    """
+    if method == "Occurrences":
+        return None, None
+    base = "spec.objectives[0]"
+    target: float | None = None
+    if method == "Timeslices":
+        given: Any = objective.get("timeSliceTarget")
+        if _accepts(given, (int, float)) and 0 < given <= 1:
+            target = float(given)
+        else:
+            doc.problem(f"{base}.timeSliceTarget", "required for Timeslices: a number in (0, 1]")
+    window = objective.get("timeSliceWindow")
+    if _accepts(window, int):
+        window = f"{window}m"
+    if window is None:
+        doc.problem(f"{base}.timeSliceWindow", f"required for {method}{hint}")
+        return target, None
+    try:
+        parse_duration(window)
+    except ValueError as exc:
+        doc.problem(f"{base}.timeSliceWindow", str(exc))
+        return target, None
+    return target, str(window)
+
+
+def _window(doc: _Doc) -> tuple[TimeWindow, bool]:
+    """v1 and v2alpha ``timeWindow``: a duration shorthand; without one, 28 rolling days, flagged as not declared."""
+    windows = doc.get("spec.timeWindow", kind=list)
+    if not windows:
+        return TimeWindow(), False
+    first = _mapping(windows[0])
+    duration = str(first.get("duration", ""))
+    try:
+        parse_duration(duration)
+    except ValueError as exc:
+        doc.problem("spec.timeWindow[0].duration", str(exc))
+        return TimeWindow(), False
+    return _calendar(first, duration), True
+
+
+def _v1alpha_window(doc: _Doc) -> tuple[TimeWindow, bool]:
+    """v1alpha ``timeWindows``: ``count`` of a ``unit`` (Second ... Year)."""
+    windows = doc.get("spec.timeWindows", kind=list)
+    if not windows:
+        return TimeWindow(), False
+    first = _mapping(windows[0])
+    unit, count = _V1ALPHA_UNITS.get(str(first.get("unit"))), first.get("count")
+    if not unit or isinstance(count, bool) or not isinstance(count, int) or count <= 0:
+        doc.problem("spec.timeWindows[0]", "expected count (a positive whole number) and unit (Day, Week, ...)")
+        return TimeWindow(), False
+    return _calendar(first, f"{count}{unit}"), True
+
+
+def _calendar(window: dict[str, Any], duration: str) -> TimeWindow:
+    """A window's calendar; ``isRolling`` is false when omitted beside a calendar (OpenSLO v1)."""
+    calendar = _mapping(window.get("calendar"))
+    return TimeWindow(
+        duration=duration,
+        is_rolling=bool(window.get("isRolling", not calendar)),
+        calendar_start=str(calendar["startTime"]) if "startTime" in calendar else None,
+        calendar_timezone=calendar.get("timeZone"),
+    )
+
+
+def _named_indicator(
+    inline: str, ref: str, doc: _Doc, objective: dict[str, Any], indicators: Indicators
+) -> dict[str, Any]:
+    """v1 ``indicator``/``indicatorRef`` (v2alpha ``sli``/``sliRef``), on the SLO or its objective (composite)."""
+    for base, node in (("spec", _mapping(doc.body.get("spec"))), ("spec.objectives[0]", objective)):
+        if isinstance(node.get(inline), dict):
+            return _indicator(_mapping(node[inline].get("spec")))
+        if ref in node:
+            name = doc.get(f"{base}.{ref}", kind=str)
+            if name is not None and (doc.version, name) not in indicators:
+                doc.problem(f"{base}.{ref}", f"no {doc.version} SLI document named {name!r}")
+            return _indicator(indicators.get((doc.version, name), {})) if name else {"indicator_kind": "unknown"}
     return {"indicator_kind": "unknown"}
 
 
+def _v1alpha_indicator(doc: _Doc, objective: dict[str, Any], indicators: Indicators) -> dict[str, Any]:
+    """v1alpha: ``ratioMetrics`` in the objective, or a ``thresholdMetric`` as the SLO's ``indicator``."""
+    if isinstance(objective.get("ratioMetrics"), dict):
+        return _ratio(objective["ratioMetrics"])
+    if isinstance(_mapping(doc.get("spec.indicator")).get("thresholdMetric"), dict):
+        return {"indicator_kind": "threshold"}
+    return {"indicator_kind": "unknown"}
+
+
+def _indicator(sli: dict[str, Any]) -> dict[str, Any]:
+    """An SLI's spec: ``ratioMetric`` (good/total, bad/total or raw) or ``thresholdMetric``."""
+    if isinstance(sli.get("ratioMetric"), dict):
+        return _ratio(sli["ratioMetric"])
+    if isinstance(sli.get("thresholdMetric"), dict):
+        return {"indicator_kind": "threshold"}
+    return {"indicator_kind": "unknown"}
+
+
+def _ratio(metric: dict[str, Any]) -> dict[str, Any]:
+    """A ratio metric's queries; a ``raw`` ratio is of good events when ``rawType: success``, else of bad ones."""
+    if "raw" in metric:
+        which = "good_query" if metric.get("rawType") == "success" else "bad_query"
+        return {"indicator_kind": "raw", which: _query(metric["raw"])}
+    return {
+        "indicator_kind": "ratio",
+        "good_query": _query(metric.get("good")),
+        "total_query": _query(metric.get("total")),
+        "bad_query": _query(metric.get("bad")),
+    }
+
+
 def _query(source: Any) -> str | None:
+    """A metric's query: under ``metricSource.spec`` (v1), ``spec`` (v2alpha) or the metric itself (v1alpha)."""
     if not isinstance(source, dict):
         return None
-    spec = _mapping(_mapping(source.get("metricSource")).get("spec"))
+    spec = _mapping(_mapping(source.get("metricSource")).get("spec")) or _mapping(source.get("spec"))
     query = spec.get("query") or spec.get("promql") or source.get("query")
     return str(query) if query is not None else None
 
 
-def _slo_common(doc: _Doc) -> tuple[str | None, str | None, dict[str, Any], float | None, str] | None:
-    """What every OpenSLO SLO has: name, service, first objective, its target, budgeting method.
-
-    The first objective is the SLO's objective (DESIGN.md); None when there is none.
-    """
-    name = doc.get("metadata.name", required=True, kind=str)
-    service = doc.get("spec.service", required=True, kind=str)
-    objectives = doc.get("spec.objectives", kind=list)
-    if not objectives:
-        doc.problem("spec.objectives", "SLO has no objectives")
-        return None
-    objective = objectives[0] if isinstance(objectives[0], dict) else {}
-    return name, service, objective, _fraction(doc, "spec.objectives[0]", objective), _budgeting(doc)
-
-
-def _openslo_v1(doc: _Doc, indicators: dict[str, dict[str, Any]]) -> SloSpec | None:
-    before = len(doc.problems)
-    common = _slo_common(doc)
-    if common is None:
-        return None
-    name, service, objective, target, method = common
-    window, declared = _window(doc)
-    slice_target, slice_window = _slices(doc, method, objective)
-    indicator: dict[str, Any] = {"indicator_kind": "unknown"}
-    if isinstance(doc.body.get("spec", {}).get("indicator"), dict):
-        indicator = _indicator(doc, _mapping(_mapping(doc.body["spec"]["indicator"]).get("spec")))
-    elif ref := doc.get("spec.indicatorRef", kind=str):
-        if ref not in indicators:
-            doc.problem("spec.indicatorRef", f"no SLI document named {ref!r}")
-        else:
-            indicator = _indicator(doc, indicators[ref])
-    elif isinstance(objective.get("indicator"), dict):  # an objective's own inline SLI
-        indicator = _indicator(doc, _mapping(objective["indicator"].get("spec")))
-    if len(doc.problems) > before or name is None or service is None or target is None:
-        return None
-    metadata = _mapping(doc.body.get("metadata"))
-    labels = {str(k): str(v) for k, v in _mapping(metadata.get("labels")).items()}
-    return SloSpec(
-        name=name,
-        service=service,
-        target=target,
-        budgeting_method=method,
-        time_window=window,
-        time_window_declared=declared,
-        time_slice_target=slice_target,
-        time_slice_window=slice_window,
-        display_name=metadata.get("displayName"),
-        description=doc.body["spec"].get("description"),
-        team=labels.get("team"),
-        labels=labels,
-        source=f"{doc.file}#{doc.number}",
-        **indicator,
-    )
+_V1_OBJECTIVE = frozenset(
+    {"displayName", "op", "value", "target", "targetPercent", "timeSliceTarget", "timeSliceWindow", "compositeWeight"}
+)
+_SLO_SPEC = frozenset({"description", "service", "budgetingMethod", "objectives", "alertPolicies"})
+OPENSLO_V1 = _OpenSlo(
+    version="openslo/v1",
+    spec_fields=_SLO_SPEC | {"indicator", "indicatorRef", "timeWindow"},
+    objective_fields=_V1_OBJECTIVE | {"indicator", "indicatorRef"},
+    window=_window,
+    indicator=partial(_named_indicator, "indicator", "indicatorRef"),
+)
+OPENSLO_V1ALPHA = _OpenSlo(
+    version="openslo/v1alpha",
+    spec_fields=_SLO_SPEC | {"indicator", "timeWindows"},
+    # timeSliceWindow is openslo/v1's, read here too since v1alpha has no other way to say it.
+    objective_fields=frozenset(
+        {"displayName", "op", "value", "target", "targetPercent", "timeSliceTarget", "timeSliceWindow", "ratioMetrics"}
+    ),
+    window=_v1alpha_window,
+    indicator=_v1alpha_indicator,
+    slice_window_hint=(
+        ": openslo/v1alpha has no field for the length of a slice, "
+        "so add timeSliceWindow (a duration such as 1m) as openslo/v1 defines it"
+    ),
+)
+OPENSLO_V2ALPHA = _OpenSlo(
+    version="openslo.com/v2alpha",
+    spec_fields=_SLO_SPEC | {"sli", "sliRef", "timeWindow"},
+    objective_fields=_V1_OBJECTIVE | {"labels", "sli", "sliRef"},
+    window=_window,
+    indicator=partial(_named_indicator, "sli", "sliRef"),
+)
 
 
-def _slices(doc: _Doc, method: str, objective: dict[str, Any]) -> tuple[float | None, str | None]:
-    if method == "Occurrences":
-        return None, None
-    window = objective.get("timeSliceWindow")
-    target = objective.get("timeSliceTarget")
-    if window is None:
-        doc.problem("spec.objectives[0].timeSliceWindow", f"required for {method}")
-        return None, None
-    try:
-        parse_duration(window)
-    except ValueError as exc:
-        doc.problem("spec.objectives[0].timeSliceWindow", str(exc))
-        return None, None
-    if method == "Timeslices":
-        if isinstance(target, bool) or not isinstance(target, (int, float)) or not 0 < target <= 1:
-            doc.problem("spec.objectives[0].timeSliceTarget", "required for Timeslices: a number in (0, 1]")
-            return None, None
-        return float(target), str(window)
-    return None, str(window)
+# ---- Sloth ------------------------------------------------------------------------------------
 
 
-def _openslo_v1alpha(doc: _Doc) -> SloSpec | None:
-    before = len(doc.problems)
-    common = _slo_common(doc)
-    if common is None:
-        return None
-    name, service, objective, target, method = common
-    windows = doc.get("spec.timeWindows", kind=list) or []
-    window, declared = TimeWindow(), False
-    if windows and isinstance(windows[0], dict):
-        unit = _V1ALPHA_UNITS.get(str(windows[0].get("unit")))
-        count = windows[0].get("count")
-        if unit and isinstance(count, int) and count > 0:
-            window = TimeWindow(duration=f"{count}{unit}", is_rolling=bool(windows[0].get("isRolling", True)))
-            declared = True
-        else:
-            doc.problem("spec.timeWindows[0]", "expected count (a positive whole number) and unit (Day, Week, ...)")
-    ratio = objective.get("ratioMetrics")
-    indicator: dict[str, Any] = {"indicator_kind": "unknown"}
-    if isinstance(ratio, dict):
-        indicator = {
-            "indicator_kind": "ratio",
-            "good_query": _query(ratio.get("good")),
-            "total_query": _query(ratio.get("total")),
-        }
-    if len(doc.problems) > before or name is None or service is None or target is None:
-        return None
-    return SloSpec(
-        name=name,
-        service=service,
-        target=target,
-        budgeting_method=method,
-        time_window=window,
-        time_window_declared=declared,
-        display_name=_mapping(doc.body.get("metadata")).get("displayName"),
-        description=doc.body["spec"].get("description"),
-        source=f"{doc.file}#{doc.number}",
-        spec_format="openslo/v1alpha",
-        **indicator,
-    )
+@dataclass(frozen=True)
+class _SlothForm:
+    """Where Sloth's spec sits in a document and how its SLI fields are spelt."""
+
+    root: str  # "" (prometheus/v1) or "spec." (the Kubernetes form)
+    error_query: str
+    total_query: str
+    error_ratio_query: str
 
 
-def _sloth_slos(doc: _Doc) -> list[SloSpec]:
-    """Sloth ``prometheus/v1``: objective in percent, 30-day window, SLO id = service-name."""
-    service = doc.get("service", required=True, kind=str)
-    slos = doc.get("slos", required=True, kind=list) or []
-    labels = {str(k): str(v) for k, v in _mapping(doc.body.get("labels")).items()}
+SLOTH_PROMETHEUS = _SlothForm("", "error_query", "total_query", "error_ratio_query")
+SLOTH_KUBERNETES = _SlothForm("spec.", "errorQuery", "totalQuery", "errorRatioQuery")
+
+
+def _sloth_slos(form: _SlothForm, doc: _Doc, indicators: Indicators) -> list[SloSpec]:
+    """Sloth: objective in percent, 30-day window, SLO name ``<service>-<slo name>`` (sloth.dev/specs)."""
+    service = doc.get(f"{form.root}service", required=True, kind=str)
+    entries = doc.get(f"{form.root}slos", required=True, kind=list) or []
+    labels = _labels(doc, f"{form.root}labels")
     result = []
-    for i, entry in enumerate(slos):
-        base = f"slos[{i}]"
+    for i, entry in enumerate(entries):
+        base = f"{form.root}slos[{i}]"
         if not isinstance(entry, dict):
             doc.problem(base, "expected a mapping")
             continue
         before = len(doc.problems)
-        name = entry.get("name")
-        if not isinstance(name, str):
-            doc.problem(f"{base}.name", "required field is missing")
-        objective = entry.get("objective")
-        if isinstance(objective, bool) or not isinstance(objective, (int, float)) or not 0 < objective <= 100:
-            doc.problem(f"{base}.objective", f"expected a percentage in (0, 100], got {objective!r}")
-        sli = _mapping(entry.get("sli"))
-        indicator: dict[str, Any]
-        if isinstance(sli.get("events"), dict):
-            events = sli["events"]
-            indicator = {
-                "indicator_kind": "ratio",
-                "bad_query": events.get("error_query"),
-                "total_query": events.get("total_query"),
-            }
-        elif isinstance(sli.get("raw"), dict):
-            indicator = {"indicator_kind": "raw", "bad_query": sli["raw"].get("error_ratio_query")}
-        elif isinstance(sli.get("plugin"), dict):
-            indicator = {"indicator_kind": "plugin"}
-        else:
-            doc.problem(f"{base}.sli", "expected events, raw or plugin")
+        name = doc.get(f"{base}.name", required=True, kind=str)
+        objective = doc.get(f"{base}.objective", required=True, kind=(int, float))
+        if objective is not None and not 0 < objective <= 100:
+            doc.problem(f"{base}.objective", f"{objective} is out of range: an objective is a percentage in (0, 100]")
+        indicator = _sloth_indicator(doc, form, f"{base}.sli")
+        slo_labels = {**labels, **_labels(doc, f"{base}.labels")}
+        if len(doc.problems) > before or service is None or name is None or objective is None:
             continue
-        if len(doc.problems) > before or service is None:
-            continue
-        assert isinstance(name, str) and isinstance(objective, (int, float))
-        slo_labels = {**labels, **{str(k): str(v) for k, v in _mapping(entry.get("labels")).items()}}
         result.append(
             SloSpec(
                 name=f"{service}-{name}",
@@ -486,11 +690,45 @@ def _sloth_slos(doc: _Doc) -> list[SloSpec]:
                 time_window=TimeWindow("30d", True),
                 time_window_declared=False,
                 description=entry.get("description"),
-                team=slo_labels.get("team") or slo_labels.get("owner"),
-                labels=slo_labels,
-                source=f"{doc.file}#{doc.number}",
+                team=_team(slo_labels, "team", "owner"),
+                labels=_shown_labels(slo_labels),
+                source=doc.source,
                 spec_format="prometheus/v1",
                 **indicator,
             )
         )
     return result
+
+
+def _sloth_indicator(doc: _Doc, form: _SlothForm, path: str) -> dict[str, Any]:
+    """Sloth's SLI: ``events`` (error and total queries), ``raw`` (an error ratio) or ``plugin`` (by id)."""
+    sli = _mapping(doc.get(path, required=True, kind=dict))
+    if "events" in sli:
+        error = doc.get(f"{path}.events.{form.error_query}", required=True, kind=str)
+        total = doc.get(f"{path}.events.{form.total_query}", required=True, kind=str)
+        return {"indicator_kind": "ratio", "bad_query": error, "total_query": total}
+    if "raw" in sli:
+        return {
+            "indicator_kind": "raw",
+            "bad_query": doc.get(f"{path}.raw.{form.error_ratio_query}", required=True, kind=str),
+        }
+    if "plugin" in sli:
+        doc.get(f"{path}.plugin.id", required=True, kind=str)
+        return {"indicator_kind": "plugin"}
+    if sli:
+        doc.problem(path, "expected events, raw or plugin")
+    return {"indicator_kind": "unknown"}
+
+
+# ---- the registry: one entry per spec version -------------------------------------------------
+
+_OPENSLO_KINDS = ("Service", "DataSource", "AlertPolicy", "AlertCondition", "AlertNotificationTarget")
+FORMATS: dict[str, _Format] = {
+    "openslo/v1": _Format(partial(_openslo_slos, OPENSLO_V1), "SLO", (*_OPENSLO_KINDS, "BudgetAdjustment"), "SLI"),
+    "openslo/v1alpha": _Format(partial(_openslo_slos, OPENSLO_V1ALPHA), "SLO", _OPENSLO_KINDS),
+    "openslo.com/v2alpha": _Format(
+        partial(_openslo_slos, OPENSLO_V2ALPHA), "SLO", (*_OPENSLO_KINDS, "BudgetAdjustment"), "SLI"
+    ),
+    "prometheus/v1": _Format(partial(_sloth_slos, SLOTH_PROMETHEUS), None),
+    "sloth.slok.dev/v1": _Format(partial(_sloth_slos, SLOTH_KUBERNETES), "PrometheusServiceLevel"),
+}

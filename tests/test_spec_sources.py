@@ -11,7 +11,7 @@ from srelib.errors import InputError
 from srelib.sources import load_config, read_sources
 from srelib.validate import validate_directory
 from tests.conftest import CONFORMANCE, INCIDENT_COLUMNS, slo_document, write_csv, write_slos
-from tests.test_slo_spec import EXPECTED, PENDING, conformance, needs_corpus  # noqa: F401 (conformance: a fixture)
+from tests.test_slo_spec import EXPECTED, conformance, needs_corpus  # noqa: F401 (conformance: a fixture)
 
 
 def _sources(root: Path, *entries: dict) -> list:
@@ -38,6 +38,9 @@ def _data_with_specs_elsewhere(directory: Path, slo: str) -> Path:
         [dict(timestamp="2026-10-01T10:00:00Z", slo=slo, good=9, total=10)],
     )
     return directory
+
+
+PENDING = "kind: sloth sources do not accept sloth.slok.dev/v1 yet (issue 13)"
 
 
 def _relative(problem: object) -> str:
@@ -125,9 +128,8 @@ def test_a_data_directory_without_slos_yaml_is_valid_when_a_source_supplies_the_
     extracts = _sources(tmp_path, {"kind": "openslo", "path": "specs/slos.yaml"})
     dataset = validate_directory(_data_with_specs_elsewhere(tmp_path / "data", "checkout-availability"), extracts)
     assert [s.name for s in dataset.slos.slos] == ["checkout-availability"]
-    with pytest.raises(InputError) as caught:
+    with pytest.raises(InputError):  # without the source, the sli rows name an SLO nobody defines
         validate_directory(tmp_path / "data")
-    assert "slos.yaml::: required file is missing" in caught.value.report()
 
 
 def test_source_paths_are_required_for_file_sources_but_not_for_prometheus(tmp_path):
