@@ -22,6 +22,7 @@ class Problem:
     row: int | None
     column: str | None
     message: str
+    more: bool = False  # a count of further rows like the ones listed: shown after them
 
     def __str__(self) -> str:
         return f"{self.file}:{'' if self.row is None else self.row}:{self.column or ''}: {self.message}"
@@ -64,5 +65,5 @@ class ReportError(SrelibError):
     """A report notebook failed to execute or render."""
 
 
-def _problem_key(p: Problem) -> tuple[str, int, str, str]:
-    return (p.file, -1 if p.row is None else p.row, p.column or "", p.message)
+def _problem_key(p: Problem) -> tuple[str, bool, int, str, str]:
+    return (p.file, p.more, -1 if p.row is None else p.row, p.column or "", p.message)

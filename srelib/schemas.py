@@ -1,9 +1,11 @@
 """The canonical input files (DESIGN.md, "Canonical inputs"), as data.
 
 Each :class:`FileSchema` says which columns a file has, which are required, their types,
-the key that identifies a row (re-ingesting a row with the same key replaces it) and the
-orderings between timestamps that must hold. Validation (:mod:`srelib.validate`) and the
-warehouse tables (:mod:`srelib.warehouse`) are both generated from these.
+the key that identifies a row (re-ingesting a row with the same key replaces it), the
+orderings between timestamps that must hold and, for tables of line items, the columns summed
+over the rows that share a key. Validation (:mod:`srelib.validate`) and the warehouse tables
+(:mod:`srelib.warehouse`) are both generated from these. No file is required: a team starts
+with what it has.
 """
 
 from __future__ import annotations
@@ -30,13 +32,14 @@ SQL_TYPES = {
     "count": "BIGINT",
     "number": "DOUBLE",
     "bool": "BOOLEAN",
+    "object": "VARCHAR",  # a JSON object, stored as JSON text with sorted keys
 }
 
 
 @dataclass(frozen=True)
 class Column:
     name: str
-    type: str = "text"  # text | timestamp | date | count | number | bool
+    type: str = "text"  # text | timestamp | date | count | number | bool | object
     required: bool = False
     choices: tuple[str, ...] = ()
     minimum: float | None = None
@@ -61,6 +64,9 @@ class FileSchema:
     key: tuple[str, ...]
     orderings: tuple[Ordering, ...] = ()
     heavy: bool = False  # validated and loaded in DuckDB only, never through pandas
+    # Line items: rows sharing the key are parts of one row, and these columns are their sums
+    # (FOCUS cost rows differ by resource; the workbench keeps one row per key).
+    summed: tuple[str, ...] = ()
 
     @property
     def required(self) -> list[str]:
@@ -147,10 +153,19 @@ COSTS = FileSchema(
         Column("ServiceName"),
         Column("ServiceCategory"),
         Column("SubAccountName"),
-        Column("Tags"),
+        Column("Tags", "object"),
     ),
-    key=("ChargePeriodStart", "ServiceName", "SubAccountName", "Tags"),
+    key=(
+        "ChargePeriodStart",
+        "ChargePeriodEnd",
+        "BillingCurrency",
+        "ServiceName",
+        "ServiceCategory",
+        "SubAccountName",
+        "Tags",
+    ),
     orderings=(Ordering("ChargePeriodStart", "ChargePeriodEnd"),),
+    summed=("EffectiveCost", "BilledCost"),
 )
 
 ENGAGEMENT = FileSchema(
@@ -191,4 +206,3 @@ ADOPTION = FileSchema(
 TABLES: dict[str, FileSchema] = {
     s.name: s for s in (INCIDENTS, SLI, DEPLOYMENTS, AUTOMATION_RUNS, COSTS, ENGAGEMENT, SURVEYS, ADOPTION)
 }
-REQUIRED_FILES = ("incidents", "sli", "slos")

@@ -6,12 +6,14 @@ same checks run as SQL in DuckDB. Either way the result is a :class:`Dataset` wh
 tables sit in an in-memory DuckDB connection, ready for :func:`srelib.warehouse.load`.
 
 Row numbers are CSV line numbers (the header is line 1) or 1-based Parquet row numbers.
+No file is required and a file with a header and no rows is valid: it means "nothing in it".
+For every table, the first rows of each kind of problem are listed, then a count of the rest.
 """
 
 from __future__ import annotations
 
-import codecs
 import hashlib
+import json
 import math
 import os
 import tempfile
@@ -26,12 +28,12 @@ import pandas as pd
 import pandera.pandas as pa
 
 from srelib.errors import InputError, Problem
-from srelib.schemas import REQUIRED_FILES, SLI, TABLES, Column, FileSchema
+from srelib.schemas import SLI, TABLES, Column, FileSchema
 from srelib.slo_spec import SloCatalogue, data_dir_spec_files, load_slo_files
-from srelib.sources.base import Extract
+from srelib.sources.base import Extract, file_problem, parquet_as_text
 
-EXTENSIONS = (".csv", ".parquet")
-SQL_EXAMPLES_PER_CHECK = 20  # rows listed per (file, column, problem) for heavy tables
+EXTENSIONS = (".csv", ".csv.gz", ".parquet")
+EXAMPLES_PER_CHECK = 20  # rows listed per (file, column, kind of problem), then a count of the rest
 _OFFSET_REGEX = r"(Z|z|[+-]\d{2}(:?\d{2})?)$"
 _TRUE = {"true", "t", "yes", "y", "1"}
 _FALSE = {"false", "f", "no", "n", "0"}
@@ -49,11 +51,8 @@ class Dataset:
     fingerprint: str = ""
 
 
-def find_files(directory: Path, provided: set[str] | None = None) -> tuple[dict[str, Path], list[Path], list[Problem]]:
-    """The canonical files present in ``directory``: tables by name, SLO spec files, problems.
-
-    ``provided`` names tables that vendor sources supply, so their files are not required.
-    """
+def find_files(directory: Path) -> tuple[dict[str, Path], list[Path], list[Problem]]:
+    """The canonical files present in ``directory``: tables by name, SLO spec files, problems."""
     problems: list[Problem] = []
     tables: dict[str, Path] = {}
     for name in TABLES:
@@ -64,15 +63,7 @@ def find_files(directory: Path, provided: set[str] | None = None) -> tuple[dict[
             )
         elif found:
             tables[name] = found[0]
-    slo_files = data_dir_spec_files(directory)
-    for name in REQUIRED_FILES:
-        if name == "slos" and not slo_files and "slos" not in (provided or set()):
-            problems.append(Problem("slos.yaml", None, None, "required file is missing"))
-        elif name != "slos" and name not in tables and name not in (provided or set()):
-            problems.append(
-                Problem(f"{name}.csv", None, None, f"required file is missing (expected {name}.csv or {name}.parquet)")
-            )
-    return tables, slo_files, problems
+    return tables, data_dir_spec_files(directory), problems
 
 
 def validate_directory(directory: Path, extracts: list[Extract] | tuple[Extract, ...] = ()) -> Dataset:
@@ -84,7 +75,18 @@ def validate_directory(directory: Path, extracts: list[Extract] | tuple[Extract,
     directory = Path(directory)
     if not directory.is_dir():
         raise InputError([Problem(str(directory), None, None, "no such data directory")])
-    tables, slo_files, problems = find_files(directory, provided={e.table for e in extracts})
+    tables, slo_files, problems = find_files(directory)
+    if not tables and not slo_files and not extracts:
+        expected = ", ".join(f"{name}.csv" for name in TABLES)
+        problems.append(
+            Problem(
+                str(directory),
+                None,
+                None,
+                f"no data found: expected any of {expected} (or .csv.gz, .parquet), slos.yaml, "
+                "or sources in params/sources.yaml",
+            )
+        )
     slo_files += [f for e in extracts if e.table == "slos" for f in e.spec_files]
     slos = load_slo_files(slo_files, display_root=directory)
     problems += slos.problems
@@ -166,52 +168,35 @@ def _scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None =
     return row[0][0] if row else None
 
 
+def _is_parquet(path: Path) -> bool:
+    return path.name.lower().endswith(".parquet")
+
+
 def _row_offset(path: Path) -> int:
-    return 2 if path.suffix == ".csv" else 1
-
-
-def _text_problem(path: Path) -> str | None:
-    """Why a CSV file cannot be read as UTF-8 text, or None."""
-    if path.stat().st_size == 0:
-        return "empty file: expected a header row"
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    seen_text = False
-    offset = 0
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            if b"\x00" in block:
-                return "binary file, expected CSV text"
-            try:
-                seen_text = seen_text or bool(decoder.decode(block).strip())
-            except UnicodeDecodeError as exc:
-                return f"not UTF-8 text (invalid byte at offset {offset + exc.start})"
-            offset += len(block)
-    if not seen_text:
-        return "empty file: expected a header row"
-    return None
+    return 1 if _is_parquet(path) else 2
 
 
 def _stage_raw(con: duckdb.DuckDBPyConnection, schema: FileSchema, path: Path) -> list[Problem]:
-    """Read ``path`` as text into ``raw_<name>`` (in file order); report unreadable files and missing columns."""
-    if path.suffix == ".csv":
-        if reason := _text_problem(path):
-            return [Problem(path.name, None, None, reason)]
-        source = "SELECT * FROM read_csv(?, all_varchar = true, header = true)"
-    else:
-        source = "SELECT COLUMNS(*)::VARCHAR FROM read_parquet(?)"
+    """Read ``path`` as text into ``raw_<name>`` (in file order); report unreadable files and missing columns.
+
+    A file with a header and no rows stages no rows: it is valid and means "nothing in it".
+    """
+    if reason := file_problem(path):
+        return [Problem(path.name, None, None, reason)]
+    kind = "Parquet" if _is_parquet(path) else "CSV"
     try:
+        source = (
+            parquet_as_text(con, path)
+            if _is_parquet(path)
+            else "SELECT * FROM read_csv(?, all_varchar = true, header = true)"
+        )
         con.execute(f"CREATE OR REPLACE TEMP TABLE raw_{schema.name} AS {source}", [str(path)])
     except duckdb.Error as exc:
-        kind = "CSV" if path.suffix == ".csv" else "Parquet"
         first_line = str(exc).strip().splitlines()[0]
         return [Problem(path.name, None, None, f"cannot be read as {kind}: {first_line}")]
     present = {r[0] for r in con.execute(f"DESCRIBE raw_{schema.name}").fetchall()}
     missing = [c for c in schema.required if c not in present]
-    problems = [
-        Problem(path.name, 1 if path.suffix == ".csv" else None, c, "required column is missing") for c in missing
-    ]
-    if not problems and _scalar(con, f"SELECT count(*) FROM raw_{schema.name}") == 0:
-        problems.append(Problem(path.name, None, None, "no data rows"))
+    problems = [Problem(path.name, None if _is_parquet(path) else 1, c, "required column is missing") for c in missing]
     if not problems:
         columns = ", ".join(
             f'"{c.name}"' if c.name in present else f'NULL::VARCHAR AS "{c.name}"' for c in schema.columns
@@ -269,6 +254,18 @@ def _is_bool(value: str) -> bool:
     return value.strip().lower() in _TRUE | _FALSE
 
 
+def _json_object(value: str) -> dict[str, Any] | None:
+    try:
+        parsed = json.loads(value)
+    except ValueError:
+        return None
+    return parsed if isinstance(parsed, dict) else None
+
+
+def _is_json_object(value: str) -> bool:
+    return _json_object(value) is not None
+
+
 def _value_checks(column: Column) -> list[pa.Check]:
     checks: list[tuple[Callable[[str], bool], str]] = []
     if column.type == "timestamp":
@@ -287,6 +284,8 @@ def _value_checks(column: Column) -> list[pa.Check]:
             checks.append((lambda v: not _is_number(v) or float(v) >= minimum, f"must be ≥ {minimum:g}"))
     elif column.type == "bool":
         checks.append((_is_bool, "not true or false"))
+    elif column.type == "object":
+        checks.append((_is_json_object, 'not a JSON object (write {"team": "payments"}, or leave it empty)'))
     if column.choices:
         allowed = set(column.choices)
         checks.append((lambda v: v in allowed, f"unknown value: expected one of {', '.join(column.choices)}"))
@@ -309,7 +308,7 @@ def _pandera_schema(schema: FileSchema) -> tuple[pa.DataFrameSchema, dict[str, s
 
         frame_checks.append(pa.Check(in_order, error=message))
         check_columns[message] = order.later
-    single_key = schema.key[0] if len(schema.key) == 1 else None
+    single_key = schema.key[0] if len(schema.key) == 1 and not schema.summed else None
     columns = {
         c.name: pa.Column(
             None,
@@ -320,7 +319,7 @@ def _pandera_schema(schema: FileSchema) -> tuple[pa.DataFrameSchema, dict[str, s
         )
         for c in schema.columns
     }
-    unique = list(schema.key) if len(schema.key) > 1 else None
+    unique = list(schema.key) if len(schema.key) > 1 and not schema.summed else None
     return pa.DataFrameSchema(
         columns, checks=frame_checks, unique=unique, report_duplicates="exclude_first"
     ), check_columns
@@ -383,7 +382,7 @@ def _check_light(
             )
         )
     pandera_schema, check_columns = _pandera_schema(schema)
-    problems: set[Problem] = set()
+    found: dict[tuple[str, str | None, str], set[Problem]] = {}  # (file, column, check) → problems
     try:
         pandera_schema.validate(frame, lazy=True)
     except pa.errors.SchemaErrors as exc:
@@ -395,18 +394,47 @@ def _check_light(
             shown = (column_names or {}).get(file, {}).get(column, column) if column else column
             value = None if pd.isna(case.failure_case) else case.failure_case
             message = _message(str(case.check), column, value, schema, set(check_columns))
-            problems.add(Problem(file, row, shown, message))
-    if problems:
-        return sorted(problems, key=lambda p: (p.file, p.row or 0, p.column or "", p.message))
+            found.setdefault((file, shown, str(case.check)), set()).add(Problem(file, row, shown, message))
+    if found:
+        return [p for (_, _, check), group in sorted(found.items()) for p in _capped(group, check)]
     typed = _typed_frame(frame, schema)
     con.register("typed_frame", typed)
+    columns = ", ".join(
+        # Ordered: the same line items always add up to the same last digit, so re-ingesting changes nothing.
+        f'sum("{c.name}" ORDER BY "{c.name}") AS "{c.name}"' if c.name in schema.summed else f'"{c.name}"'
+        for c in schema.columns
+    )
+    group = " GROUP BY ALL" if schema.summed else ""
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE staged_{schema.name} AS SELECT "
+        f"CREATE OR REPLACE TEMP TABLE staged_{schema.name} AS SELECT {columns} FROM (SELECT "
         + ", ".join(f'CAST("{c.name}" AS {c.sql_type}) AS "{c.name}"' for c in schema.columns)
-        + " FROM typed_frame"
+        + f" FROM typed_frame){group}"
     )
     con.unregister("typed_frame")
     return []
+
+
+def _capped(problems: set[Problem], check: str) -> list[Problem]:
+    """The first rows with one kind of problem, then a count of the rest (as for heavy tables)."""
+    ordered = sorted(problems, key=lambda p: (p.row or 0, p.message))
+    if len(ordered) <= EXAMPLES_PER_CHECK:
+        return ordered
+    first = ordered[0]
+    kind = _check_title(check, first)
+    more = len(ordered) - EXAMPLES_PER_CHECK
+    return [
+        *ordered[:EXAMPLES_PER_CHECK],
+        Problem(first.file, None, first.column, f"{kind}: {more} more rows like the ones above", more=True),
+    ]
+
+
+def _check_title(check: str, example: Problem) -> str:
+    """A kind of problem without any row's own value: ``not a number`` for ``not a number: 'cheap'``."""
+    if check == "not_nullable":
+        return "required value is empty"
+    if check in ("field_uniqueness", "multiple_fields_uniqueness"):
+        return example.message.split(": already on")[0].split(" '")[0]
+    return check
 
 
 def _typed_frame(frame: pd.DataFrame, schema: FileSchema) -> pd.DataFrame:
@@ -419,6 +447,11 @@ def _typed_frame(frame: pd.DataFrame, schema: FileSchema) -> pd.DataFrame:
             typed[c.name] = pd.to_datetime(values, format="ISO8601", errors="coerce")
         elif c.type in ("count", "number"):
             typed[c.name] = pd.to_numeric(values, errors="coerce")
+        elif c.type == "object":  # one spelling per object, so equal tags are equal keys
+            typed[c.name] = values.map(
+                lambda v: None if v is None or pd.isna(v) else json.dumps(_json_object(v), sort_keys=True),
+                na_action=None,
+            ).astype("object")
         elif c.type == "bool":
             typed[c.name] = values.map(
                 lambda v: None if v is None or pd.isna(v) else v.lower() in _TRUE, na_action=None
@@ -565,7 +598,7 @@ def _run_sql_checks(
         rows = con.execute(
             f"SELECT _file, _row, v, count(*) OVER (PARTITION BY _file) FROM ({source}) WHERE {where} "
             "QUALIFY row_number() OVER (PARTITION BY _file ORDER BY _row) <= ? ORDER BY _file, _row",
-            [SQL_EXAMPLES_PER_CHECK],
+            [EXAMPLES_PER_CHECK],
         ).fetchall()
         totals: dict[str, int] = {}
         for file, row, v, total in rows:
@@ -573,7 +606,9 @@ def _run_sql_checks(
             problems.append(Problem(file, int(row), column, f"{message}{shown}"))
             totals[file] = total
         for file, total in totals.items():
-            if total > SQL_EXAMPLES_PER_CHECK:
-                more = total - SQL_EXAMPLES_PER_CHECK
-                problems.append(Problem(file, None, column, f"{message}: {more} more rows like the ones above"))
+            if total > EXAMPLES_PER_CHECK:
+                more = total - EXAMPLES_PER_CHECK
+                problems.append(
+                    Problem(file, None, column, f"{message}: {more} more rows like the ones above", more=True)
+                )
     return problems

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import os
 import re
 import shutil
 from pathlib import Path
@@ -31,6 +32,17 @@ INCIDENT_COLUMNS = [
     "cause",
     "postmortem_url",
 ]
+
+
+@pytest.fixture(scope="session")
+def conformance() -> Path:
+    """../shared/conformance: real files from public projects. CI has it, so there its absence fails."""
+    if not CONFORMANCE.is_dir():
+        message = f"the conformance corpus is not at {CONFORMANCE}"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return CONFORMANCE
 
 
 def write_csv(path: Path, columns: list[str], rows: list[dict[str, object]]) -> Path:

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from srelib.errors import InputError, Problem
 from srelib.slo_spec import load_slo_files
 from srelib.sources.base import SourceContext
-from srelib.sources.prometheus import Options, Prometheus, PrometheusError
+from srelib.sources.prometheus import Prometheus, PrometheusError, PrometheusOptions
 from srelib.validate import validate_directory
 from tests.conftest import INCIDENT_COLUMNS, slo_document, write_csv, write_slos
 
@@ -162,9 +162,9 @@ def test_any_prometheus_answer_is_parsed_or_reported(body, status):
     from datetime import datetime
 
     transport = httpx.MockTransport(lambda request: httpx.Response(status, text=body))
-    adapter = Prometheus({"url": "http://prometheus.invalid"}, SourceContext(Path(".")))
+    adapter = Prometheus(PrometheusOptions(url="http://prometheus.invalid"), SourceContext(Path(".")))
     adapter.step = 60
-    options = Options(url="http://prometheus.invalid")
+    options = PrometheusOptions(url="http://prometheus.invalid")
     with httpx.Client(transport=transport, base_url=options.url) as client:
         try:
             values = adapter._query_range(

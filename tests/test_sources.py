@@ -241,11 +241,11 @@ def test_timestamp_conversion_never_raises(value, fmt, tz):
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.binary(max_size=300))
 def test_hostile_files_give_problems_not_crashes(tmp_path, content):
-    for name in ("x.csv", "x.json", "x.parquet"):
+    for name in ("x.csv", "x.json", "x.parquet", "x.csv.gz", "x.json.gz"):
         (tmp_path / name).write_bytes(content)
-        records, rows, problems = read_records(tmp_path / name, name)
-        assert len(records) == len(rows)
-        assert all(p.file == name for p in problems)
+        found = read_records(tmp_path / name, name)
+        assert len(found.records) == len(found.rows)
+        assert all(p.file == name for p in found.problems)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

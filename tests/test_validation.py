@@ -99,13 +99,20 @@ def test_many_bad_rows_are_listed_with_a_count_of_the_rest(tmp_path):
     assert "sli.csv::good: not a whole number ≥ 0: 30 more rows like the ones above" in found
 
 
-def test_missing_columns_and_files(tmp_path):
+def test_missing_columns_are_problems_but_no_file_is_required(tmp_path):
     write_csv(tmp_path / "incidents.csv", ["incident_id", "title"], [{"incident_id": "I1"}])
-    found = problems(tmp_path)
-    assert "incidents.csv:1:service: required column is missing" in found
-    assert "incidents.csv:1:started_at: required column is missing" in found
-    assert "sli.csv::: required file is missing (expected sli.csv or sli.parquet)" in found
-    assert "slos.yaml::: required file is missing" in found
+    assert problems(tmp_path) == [
+        "incidents.csv:1:service: required column is missing",
+        "incidents.csv:1:severity: required column is missing",
+        "incidents.csv:1:started_at: required column is missing",
+    ]
+
+
+def test_a_data_directory_with_nothing_in_it_says_what_it_expected(tmp_path):
+    (tmp_path / "data").mkdir()
+    found = problems(tmp_path / "data")
+    assert len(found) == 1
+    assert found[0].startswith(f"{tmp_path / 'data'}::: no data found: expected any of incidents.csv, sli.csv")
 
 
 @pytest.mark.parametrize(

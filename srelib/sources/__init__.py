@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from srelib.errors import InputError, Problem
 from srelib.slo_spec import data_dir_spec_files, load_slo_files
-from srelib.sources.base import Adapter, Extract, SourceContext
+from srelib.sources.base import Adapter, Extract, SourceContext, export_files
 
 ADAPTERS: dict[str, type[Adapter]] = {}
 
@@ -80,24 +80,39 @@ def read_sources(
 
     SLO spec sources are read first: server sources (Prometheus) run the queries of the SLOs
     they define, together with those in ``data_dir``. ``warehouse`` tells server sources what
-    has already been ingested, so they fetch only what is missing.
+    has already been ingested, so they fetch only what is missing. A folder of export parts is
+    one source that gives one extract per part, each naming its own file in problems.
     """
     spec_kinds = [c for c in configs if ADAPTERS[c.kind].table == "slos"]
     others = [c for c in configs if ADAPTERS[c.kind].table != "slos"]
     context = SourceContext(root, warehouse)
-    extracts = [_read(config, context) for config in spec_kinds]
+    extracts = [e for config in spec_kinds for e in _read(config, context)]
     files = data_dir_spec_files(data_dir) if data_dir is not None and data_dir.is_dir() else []
     context.slos = load_slo_files(files + [f for e in extracts for f in e.spec_files], display_root=data_dir)
-    extracts += [_read(config, context) for config in others]
+    extracts += [e for config in others for e in _read(config, context)]
     return extracts
 
 
-def _read(config: SourceConfig, context: SourceContext) -> Extract:
-    adapter = ADAPTERS[config.kind](dict(config.model_extra or {}), context)
+def _read(config: SourceConfig, context: SourceContext) -> list[Extract]:
+    kind = ADAPTERS[config.kind]
+    shown = config.name or config.path or config.kind
+    raw = dict(config.model_extra or {})
+    options, problems = kind.parse_options(raw, shown)
+    if options is None:
+        return [Extract(str(raw.get("table", kind.table)), Path(config.path or "."), shown, problems=problems)]
+    adapter = kind(options, context)
     if config.path is None:
-        return adapter.read(context.root, config.name or config.kind)
+        return [adapter.read(context.root, shown)]
     path = Path(config.path)
-    return adapter.read(path if path.is_absolute() else context.root / path, config.name or config.path)
+    path = path if path.is_absolute() else context.root / path
+    if kind.table == "slos" or not path.is_dir():
+        return [adapter.read(path, shown)]
+    parts = export_files(path, kind.formats)
+    if not parts:
+        formats = ", ".join(kind.formats)
+        table = str(getattr(options, "table", kind.table))
+        return [Extract(table, path, shown, problems=[Problem(shown, None, None, f"folder has no {formats} files")])]
+    return [adapter.read(part, f"{shown.rstrip('/')}/{part.relative_to(path)}") for part in parts]
 
 
 # The built-in adapters register themselves on import.

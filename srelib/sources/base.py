@@ -8,16 +8,19 @@ and reports each problem at the vendor file's row and under the vendor's column 
 from __future__ import annotations
 
 import codecs
+import gzip
 import json
+import zlib
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, ClassVar
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import duckdb
 import pandas as pd
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from srelib.errors import Problem
 from srelib.schemas import FileSchema
@@ -66,77 +69,206 @@ class SourceContext:
     slos: SloCatalogue = field(default_factory=SloCatalogue)
 
 
+class SourceOptions(BaseModel):
+    """The options every source takes in ``params/sources.yaml``; an adapter's own options extend these.
+
+    An option the adapter does not know is refused by name (a typo must not be ignored silently).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+    timezone: str | None = None  # IANA zone of timestamps written without a UTC offset
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                ZoneInfo(value)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise ValueError(f"unknown time zone {value!r} (an IANA name such as Europe/Berlin)") from None
+        return value
+
+
 class Adapter(ABC):
     """One kind of source. Subclasses set ``kind`` and ``table`` and implement :meth:`read`.
 
     ``path`` is the export's path (absolute) for file sources and None for server sources
-    (``needs_path = False``), which read their address from the options.
+    (``needs_path = False``), which read their address from the options. ``Options`` is the
+    adapter's options model; ``formats`` are the file suffixes it reads, which is also what it
+    takes from a folder of export parts.
     """
 
     kind: ClassVar[str]
     table: ClassVar[str]
     needs_path: ClassVar[bool] = True
+    Options: ClassVar[type[SourceOptions]] = SourceOptions
+    formats: ClassVar[tuple[str, ...]] = (".csv", ".csv.gz", ".parquet", ".json", ".json.gz")
 
-    def __init__(self, options: dict[str, Any], context: SourceContext | None = None):
-        self.options = options
+    def __init__(self, options: SourceOptions | None = None, context: SourceContext | None = None):
+        self.options = options if options is not None else self.Options()
         self.context = context or SourceContext(Path.cwd())
+
+    @classmethod
+    def parse_options(cls, raw: dict[str, Any], file: str) -> tuple[SourceOptions | None, list[Problem]]:
+        """The validated options, or the problems with them (each naming the option)."""
+        try:
+            return cls.Options.model_validate(raw), []
+        except ValidationError as exc:
+            known = ", ".join(sorted(cls.Options.model_fields))
+            problems = []
+            for err in exc.errors():
+                where = ".".join(str(p) for p in err["loc"]) or None
+                if err["type"] == "extra_forbidden":
+                    message = f"unknown option for a {cls.kind} source (known options: {known})"
+                else:
+                    message = err["msg"]
+                problems.append(Problem(file, None, where, message))
+            return None, problems
 
     @abstractmethod
     def read(self, path: Path, file: str) -> Extract: ...
 
 
-def read_records(path: Path, file: str) -> tuple[list[dict[str, Any]], list[int], list[Problem]]:
-    """Records of a CSV, Parquet or JSON export, with their row numbers as users count them.
+def export_files(path: Path, formats: tuple[str, ...]) -> list[Path]:
+    """The export files at ``path``: the file itself, or every file of a folder (and its sub-folders)
+    whose name ends with one of ``formats``, in name order.
+
+    Cloud exports arrive split into parts (``part-00001.csv.gz``...), often beside manifests and
+    markers (``manifest.json``, ``_SUCCESS``); hidden files and names starting with ``_`` are left out.
+    """
+    if not path.is_dir():
+        return [path]
+    return sorted(
+        p
+        for p in path.rglob("*")
+        if p.is_file()
+        and not any(part.startswith((".", "_")) for part in p.relative_to(path).parts)
+        and p.name.lower().endswith(formats)
+    )
+
+
+@dataclass
+class Records:
+    """What an export file holds: its records, the row number of each as users count them, the
+    problems that kept it from being read, and for JSON the answer's other top-level fields."""
+
+    records: list[dict[str, Any]] = field(default_factory=list)
+    rows: list[int] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+LFS_POINTER = b"version https://git-lfs.github.com/spec/"
+JSON_LISTS = ("data", "incidents", "alerts", "items", "log_entries")
+JSON_SINGLE = ("incident", "alert", "data")
+
+
+def file_problem(path: Path) -> str | None:
+    """Why ``path`` cannot be read as the data it claims to be, or None.
+
+    Catches what reaches users in place of an export: a Git LFS pointer (the repository was cloned
+    without ``git lfs pull``), an empty file, a binary file where text belongs, text that is not
+    UTF-8, and a gzip file that is not whole. Compressed files are checked after decompression.
+    """
+    if not path.is_file():
+        return "no such file"
+    with path.open("rb") as handle:
+        head = handle.read(len(LFS_POINTER))
+    if head == LFS_POINTER:
+        return "a Git LFS pointer, not the data: fetch the real file (git lfs pull) and try again"
+    name = path.name.lower()
+    if name.endswith(".parquet"):
+        return None if path.stat().st_size else "empty file"
+    text = "JSON" if name.endswith((".json", ".json.gz")) else "CSV"
+    opener: Any = gzip.open if name.endswith(".gz") else open
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    seen_text, offset = False, 0
+    try:
+        with opener(path, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                if b"\x00" in block:
+                    compressed = "" if name.endswith(".gz") else f" (a compressed export? name it {path.name}.gz)"
+                    return f"binary file, expected {text} text{compressed}"
+                try:
+                    seen_text = seen_text or bool(decoder.decode(block).strip())
+                except UnicodeDecodeError as exc:
+                    return f"not UTF-8 text (invalid byte at offset {offset + exc.start})"
+                offset += len(block)
+            decoder.decode(b"", final=True)
+    except UnicodeDecodeError as exc:  # a character cut off at the end of the file
+        return f"not UTF-8 text (invalid byte at offset {offset - len(exc.object) + exc.start})"
+    except (OSError, EOFError, zlib.error) as exc:  # gzip.BadGzipFile is an OSError
+        return f"not a readable gzip file: {exc}"
+    if not seen_text:
+        return "empty file: expected a header row" if text == "CSV" else "empty file: expected JSON"
+    return None
+
+
+def read_records(path: Path, file: str) -> Records:
+    """Records of a CSV, Parquet or JSON export (CSV and JSON may be gzipped: ``.csv.gz``, ``.json.gz``).
 
     CSV rows are line numbers (the header is line 1); JSON rows are 1-based positions in the
-    record list (a bare list, or the list under ``data``, ``incidents``, ``alerts`` or ``items``).
+    record list: a bare list, the list under ``data``, ``incidents``, ``alerts``, ``items`` or
+    ``log_entries``, or one record under ``incident``, ``alert`` or ``data`` (a single object as
+    the vendors' "get one" APIs answer). A file with a header and no rows holds no records.
+    Parquet maps, structs and lists arrive as JSON text.
     """
-    suffix = path.suffix.lower()
-    if not path.is_file():
-        return [], [], [Problem(file, None, None, "no such file")]
-    raw_head = path.read_bytes()[:8192]
-    if suffix != ".parquet":
-        if not raw_head.strip():
-            return [], [], [Problem(file, None, None, "empty file")]
-        if b"\x00" in raw_head:
-            return [], [], [Problem(file, None, None, "binary file, expected text")]
-        try:
-            codecs.decode(path.read_bytes(), "utf-8")
-        except UnicodeDecodeError as exc:
-            return [], [], [Problem(file, None, None, f"not UTF-8 text (invalid byte at offset {exc.start})")]
-    if suffix == ".json":
+    if reason := file_problem(path):
+        return Records(problems=[Problem(file, None, None, reason)])
+    name = path.name.lower()
+    if name.endswith((".json", ".json.gz")):
         return _json_records(path, file)
     with duckdb.connect() as con:
         con.execute("SET TimeZone = 'UTC'")
-        source = (
-            "SELECT * FROM read_csv(?, all_varchar = true, header = true)"
-            if suffix == ".csv"
-            else "SELECT COLUMNS(*)::VARCHAR FROM read_parquet(?)"
-        )
         try:
-            frame = con.execute(source, [str(path)]).df()
+            if name.endswith(".parquet"):
+                frame = con.execute(parquet_as_text(con, path), [str(path)]).df()
+            else:
+                frame = con.execute("SELECT * FROM read_csv(?, all_varchar = true, header = true)", [str(path)]).df()
         except duckdb.Error as exc:
-            return [], [], [Problem(file, None, None, f"cannot be read: {str(exc).strip().splitlines()[0]}")]
-    offset = 2 if suffix == ".csv" else 1
+            return Records(problems=[Problem(file, None, None, f"cannot be read: {str(exc).strip().splitlines()[0]}")])
+    offset = 1 if name.endswith(".parquet") else 2
     records = [{k: (None if pd.isna(v) else v) for k, v in row.items()} for row in frame.to_dict("records")]
-    return records, [i + offset for i in range(len(records))], []
+    return Records(records, [i + offset for i in range(len(records))])
 
 
-def _json_records(path: Path, file: str) -> tuple[list[dict[str, Any]], list[int], list[Problem]]:
+def parquet_as_text(con: duckdb.DuckDBPyConnection, path: Path) -> str:
+    """A query (its one parameter: the path) reading ``path`` with every column as text: nested
+    values (maps, structs, lists) as JSON, so a Parquet ``MAP`` of tags arrives as
+    ``{"team": "payments"}``, not DuckDB's ``{team=payments}``."""
+    columns = con.execute("DESCRIBE SELECT * FROM read_parquet(?)", [str(path)]).fetchall()
+    nested = ("MAP(", "STRUCT(", "UNION(")
+    parts = []
+    for column, kind, *_ in columns:
+        name = '"' + str(column).replace('"', '""') + '"'
+        text = f"to_json({name})::VARCHAR" if kind.startswith(nested) or kind.endswith("]") else f"{name}::VARCHAR"
+        parts.append(f"{text} AS {name}")
+    return f"SELECT {', '.join(parts)} FROM read_parquet(?)"
+
+
+def _json_records(path: Path, file: str) -> Records:
+    opener: Any = gzip.open if path.name.lower().endswith(".gz") else open
     try:
-        body = json.loads(path.read_text(encoding="utf-8"))
+        with opener(path, "rt", encoding="utf-8") as handle:
+            body = json.load(handle)
     except json.JSONDecodeError as exc:
-        return [], [], [Problem(file, exc.lineno, None, f"invalid JSON: {exc.msg}")]
+        return Records(problems=[Problem(file, exc.lineno, None, f"invalid JSON: {exc.msg}")])
+    meta: dict[str, Any] = {}
     if isinstance(body, dict):
-        body = next((body[k] for k in ("data", "incidents", "alerts", "items") if isinstance(body.get(k), list)), None)
+        meta = body
+        listed = next((k for k in JSON_LISTS if isinstance(body.get(k), list)), None)
+        single = next((k for k in JSON_SINGLE if isinstance(body.get(k), dict)), None)
+        body = body[listed] if listed else [body[single]] if single else None
+        meta = {k: v for k, v in meta.items() if k not in (listed, single)}
     if not isinstance(body, list):
-        return [], [], [Problem(file, None, None, "expected a list of records (or one under data/incidents/alerts)")]
+        expected = "a list of records, or one under " + ", ".join(dict.fromkeys(JSON_LISTS + JSON_SINGLE))
+        return Records(problems=[Problem(file, None, None, f"expected {expected}")])
     problems = [
         Problem(file, i, None, "record is not an object") for i, r in enumerate(body, 1) if not isinstance(r, dict)
     ]
     records = [r for r in body if isinstance(r, dict)]
     rows = [i for i, r in enumerate(body, 1) if isinstance(r, dict)]
-    return records, rows, problems
+    return Records(records, rows, problems, meta)
 
 
 def to_iso(value: Any, timestamp_format: str | None = None, timezone: str | None = None) -> Any:

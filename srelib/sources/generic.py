@@ -17,24 +17,20 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import Field, field_validator
 
 from srelib.errors import Problem
-from srelib.period import zone
 from srelib.schemas import TABLES
 from srelib.sources import register
-from srelib.sources.base import Adapter, Extract, read_records, to_iso
+from srelib.sources.base import Adapter, Extract, SourceOptions, read_records, to_iso
 
 
-class GenericOptions(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class GenericOptions(SourceOptions):
     table: str = "incidents"
     columns: dict[str, str] = Field(default_factory=dict)
     values: dict[str, dict[str, str]] = Field(default_factory=dict)
     constants: dict[str, str] = Field(default_factory=dict)
     timestamp_format: str | None = None
-    timezone: str | None = None
-    name: str | None = None
 
     @field_validator("table")
     @classmethod
@@ -43,28 +39,21 @@ class GenericOptions(BaseModel):
             raise ValueError(f"{value!r} is not a table a generic source can fill")
         return value
 
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, value: str | None) -> str | None:
-        if value is not None:
-            zone(value)
-        return value
-
 
 @register
 class Generic(Adapter):
     kind = "generic"
     table = "incidents"
 
+    Options = GenericOptions
+
     def read(self, path: Path, file: str) -> Extract:
-        try:
-            options = GenericOptions.model_validate(self.options)
-        except ValidationError as exc:
-            problems = [Problem(file, None, ".".join(str(p) for p in e["loc"]), e["msg"]) for e in exc.errors()]
-            return Extract(self.options.get("table", "incidents"), path, file, problems=problems)
+        options = self.options
+        assert isinstance(options, GenericOptions)
         schema = TABLES[options.table]
-        records, rows, problems = read_records(path, file)
-        extract = Extract(options.table, path, file, rows=rows, problems=problems)
+        found = read_records(path, file)
+        records = found.records
+        extract = Extract(options.table, path, file, rows=found.rows, problems=found.problems)
         unknown = sorted(set(options.columns) - {c.name for c in schema.columns})
         for name in unknown:
             extract.problems.append(Problem(file, None, name, f"not a column of {options.table}"))

@@ -16,11 +16,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from pydantic import Field
+
 from srelib.sources import register
-from srelib.sources.base import Adapter, Extract, after, lookup, read_records, to_iso
+from srelib.sources.base import Adapter, Extract, SourceOptions, after, lookup, read_records, to_iso
 
 DEFAULT_SEVERITY = {f"P{i}": f"SEV{i}" for i in range(1, 6)}
 MS = 0.001  # Opsgenie reports durations in milliseconds
+
+
+class OpsgenieOptions(SourceOptions):
+    severity_map: dict[str, str] = Field(default_factory=dict)
+    service: str | None = None  # one service for every record of this export
 
 
 def _timestamp(value: Any) -> Any:
@@ -54,11 +61,15 @@ def _service_from_tags(tags: Any) -> str | None:
 class Opsgenie(Adapter):
     kind = "opsgenie"
     table = "incidents"
+    Options = OpsgenieOptions
 
     def read(self, path: Path, file: str) -> Extract:
-        records, rows, problems = read_records(path, file)
-        severity_map = {**DEFAULT_SEVERITY, **(self.options.get("severity_map") or {})}
-        fixed_service = self.options.get("service")
+        found = read_records(path, file)
+        records, rows, problems = found.records, found.rows, found.problems
+        options = self.options
+        assert isinstance(options, OpsgenieOptions)
+        severity_map = {**DEFAULT_SEVERITY, **options.severity_map}
+        fixed_service = options.service
         extract = Extract(self.table, path, file, rows=rows, problems=problems)
         columns: dict[str, str] = {}
         for record in records:

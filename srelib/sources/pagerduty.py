@@ -18,10 +18,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from pydantic import Field
+
 from srelib.sources import register
-from srelib.sources.base import Adapter, Extract, after, lookup, read_records, to_iso
+from srelib.sources.base import Adapter, Extract, SourceOptions, after, lookup, read_records, to_iso
 
 DEFAULT_SEVERITY = {"P1": "SEV1", "P2": "SEV2", "P3": "SEV3", "P4": "SEV4", "P5": "SEV5", "high": "SEV2", "low": "SEV4"}
+
+
+class PagerDutyOptions(SourceOptions):
+    severity_map: dict[str, str] = Field(default_factory=dict)
+    major_means_customer_impact: bool = False
 
 
 def _summary(value: Any) -> Any:
@@ -33,11 +40,15 @@ def _summary(value: Any) -> Any:
 class PagerDuty(Adapter):
     kind = "pagerduty"
     table = "incidents"
+    Options = PagerDutyOptions
 
     def read(self, path: Path, file: str) -> Extract:
-        records, rows, problems = read_records(path, file)
-        severity_map = {**DEFAULT_SEVERITY, **(self.options.get("severity_map") or {})}
-        impact_from_major = bool(self.options.get("major_means_customer_impact", False))
+        found = read_records(path, file)
+        records, rows, problems = found.records, found.rows, found.problems
+        options = self.options
+        assert isinstance(options, PagerDutyOptions)
+        severity_map = {**DEFAULT_SEVERITY, **options.severity_map}
+        impact_from_major = options.major_means_customer_impact
         extract = Extract(self.table, path, file, rows=rows, problems=problems)
         columns: dict[str, str] = {}
         for record in records:

@@ -36,12 +36,12 @@ from typing import Any, Literal
 
 import duckdb
 import httpx
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from srelib.errors import Problem
 from srelib.slo_spec import SloSpec, parse_duration
 from srelib.sources import register
-from srelib.sources.base import Adapter, Extract
+from srelib.sources.base import Adapter, Extract, SourceOptions
 
 QueryUnit = Literal["count", "per_second"]
 
@@ -55,8 +55,7 @@ class Queries(BaseModel):
     total: str
 
 
-class Options(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class PrometheusOptions(SourceOptions):
     url: str
     bucket: str = "1m"
     start: datetime | None = None
@@ -64,7 +63,7 @@ class Options(BaseModel):
     end: datetime | None = None
     lag: str = "5m"
     slos: list[str] | None = None
-    queries: dict[str, Queries] = {}
+    queries: dict[str, Queries] = Field(default_factory=dict)
     query_unit: QueryUnit | None = None
     timeout: float = 30.0
     bearer_token_env: str | None = None
@@ -104,16 +103,12 @@ class Prometheus(Adapter):
     kind = "prometheus"
     table = "sli"
     needs_path = False
+    Options = PrometheusOptions
 
     def read(self, path: Path, file: str) -> Extract:
         extract = Extract(self.table, path, file)
-        try:
-            options = Options.model_validate(self.options)
-        except ValidationError as exc:
-            for err in exc.errors():
-                where = ".".join(str(p) for p in err["loc"]) or None
-                extract.problems.append(Problem(file, None, where, err["msg"]))
-            return extract
+        options = self.options
+        assert isinstance(options, PrometheusOptions)
         self.step = int(parse_duration(options.bucket).total_seconds())
         if self.step <= 0 or options.max_points < 1:
             extract.problems.append(Problem(file, None, "bucket", "the bucket must be at least 1s"))
@@ -153,7 +148,7 @@ class Prometheus(Adapter):
 
     # ---- planning ---------------------------------------------------------------------------
 
-    def _slos(self, options: Options, extract: Extract) -> list[tuple[SloSpec, Queries, QueryUnit]]:
+    def _slos(self, options: PrometheusOptions, extract: Extract) -> list[tuple[SloSpec, Queries, QueryUnit]]:
         """The SLOs to fetch, with their queries and unit; problems for those that cannot be fetched."""
         by_name = self.context.slos.by_name()
         wanted = options.slos if options.slos is not None else sorted(by_name)
@@ -191,7 +186,7 @@ class Prometheus(Adapter):
             )
         return result
 
-    def _first_bucket(self, options: Options, done: datetime | None, last: datetime) -> datetime:
+    def _first_bucket(self, options: PrometheusOptions, done: datetime | None, last: datetime) -> datetime:
         if done is not None:
             return done + timedelta(seconds=self.step)
         if options.start is not None:
@@ -203,7 +198,7 @@ class Prometheus(Adapter):
     def _fetch(
         self,
         client: httpx.Client,
-        options: Options,
+        options: PrometheusOptions,
         slo: str,
         queries: Queries,
         unit: QueryUnit,
@@ -248,7 +243,7 @@ class Prometheus(Adapter):
         return rows
 
     def _query_range(
-        self, client: httpx.Client, options: Options, query: str, lo: datetime, hi: datetime, which: str
+        self, client: httpx.Client, options: PrometheusOptions, query: str, lo: datetime, hi: datetime, which: str
     ) -> dict[int, float]:
         """The single series ``query`` returns at the ends of buckets ``lo``..``hi``: {end time: value}."""
         params = {
@@ -313,7 +308,7 @@ def _last_buckets(warehouse: Path | None) -> dict[str, datetime]:
         return {}  # the ingest itself will say why it cannot open the warehouse
 
 
-def _last_complete_bucket(options: Options, step: int) -> datetime:
+def _last_complete_bucket(options: PrometheusOptions, step: int) -> datetime:
     """The start of the last bucket that ended at least ``lag`` before ``end`` (default: now)."""
     end = (options.end or datetime.now(UTC)).astimezone(UTC).replace(tzinfo=None)
     return _floor(end - _duration(options.lag), step) - timedelta(seconds=step)
