@@ -1,11 +1,15 @@
-"""SLO specs kept anywhere: OpenSLO (``openslo/v1``, ``v1alpha``) and Sloth (``prometheus/v1``) files or folders.
+"""SLO specs kept anywhere: OpenSLO and Sloth files or folders.
 
 A data directory's ``slos.yaml`` and ``slos/`` are always read; these sources add specs kept
 elsewhere (a Sloth repository checkout, an OpenSLO folder shared with other tools). The files
 are parsed by :mod:`srelib.slo_spec` together with the data directory's, so every problem is
-reported the same way. ``kind: openslo`` accepts only OpenSLO documents and ``kind: sloth`` only
-Sloth's (``prometheus/v1``, and the ``openslo/v1alpha`` Sloth also reads), so a file in the wrong
-folder is reported instead of silently read.
+reported the same way, with the same document numbers.
+
+``kind: openslo`` reads OpenSLO (``openslo/v1``, ``openslo/v1alpha``, ``openslo.com/v2alpha``)
+and ``kind: sloth`` reads Sloth (``prometheus/v1``, its Kubernetes form ``sloth.slok.dev/v1``,
+and the ``openslo/v1alpha`` Sloth also reads). A document of the other format is reported here,
+so a file in the wrong folder is not silently read; a document of a version neither reads, or a
+file that cannot be read, is left to the spec loader, so each problem is reported once.
 """
 
 from __future__ import annotations
@@ -13,10 +17,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import ClassVar
 
-import yaml
-
 from srelib.errors import Problem
-from srelib.slo_spec import spec_files
+from srelib.slo_spec import FORMATS, document_version, spec_documents, spec_files
 from srelib.sources import register
 from srelib.sources.base import Adapter, Extract
 
@@ -38,29 +40,29 @@ class SloSpecs(Adapter):
         return extract
 
     def _foreign_documents(self, path: Path, shown: str) -> list[Problem]:
-        """Documents of the other format (unreadable files are reported by the spec loader)."""
-        try:
-            documents = list(yaml.safe_load_all(path.read_text(encoding="utf-8")))
-        except (yaml.YAMLError, UnicodeDecodeError, ValueError):
-            return []
+        """Documents of a version the loader reads but this kind of source does not."""
+        documents, _ = spec_documents(path, shown)  # what is wrong with the file: the loader says it
         problems = []
-        for number, body in enumerate(documents, start=1):
-            version = (body.get("apiVersion") or body.get("version")) if isinstance(body, dict) else None
-            if version is not None and version not in self.versions:
-                expected = " or ".join(self.versions)
-                problems.append(
-                    Problem(shown, number, "apiVersion", f"a {self.kind} source expects {expected}, got {version!r}")
-                )
+        for number, body in documents:
+            version = document_version(body)
+            if isinstance(version, str) and version in FORMATS and version not in self.versions:
+                field = "apiVersion" if "apiVersion" in body else "version"
+                message = f"kind: {self.kind} sources read {_one_of(self.versions)}, not {version!r}"
+                problems.append(Problem(shown, number, field, message))
         return problems
+
+
+def _one_of(names: tuple[str, ...]) -> str:
+    return f"{', '.join(names[:-1])} or {names[-1]}"
 
 
 @register
 class OpenSlo(SloSpecs):
     kind = "openslo"
-    versions = ("openslo/v1", "openslo/v1alpha")
+    versions = ("openslo/v1", "openslo/v1alpha", "openslo.com/v2alpha")
 
 
 @register
 class Sloth(SloSpecs):
     kind = "sloth"
-    versions = ("prometheus/v1", "openslo/v1alpha")  # what Sloth itself reads
+    versions = ("prometheus/v1", "sloth.slok.dev/v1", "openslo/v1alpha")  # what Sloth itself reads
