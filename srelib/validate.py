@@ -95,7 +95,7 @@ def validate_directory(directory: Path, extracts: list[Extract] | tuple[Extract,
     staged: list[str] = []
     for name, schema in TABLES.items():
         frames: list[pd.DataFrame] = []
-        column_names: dict[str, dict[str, str]] = {}
+        vendor: dict[str, Extract] = {}
         has_text = False
         only_file = schema.heavy and name in tables and not any(e.table == name for e in extracts)
         if only_file and _stage_typed_parquet(con, schema, tables[name], slos):
@@ -116,12 +116,12 @@ def validate_directory(directory: Path, extracts: list[Extract] | tuple[Extract,
                 has_text = True
             else:
                 frames.append(extract.canonical_frame(schema))
-                column_names[extract.file] = extract.columns
+                vendor[extract.file] = extract
         if schema.heavy and has_text:
             problems += _check_heavy(con, schema, slos)
             staged.append(name)
         elif frames:
-            problems += _check_light(con, schema, pd.concat(frames, ignore_index=True), column_names)
+            problems += _check_light(con, schema, pd.concat(frames, ignore_index=True), vendor)
             staged.append(name)
     if problems:
         con.close()
@@ -361,13 +361,13 @@ def _check_light(
     con: duckdb.DuckDBPyConnection,
     schema: FileSchema,
     frame: pd.DataFrame,
-    column_names: dict[str, dict[str, str]] | None = None,
+    vendor: dict[str, Extract] | None = None,
 ) -> list[Problem]:
     """Check text rows with pandera and stage them typed as ``staged_<name>``.
 
     ``frame`` holds the canonical columns as text plus each row's origin (``_file``, ``_row``);
-    ``column_names`` maps, per file, a canonical column to the name it has in that file, so a
-    problem in a vendor export names the vendor's column.
+    ``vendor`` holds, per file, the source extract it came from, so a problem in a vendor export
+    names the vendor's column (:meth:`~srelib.sources.base.Extract.vendor_column`).
     """
     frame = frame.reset_index(drop=True)
     files, rows = frame.pop("_file"), frame.pop("_row")
@@ -391,7 +391,8 @@ def _check_light(
             file = files.iloc[index] if index is not None else str(files.iloc[0])
             row = None if index is None else int(rows.iloc[index])
             column = check_columns.get(str(case.check), case.column)
-            shown = (column_names or {}).get(file, {}).get(column, column) if column else column
+            source = (vendor or {}).get(file)
+            shown = source.vendor_column(row, column) if source and column else column
             value = None if pd.isna(case.failure_case) else case.failure_case
             message = _message(str(case.check), column, value, schema, set(check_columns))
             found.setdefault((file, shown, str(case.check)), set()).add(Problem(file, row, shown, message))

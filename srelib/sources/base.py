@@ -41,6 +41,20 @@ class Extract:
     spec_files: list[Path] = field(default_factory=list)  # SLO spec sources: the YAML files to read
     digest: str = ""  # for data fetched from a server (no file to hash): a hash of what was fetched
     notes: list[str] = field(default_factory=list)  # what the adapter did, for the command's output
+    # Per record, the vendor columns of values whose column differs from record to record (a
+    # severity from priority_name, else urgency): problems name the column the value came from.
+    record_columns: list[dict[str, str]] = field(default_factory=list)
+    _row_index: dict[int, int] | None = field(default=None, init=False, repr=False, compare=False)
+
+    def vendor_column(self, row: int | None, column: str) -> str:
+        """The vendor's name of a canonical ``column`` at vendor ``row`` (the canonical name if none)."""
+        if self.record_columns and row is not None:
+            if self._row_index is None:
+                self._row_index = {r: i for i, r in enumerate(self.rows)}
+            index = self._row_index.get(row)
+            if index is not None and index < len(self.record_columns) and column in self.record_columns[index]:
+                return self.record_columns[index][column]
+        return self.columns.get(column, column)
 
     def canonical_frame(self, schema: FileSchema) -> pd.DataFrame:
         frame = pd.DataFrame(
