@@ -358,7 +358,7 @@ def _read_document(doc: _Doc, indicators: Indicators, catalogue: SloCatalogue) -
     kind = doc.body.get("kind")
     if fmt.slo_kind is None or kind == fmt.slo_kind:
         catalogue.slos += fmt.read(doc, indicators)
-    elif kind == fmt.sli_kind:
+    elif fmt.sli_kind is not None and kind == fmt.sli_kind:
         doc.get("metadata.name", required=True, kind=str)  # used by the SLOs that name it
     elif isinstance(kind, str) and kind in fmt.other_kinds:
         name = _mapping(doc.body.get("metadata")).get("name", "?")

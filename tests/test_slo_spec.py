@@ -359,6 +359,15 @@ def test_unknown_fields_outside_what_decides_the_figures_are_ignored(tmp_path):
             "AlertCondition, AlertNotificationTarget or BudgetAdjustment",
         ),
         (
+            "apiVersion: sloth.slok.dev/v1\nspec: {service: x, slos: []}\n",
+            "slos.yaml:1:kind: required field is missing: expected PrometheusServiceLevel",
+        ),
+        (
+            "apiVersion: openslo/v1alpha\nmetadata: {name: x}\n",
+            "slos.yaml:1:kind: required field is missing: expected SLO, Service, DataSource, AlertPolicy, "
+            "AlertCondition or AlertNotificationTarget",
+        ),
+        (
             "apiVersion: sloth.slok.dev/v1\nkind: PrometheusServiceLevelList\n",
             "slos.yaml:1:kind: unsupported sloth.slok.dev/v1 kind 'PrometheusServiceLevelList': "
             "expected PrometheusServiceLevel",
