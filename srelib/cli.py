@@ -111,7 +111,7 @@ def metrics(
 
     if data is not None and warehouse is not None:
         raise UsageError("give --data or --warehouse, not both")
-    workbench = Workbench.find(required=data is None)
+    workbench = Workbench.find(required=data is None and warehouse is None)
     chosen = Period.parse(period, workbench.org.timezone)
     con = in_memory(validate_directory(data)) if data is not None else connect(warehouse or workbench.warehouse_path)
     with con:
@@ -411,6 +411,30 @@ def demo(
         workbench, end, months, reports, progress=lambda line: err.print(line, markup=False), workers=workers
     )
     typer.echo(str(index))
+
+
+@app.command()
+def init(
+    directory: Annotated[Path, typer.Argument(help="the folder to make a workbench of (default: here)")] = Path(),
+) -> None:
+    """Start a workbench for your own data: commented params/, an empty data/, params/sources.yaml
+    with one example per kind of export."""
+    from srelib.scaffold import init_workbench
+
+    created = init_workbench(directory)
+    root = directory.resolve()
+    for path in created:
+        typer.echo(f"created {path.relative_to(root)}", err=True)
+    where = "" if root == Path.cwd().resolve() else f"cd {directory}\n  "
+    typer.echo(
+        f"""workbench ready in {root}. Next:
+  {where}# put canonical files in data/ (incidents.csv, sli.csv, slos.yaml, ... any you have)
+  # or point params/sources.yaml at your vendor exports (PagerDuty, Opsgenie, FOCUS, ...)
+  srelib validate data
+  srelib ingest
+  srelib run monthly_reliability --period <a month of your data, e.g. 2026-10>""",
+        err=True,
+    )
 
 
 @app.command("version")

@@ -236,7 +236,10 @@ class Workbench:
                 return cls.load(folder)
         if not required:
             return cls(start, OrgConfig(), ServiceCatalogue())
-        raise ConfigError(f"no workbench found: neither {start} nor any folder above it has params/org.yaml")
+        raise ConfigError(
+            f"no workbench found: neither {start} nor any folder above it has params/org.yaml "
+            "(`srelib init DIR` makes one for your own data)"
+        )
 
     def path(self, relative: str) -> Path:
         p = Path(relative).expanduser()

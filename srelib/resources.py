@@ -1,4 +1,4 @@
-"""Where the workbench's own files are: templates and report notebooks.
+"""Where the workbench's own files are: templates, report notebooks and default params.
 
 From a source checkout (``pip install -e .``) they are the repository's ``templates/`` and
 ``notebooks/``; from a wheel, the copies bundled inside the package.
@@ -24,3 +24,7 @@ def templates_dir() -> Path:
 
 def notebooks_dir() -> Path:
     return _folder("notebooks")
+
+
+def params_dir() -> Path:
+    return _folder("params")

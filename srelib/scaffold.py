@@ -76,3 +76,38 @@ def new_report(workbench: Workbench, name: str, title: str | None = None) -> Pat
     path.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(notebook, path)
     return path
+
+
+# The params a new workbench gets from the package as they are (policy, targets, tips, schedule);
+# the others come commented and empty from templates/workbench/params.
+SHARED_PARAMS = ("error_budget_policy.yaml", "targets.yaml", "tips.yaml", "schedule.yaml")
+
+
+def init_workbench(directory: Path) -> list[Path]:
+    """``srelib init DIR``: a workbench for a team's own data: commented params, an empty ``data/``.
+
+    Refuses a folder that already is a workbench (or holds ``params/``), so nothing of a team's is
+    overwritten. Returns the files created.
+    """
+    from srelib.resources import params_dir, templates_dir
+
+    directory = directory.resolve()
+    if (directory / "params").exists():
+        raise UsageError(f"{directory} already has params/: it is a workbench (nothing was changed)")
+    if directory.exists() and not directory.is_dir():
+        raise UsageError(f"{directory} is a file, not a folder")
+    sources = [*sorted((templates_dir() / "workbench" / "params").glob("*.yaml"))]
+    sources += [params_dir() / name for name in SHARED_PARAMS]
+    (directory / "params").mkdir(parents=True)
+    (directory / "data").mkdir(exist_ok=True)
+    created = []
+    for source in sources:
+        target = directory / "params" / source.name
+        target.write_text(source.read_text(encoding="utf-8"), encoding="utf-8")
+        created.append(target)
+    gitignore = directory / ".gitignore"
+    if not gitignore.exists():
+        gitignore.write_text("# made by srelib init: generated files\nwarehouse/\noutputs/\n", encoding="utf-8")
+        created.append(gitignore)
+    Workbench.load(directory)  # what we wrote must be a valid workbench
+    return created

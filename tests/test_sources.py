@@ -16,7 +16,7 @@ from srelib.errors import InputError
 from srelib.sources import ADAPTERS, load_config, read_sources
 from srelib.sources.base import read_records, to_iso
 from srelib.validate import validate_directory
-from tests.conftest import CONFORMANCE, INCIDENT_COLUMNS, make_workbench, slo_document, write_csv, write_slos
+from tests.conftest import INCIDENT_COLUMNS, make_workbench, slo_document, write_csv, write_slos
 
 
 def _data_without_incidents(directory: Path) -> Path:
@@ -339,7 +339,6 @@ def test_focus_export_becomes_costs(tmp_path):
 
 
 def _with_incidents(root: Path) -> Path:
-    from tests.conftest import INCIDENT_COLUMNS
 
     data = _data_without_incidents(root / "data")
     write_csv(data / "incidents.csv", INCIDENT_COLUMNS, [])
@@ -371,101 +370,3 @@ def test_valid_focus_rows_are_staged_with_their_costs(tmp_path):
     assert [(str(r[0]), r[1], r[2], r[3]) for r in rows.fetchall()] == [
         ("2026-10-02 00:00:00", 10.0, 12.5, '{"team": "payments"}')
     ]
-
-
-# ---- SLO spec sources ------------------------------------------------------------------------
-
-
-def _data_with_specs_elsewhere(directory: Path, slo: str) -> Path:
-    """A data directory without slos.yaml: the specs come from sources."""
-    directory.mkdir(parents=True)
-    incident = dict(
-        incident_id="INC-1",
-        title="Checkout errors",
-        service="checkout",
-        severity="SEV2",
-        started_at="2026-10-01T09:00:00Z",
-    )
-    write_csv(directory / "incidents.csv", INCIDENT_COLUMNS, [incident])
-    write_csv(
-        directory / "sli.csv",
-        ["timestamp", "slo", "good", "total"],
-        [dict(timestamp="2026-10-01T10:00:00Z", slo=slo, good=9, total=10)],
-    )
-    return directory
-
-
-@pytest.mark.skipif(not CONFORMANCE.is_dir(), reason="../shared/conformance is not beside the repository")
-def test_openslo_and_sloth_folders_as_sources_read_the_whole_conformance_corpus(tmp_path):
-    extracts = _sources(
-        tmp_path,
-        {"kind": "openslo", "path": str(CONFORMANCE / "openslo")},
-        {"kind": "sloth", "path": str(CONFORMANCE / "sloth")},
-    )
-    assert [p for e in extracts for p in e.problems] == []
-    files = [f for e in extracts for f in e.spec_files]
-    assert len(files) == len([*CONFORMANCE.glob("*/*.yaml"), *CONFORMANCE.glob("*/*.yml")])
-    data = _data_with_specs_elsewhere(tmp_path / "data", "myservice-requests-availability")
-    # The corpus's examples reuse names across files: read together, those are duplicates.
-    with pytest.raises(InputError) as caught:
-        validate_directory(data, extracts)
-    assert {p.message.split(" is defined twice")[0] for p in caught.value.problems} == {
-        "SLO 'service-availability'",
-        "SLO 'myservice-requests-availability'",
-    }
-    # Without the files that repeat a name, the corpus is one valid catalogue.
-    repeats = {"treat-low-traffic-as-equally-important--timeslices-slo.yaml", "multifile.yml"}
-    extracts = _sources(
-        tmp_path,
-        *(
-            {"kind": "openslo" if f.parent.name == "openslo" else "sloth", "path": str(f)}
-            for f in files
-            if f.name not in repeats
-        ),
-    )
-    dataset = validate_directory(data, extracts)
-    assert "myservice-requests-availability" in {s.name for s in dataset.slos.slos}  # Sloth getting-started
-    assert len(dataset.slos.slos) >= 10
-    assert dataset.row_counts["sli"] == 1
-
-
-def test_a_spec_source_of_the_wrong_kind_is_reported_per_document(tmp_path):
-    (tmp_path / "specs").mkdir()
-    write_slos(tmp_path / "specs", [slo_document("checkout-availability", "checkout", 0.99)])
-    sloth = tmp_path / "specs" / "sloth.yaml"
-    sloth.write_text(yaml.safe_dump({"version": "prometheus/v1", "service": "x", "slos": []}), encoding="utf-8")
-    extracts = _sources(tmp_path, {"kind": "openslo", "path": "specs"})
-    found = [str(p) for e in extracts for p in e.problems]
-    assert found == [
-        "specs/sloth.yaml:1:apiVersion: a openslo source expects openslo/v1 or openslo/v1alpha, got 'prometheus/v1'"
-    ]
-    with pytest.raises(InputError):
-        validate_directory(_data_with_specs_elsewhere(tmp_path / "data", "checkout-availability"), extracts)
-
-
-def test_spec_sources_that_do_not_exist_or_are_empty_are_problems(tmp_path):
-    (tmp_path / "empty").mkdir()
-    extracts = _sources(tmp_path, {"kind": "sloth", "path": "nowhere"}, {"kind": "openslo", "path": "empty"})
-    assert [str(p) for e in extracts for p in e.problems] == [
-        "nowhere::: no such file or folder",
-        "empty::: folder has no .yaml or .yml files",
-    ]
-
-
-def test_a_data_directory_without_slos_yaml_is_valid_when_a_source_supplies_the_specs(tmp_path):
-    (tmp_path / "specs").mkdir()
-    write_slos(tmp_path / "specs", [slo_document("checkout-availability", "checkout", 0.99)])
-    extracts = _sources(tmp_path, {"kind": "openslo", "path": "specs/slos.yaml"})
-    dataset = validate_directory(_data_with_specs_elsewhere(tmp_path / "data", "checkout-availability"), extracts)
-    assert [s.name for s in dataset.slos.slos] == ["checkout-availability"]
-    with pytest.raises(InputError) as caught:
-        validate_directory(tmp_path / "data")
-    assert "slos.yaml::: required file is missing" in caught.value.report()
-
-
-def test_source_paths_are_required_for_file_sources_but_not_for_prometheus(tmp_path):
-    path = tmp_path / "sources.yaml"
-    path.write_text("sources:\n  - kind: pagerduty\n  - kind: prometheus\n    url: http://127.0.0.1:9\n")
-    with pytest.raises(InputError) as caught:
-        load_config(path)
-    assert [str(p) for p in caught.value.problems] == ["sources.yaml::sources[0].path: a pagerduty source needs a path"]
