@@ -1,60 +1,69 @@
-"""Opsgenie alert or incident exports (API JSON or the CSV export) → canonical incidents.
+"""Opsgenie alerts and incidents (API answers as JSON, or a CSV export) → canonical incidents.
 
-Field names are matched ignoring case, spaces and underscores (``createdAt``, ``Created At``).
-- incident_id = ``tinyId`` (or ``id``/``alias``); title = ``message``; severity from
+Read as they come: the Alert API's list (``GET /v2/alerts``: ``{"data": [...]}``) and one alert
+(``GET /v2/alerts/{id}``: ``{"data": {...}}``), the Incident API's list (``GET /v1/incidents``) and
+one incident (``GET /v1/incidents/{id}``), or a bare list. Field names are matched ignoring case,
+spaces and underscores (``createdAt``, ``Created At``).
+
+- incident_id = ``tinyId`` (else ``id``, ``alias``); title = ``message``; severity from
   ``priority`` (P1→SEV1 … P5→SEV5, ``severity_map`` to override);
-- started_at = ``createdAt`` (ISO 8601, or epoch milliseconds);
-- acknowledged_at / resolved_at = createdAt + ``report.ackTime`` / ``report.closeTime``
-  (milliseconds, as Opsgenie reports them), or ``acknowledgedAt`` / ``closedAt`` when given;
-- team = the first of ``teams`` / ``responders`` / ``owner team``; service = the ``service``
-  option, else ``entity``, else the tag ``service:<name>``.
+- started_at = ``impactStartDate`` when an incident has one (impact start, as the canonical
+  started_at means), else ``createdAt``; detected_at = ``createdAt`` when it is later than the
+  impact start (Opsgenie was told after impact began), else empty. Timestamps are ISO 8601 or
+  epoch milliseconds;
+- acknowledged_at = ``acknowledgedAt``, else createdAt + ``report.ackTime`` (milliseconds);
+- mitigated_at = ``impactEndDate`` (the impact ended); resolved_at = ``closedAt``/``resolvedAt``,
+  else for an incident ``impactEndDate``, else createdAt + ``report.closeTime``; only for closed or
+  resolved records (an open one stays open even when its impact ended);
+- team = ``ownerTeam``, else the first team of ``teams`` / ``responders`` (IDs through
+  ``team_names``);
+- service = the ``service`` option, else the first of ``impactedServices`` (service IDs), else
+  ``entity``, else the tag ``<service_tag>:<name>`` (``service:checkout``); the value found goes
+  through ``service_names`` (service ID → name). A record where none is found is reported, saying
+  where the adapter looked and how to set one.
+
+A record with a problem found here is left out of the rows passed to validation.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import math
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from pydantic import Field
 
+from srelib.errors import Problem
 from srelib.sources import register
-from srelib.sources.base import Adapter, Extract, SourceOptions, after, lookup, read_records, to_iso
+from srelib.sources.base import Adapter, Extract, SourceOptions, lookup, read_records, to_iso
 
 DEFAULT_SEVERITY = {f"P{i}": f"SEV{i}" for i in range(1, 6)}
-MS = 0.001  # Opsgenie reports durations in milliseconds
+ID_COLUMNS = ("tinyId", "id", "alias")
+EPOCH_MS_FROM = 10**11  # a number this large is epoch milliseconds (1973 onwards), not seconds
 
 
 class OpsgenieOptions(SourceOptions):
     severity_map: dict[str, str] = Field(default_factory=dict)
     service: str | None = None  # one service for every record of this export
+    service_tag: str = "service"  # the tag <service_tag>:<name> names a record's service
+    service_names: dict[str, str] = Field(default_factory=dict)  # service ID (impactedServices) → name
+    team_names: dict[str, str] = Field(default_factory=dict)  # team ID (responders, teams) → name
 
 
-def _timestamp(value: Any) -> Any:
-    """ISO 8601 text, or epoch milliseconds as Opsgenie's API and exports often give."""
-    text = None if value is None else str(value).strip()
-    if text and text.isdigit() and len(text) >= 12:
-        return datetime.fromtimestamp(int(text) / 1000, UTC).isoformat()
-    return to_iso(value)
+@dataclass
+class _Mapped:
+    """One vendor record as canonical values, the vendor column of each, and what is wrong with it."""
 
+    values: dict[str, Any] = field(default_factory=dict)
+    columns: dict[str, str] = field(default_factory=dict)
+    problems: list[tuple[str | None, str]] = field(default_factory=list)
 
-def _first(value: Any) -> Any:
-    if isinstance(value, list):
-        value = value[0] if value else None
-    if isinstance(value, dict):
-        return value.get("name") or value.get("id")
-    if isinstance(value, str) and "," in value:
-        return value.split(",")[0].strip()
-    return value
-
-
-def _service_from_tags(tags: Any) -> str | None:
-    items = tags if isinstance(tags, list) else str(tags or "").split(",")
-    for tag in items:
-        key, sep, value = str(tag).strip().partition(":")
-        if sep and key.lower() == "service" and value:
-            return value
-    return None
+    def set(self, canonical: str, value: Any, column: str | None) -> None:
+        self.values[canonical] = value
+        if column:
+            self.columns[canonical] = column
 
 
 @register
@@ -65,57 +74,199 @@ class Opsgenie(Adapter):
 
     def read(self, path: Path, file: str) -> Extract:
         found = read_records(path, file)
-        records, rows, problems = found.records, found.rows, found.problems
+        extract = Extract(self.table, path, file, problems=list(found.problems))
+        for row, record in zip(found.rows, found.records, strict=True):
+            mapped = self._map(record)
+            if mapped.problems:
+                extract.problems += [Problem(file, row, column, message) for column, message in mapped.problems]
+                continue
+            extract.rows.append(row)
+            extract.records.append(mapped.values)
+            extract.record_columns.append(mapped.columns)
+            for canonical, column in mapped.columns.items():
+                extract.columns.setdefault(canonical, column)
+        return extract
+
+    def _map(self, record: dict[str, Any]) -> _Mapped:
         options = self.options
         assert isinstance(options, OpsgenieOptions)
-        severity_map = {**DEFAULT_SEVERITY, **options.severity_map}
-        fixed_service = options.service
-        extract = Extract(self.table, path, file, rows=rows, problems=problems)
-        columns: dict[str, str] = {}
-        for record in records:
-            nested = record.get("report")
-            report: dict[str, Any] = nested if isinstance(nested, dict) else {}
-            id_col, incident_id = lookup(record, "tinyId", "id", "alias")
-            title_col, title = lookup(record, "message", "title")
-            priority_col, priority = lookup(record, "priority")
-            created_col, created = lookup(record, "createdAt")
-            ack_col, ack_at = lookup(record, "acknowledgedAt")
-            close_col, closed_at = lookup(record, "closedAt", "resolvedAt")
-            ack_ms_col, ack_ms = lookup({**record, **report}, "ackTime")
-            close_ms_col, close_ms = lookup({**record, **report}, "closeTime")
-            status_col, status = lookup(record, "status")
-            team_col, team = lookup(record, "teams", "responders", "team")
-            entity_col, entity = lookup(record, "entity")
-            tags_col, tags = lookup(record, "tags")
-            started = _timestamp(created)
-            closed = _timestamp(closed_at) if closed_at not in (None, "") else after(started, close_ms, MS)
-            is_closed = status is None or str(status).lower() in ("closed", "resolved")
-            service = fixed_service or entity or _service_from_tags(tags)
-            extract.records.append(
-                {
-                    "incident_id": incident_id,
-                    "title": title,
-                    "team": _first(team),
-                    "service": service,
-                    "severity": severity_map.get(str(priority), priority) if priority is not None else None,
-                    "started_at": started,
-                    "acknowledged_at": _timestamp(ack_at)
-                    if ack_at not in (None, "")
-                    else after(started, ack_ms, 0.001),
-                    "resolved_at": closed if is_closed else None,
-                }
+        zone = options.timezone
+        mapped = _Mapped()
+        nested = record.get("report")
+        report: dict[str, Any] = nested if isinstance(nested, dict) else {}
+        is_incident = any(lookup(record, name)[0] for name in ("impactStartDate", "impactedServices", "ownerTeam"))
+
+        id_column, incident_id = lookup(record, *ID_COLUMNS)
+        if _blank(incident_id):
+            mapped.problems.append(
+                (id_column or ID_COLUMNS[0], "no incident id: this record has no tinyId, id or alias")
             )
-            for canonical, vendor in (
-                ("incident_id", id_col),
-                ("title", title_col),
-                ("team", team_col),
-                ("service", entity_col or tags_col),
-                ("severity", priority_col),
-                ("started_at", created_col),
-                ("acknowledged_at", ack_col or ack_ms_col),
-                ("resolved_at", close_col or close_ms_col or status_col),
-            ):
-                if vendor:
-                    columns.setdefault(canonical, vendor)
-        extract.columns = columns
-        return extract
+        mapped.set("incident_id", incident_id, id_column)
+        title_column, title = lookup(record, "message", "title")
+        mapped.set("title", title, title_column)
+        priority_column, priority = lookup(record, "priority")
+        severity_map = {**DEFAULT_SEVERITY, **options.severity_map}
+        mapped.set("severity", None if priority is None else severity_map.get(str(priority), priority), priority_column)
+        mapped.set("team", *_team(record, options.team_names))
+        mapped.set("service", *self._service(record, is_incident, mapped))
+
+        created_column, created = lookup(record, "createdAt")
+        created_at = _timestamp(created, zone)
+        impact_column, impact_start = lookup(record, "impactStartDate")
+        if not _blank(impact_start):
+            started_at = _timestamp(impact_start, zone)
+            mapped.set("started_at", started_at, impact_column)
+            if _later(created_at, started_at):
+                mapped.set("detected_at", created_at, created_column)
+        else:
+            mapped.set("started_at", created_at, created_column)
+        created_start = (created_at, created_column or "createdAt")
+
+        ack_column, ack_at = lookup(record, "acknowledgedAt")
+        if not _blank(ack_at):
+            mapped.set("acknowledged_at", _timestamp(ack_at, zone), ack_column)
+        else:
+            column, amount = _report(record, report, "ackTime")
+            mapped.set("acknowledged_at", _after(created_start, amount, column, "the acknowledgement", mapped), column)
+
+        end_column, impact_end = lookup(record, "impactEndDate")
+        impact_ended = None if _blank(impact_end) else _timestamp(impact_end, zone)
+        mapped.set("mitigated_at", impact_ended, end_column)
+        status_column, status = lookup(record, "status")
+        if status is None or str(status).lower() in ("closed", "resolved"):
+            close_column, closed_at = lookup(record, "closedAt", "resolvedAt")
+            if not _blank(closed_at):
+                mapped.set("resolved_at", _timestamp(closed_at, zone), close_column)
+            elif impact_ended is not None:
+                mapped.set("resolved_at", impact_ended, end_column)
+            else:
+                column, amount = _report(record, report, "closeTime")
+                closed = _after(created_start, amount, column, "the close", mapped)
+                mapped.set("resolved_at", closed, column or status_column)
+        return mapped
+
+    def _service(self, record: dict[str, Any], is_incident: bool, mapped: _Mapped) -> tuple[Any, str | None]:
+        options = self.options
+        assert isinstance(options, OpsgenieOptions)
+        if options.service:
+            return options.service, None
+        services_column, services = lookup(record, "impactedServices")
+        entity_column, entity = lookup(record, "entity")
+        tags_column, tags = lookup(record, "tags")
+        tagged = _tagged(tags, options.service_tag)
+        for value, column in (
+            (_first(services), f"{services_column}[0]"),
+            (entity, entity_column),
+            (tagged, tags_column),
+        ):
+            if not _blank(value):
+                return options.service_names.get(str(value), value), column
+        what, looked = ("incident", ["impactedServices", "tags"]) if is_incident else ("alert", ["entity", "tags"])
+        tag = f"{options.service_tag}:<name>"
+        mapped.problems.append(
+            (
+                ", ".join(looked),
+                f"no service: this {what} has no {looked[0]} and no {tag} tag; set `service:` for this source in "
+                f"params/sources.yaml, or `service_tag:` to the tag key that names the service",
+            )
+        )
+        return None, None
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value)) or str(value).strip() == ""
+
+
+def _first(value: Any) -> Any:
+    """The first item of a list, or of a comma-separated text (CSV exports), or the value itself."""
+    if isinstance(value, list):
+        return value[0] if value else None
+    if isinstance(value, str) and "," in value:
+        return value.split(",")[0].strip()
+    return value
+
+
+def _tagged(tags: Any, key: str) -> str | None:
+    """The name in the tag ``<key>:<name>``, from a list of tags or a comma-separated text."""
+    items = tags if isinstance(tags, list) else str(tags or "").split(",")
+    for tag in items:
+        name, sep, value = str(tag).strip().partition(":")
+        if sep and name.strip().lower() == key.lower() and value.strip():
+            return value.strip()
+    return None
+
+
+def _team(record: dict[str, Any], team_names: dict[str, str]) -> tuple[Any, str | None]:
+    """``ownerTeam``, else the first team among ``teams`` / ``responders`` (a responder may be a user)."""
+    column, owner = lookup(record, "ownerTeam")
+    if not _blank(owner):
+        return team_names.get(str(owner), owner), column
+    for name in ("teams", "responders", "team", "owner team"):
+        column, value = lookup(record, name)
+        items = value if isinstance(value, list) else [_first(value)]
+        for index, item in enumerate(items):
+            if isinstance(item, dict):
+                if item.get("type") not in (None, "team"):
+                    continue
+                key = next((k for k in ("name", "id") if not _blank(item.get(k))), None)
+                if key:
+                    where = f"{column}[{index}].{key}" if isinstance(value, list) else column
+                    return team_names.get(str(item[key]), item[key]), where
+            elif not _blank(item):
+                return team_names.get(str(item), item), f"{column}[{index}]" if isinstance(value, list) else column
+    return None, None
+
+
+def _report(record: dict[str, Any], report: dict[str, Any], name: str) -> tuple[str | None, Any]:
+    """``report.<name>`` (the Alert API nests it), else a top-level ``<name>`` column."""
+    column, value = lookup(report, name)
+    if column is not None:
+        return f"report.{column}", value
+    return lookup(record, name)
+
+
+def _timestamp(value: Any, zone: str | None) -> Any:
+    """ISO 8601 text (offset-less ones in ``zone``), or epoch milliseconds as Opsgenie's webhooks and
+    some exports give; anything else passes through for validation to report."""
+    if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
+        if value >= EPOCH_MS_FROM:
+            return datetime.fromtimestamp(value / 1000, UTC).isoformat()
+        return str(value)
+    text = None if value is None else str(value).strip()
+    if text and text.isdigit() and int(text) >= EPOCH_MS_FROM:
+        return datetime.fromtimestamp(int(text) / 1000, UTC).isoformat()
+    return to_iso(value, None, zone)
+
+
+def _moment(text: Any) -> datetime | None:
+    """``text`` as an aware datetime, or None (not a timestamp, or no offset)."""
+    try:
+        moment = datetime.fromisoformat(str(text))
+    except (TypeError, ValueError):
+        return None
+    return moment if moment.tzinfo is not None else None
+
+
+def _later(created: Any, started: Any) -> bool:
+    a, b = _moment(created), _moment(started)
+    return a is not None and b is not None and a > b
+
+
+def _after(start: tuple[Any, str], amount: Any, column: str | None, what: str, mapped: _Mapped) -> Any:
+    """``start`` plus ``amount`` milliseconds, as ISO 8601; a problem under ``column`` when the amount
+    is not a number of milliseconds or is negative. Nothing when the start is unusable."""
+    if _blank(amount) or column is None:
+        return None
+    text = str(amount).strip()
+    try:
+        milliseconds = float(text) if not isinstance(amount, bool) else math.nan
+    except ValueError:
+        milliseconds = math.nan
+    if not math.isfinite(milliseconds):
+        mapped.problems.append((column, f"not a number of milliseconds: {text!r}"))
+        return None
+    if milliseconds < 0:
+        mapped.problems.append((column, f"negative, which puts {what} before {start[1]}: {text!r}"))
+        return None
+    moment = _moment(start[0])
+    return None if moment is None else (moment + timedelta(milliseconds=milliseconds)).isoformat()

@@ -1,29 +1,62 @@
-"""PagerDuty incidents: the Analytics "raw incidents" fields, as JSON or CSV → canonical incidents.
+"""PagerDuty incidents → canonical incidents, from the shapes PagerDuty delivers.
 
-Fields read: ``id``, ``incident_number``, ``description`` (or ``title``/``summary``),
-``status``, ``urgency``, ``priority_name``, ``created_at``, ``resolved_at``,
-``seconds_to_first_ack``, ``seconds_to_resolve``, ``service_name``, ``team_name``, ``major``.
+Read as they come (JSON may be gzipped; a folder of parts is one source):
 
-- started_at = created_at (PagerDuty knows when it was told, not when impact began, so
-  detected_at stays empty rather than pretending detection took no time);
-- acknowledged_at = created_at + seconds_to_first_ack;
-- resolved_at = resolved_at, or created_at + seconds_to_resolve, for resolved incidents only;
-- severity from ``priority_name`` through ``severity_map`` (default P1→SEV1 … P5→SEV5), else
-  from ``urgency`` (high→SEV2, low→SEV4); an unmapped value is reported, not guessed;
+- the Analytics API's raw incidents (``POST /analytics/raw/incidents``: ``{"data": [...],
+  "time_zone": "Etc/UTC", ...}``; one incident, ``GET /analytics/raw/incidents/{id}``:
+  ``{"data": {...}, "time_zone": ...}``), whose ``created_at``/``resolved_at`` carry no offset and
+  are in the answer's ``time_zone``;
+- the REST API's incidents (``GET /incidents``: ``{"incidents": [...]}``; ``GET /incidents/{id}``:
+  ``{"incident": {...}}``), whose references are nested (``service.summary``, ``priority.summary``,
+  ``teams[0].summary``, ``acknowledgements[].at``);
+- the web app's Advanced Reporting incident CSV (Analytics → Reports → Download CSV,
+  ``incidents.csv``: ``id``, ``incident_number``, ``description``, ``service_name``, ``created_on``,
+  ``resolved_on``, ``seconds_to_first_ack``, ``seconds_to_resolve``, ``urgency``, ...), whose
+  timestamps are in the account's time zone.
+
+Column names are matched ignoring case, spaces and underscores (``Created On`` = ``created_on``).
+
+- started_at = ``created_at`` (``created_on``); detected_at stays empty (PagerDuty knows when it
+  was told, not when impact began, so it does not pretend detection took no time);
+- acknowledged_at = created_at + ``seconds_to_first_ack``, or the first of the REST answer's
+  ``acknowledgements``;
+- resolved_at = ``resolved_at`` (``resolved_on``), or created_at + ``seconds_to_resolve``, or
+  (REST answers without ``resolved_at``) ``last_status_change_at``; resolved incidents only;
+- severity from ``priority_name`` (REST: ``priority.summary``) through ``severity_map``, else from
+  ``urgency``; an unmapped value is reported under the column it came from, never guessed;
 - customer_impact = ``major`` when ``major_means_customer_impact: true``.
+
+Timestamps without an offset are read in the answer's ``time_zone`` when it names one (the answer
+describes its own data, and one source may mix answers with CSV exports that name none), else in
+the ``timezone`` option, else reported. A problem names the column the value came from: a
+computed acknowledgement with a bad ``seconds_to_first_ack`` is reported under that column with
+its own value. A record with a problem found here is left out of the rows passed to validation.
 """
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field
 
+from srelib.errors import Problem
 from srelib.sources import register
-from srelib.sources.base import Adapter, Extract, SourceOptions, after, lookup, read_records, to_iso
+from srelib.sources.base import Adapter, Extract, SourceOptions, lookup, read_records, to_iso
 
-DEFAULT_SEVERITY = {"P1": "SEV1", "P2": "SEV2", "P3": "SEV3", "P4": "SEV4", "P5": "SEV5", "high": "SEV2", "low": "SEV4"}
+DEFAULT_SEVERITY = {
+    **{f"P{i}": f"SEV{i}" for i in range(1, 6)},
+    **{f"SEV-{i}": f"SEV{i}" for i in range(1, 6)},  # the priority names PagerDuty's own examples use
+    "high": "SEV2",
+    "low": "SEV4",
+}
+ID_COLUMNS = ("id", "incident_number", "Incident ID", "#")
+CREATED_COLUMNS = ("created_at", "created_on", "Opened On")
+RESOLVED_COLUMNS = ("resolved_at", "resolved_on")
 
 
 class PagerDutyOptions(SourceOptions):
@@ -31,9 +64,18 @@ class PagerDutyOptions(SourceOptions):
     major_means_customer_impact: bool = False
 
 
-def _summary(value: Any) -> Any:
-    """PagerDuty's REST API nests references ({"summary": ...}); Analytics flattens them."""
-    return value.get("summary") or value.get("name") if isinstance(value, dict) else value
+@dataclass
+class _Mapped:
+    """One vendor record as canonical values, the vendor column of each, and what is wrong with it."""
+
+    values: dict[str, Any] = field(default_factory=dict)
+    columns: dict[str, str] = field(default_factory=dict)
+    problems: list[tuple[str | None, str]] = field(default_factory=list)
+
+    def set(self, canonical: str, value: Any, column: str | None) -> None:
+        self.values[canonical] = value
+        if column:
+            self.columns[canonical] = column
 
 
 @register
@@ -43,57 +85,169 @@ class PagerDuty(Adapter):
     Options = PagerDutyOptions
 
     def read(self, path: Path, file: str) -> Extract:
-        found = read_records(path, file)
-        records, rows, problems = found.records, found.rows, found.problems
         options = self.options
         assert isinstance(options, PagerDutyOptions)
+        found = read_records(path, file)
+        extract = Extract(self.table, path, file, problems=list(found.problems))
+        known, zone = self._zone(found.meta, file, extract)
+        if not known:
+            return extract
         severity_map = {**DEFAULT_SEVERITY, **options.severity_map}
-        impact_from_major = options.major_means_customer_impact
-        extract = Extract(self.table, path, file, rows=rows, problems=problems)
-        columns: dict[str, str] = {}
-        for record in records:
-            id_col, incident_id = lookup(record, "id", "incident_number")
-            title_col, title = lookup(record, "description", "title", "summary")
-            service_col, service = lookup(record, "service_name", "service")
-            team_col, team = lookup(record, "team_name", "team", "teams")
-            priority_col, priority = lookup(record, "priority_name", "priority")
-            urgency_col, urgency = lookup(record, "urgency")
-            created_col, created = lookup(record, "created_at")
-            _, status = lookup(record, "status")
-            resolved_col, resolved = lookup(record, "resolved_at")
-            ack_col, ack_seconds = lookup(record, "seconds_to_first_ack")
-            ttr_col, ttr_seconds = lookup(record, "seconds_to_resolve")
-            major_col, major = lookup(record, "major")
-            priority, team = _summary(priority), _summary(team[0] if isinstance(team, list) and team else team)
-            severity_col, severity = (priority_col, priority) if priority not in (None, "") else (urgency_col, urgency)
-            started = to_iso(created)
-            is_resolved = status is None or str(status).lower() == "resolved"
-            resolved_at = to_iso(resolved) if resolved not in (None, "") else after(started, ttr_seconds)
-            extract.records.append(
-                {
-                    "incident_id": incident_id,
-                    "title": title,
-                    "service": _summary(service),
-                    "team": team,
-                    "severity": severity_map.get(str(severity), severity) if severity is not None else None,
-                    "started_at": started,
-                    "acknowledged_at": after(started, ack_seconds),
-                    "resolved_at": resolved_at if is_resolved else None,
-                    "customer_impact": major if impact_from_major else None,
-                }
+        if found.records and not any(lookup(r, "priority_name", "priority", "urgency")[0] for r in found.records):
+            extract.problems.append(
+                Problem(
+                    file,
+                    None,
+                    None,
+                    "no severity: this export has no priority_name, priority or urgency column (PagerDuty's "
+                    "basic Incidents report has none); export the Advanced Reporting CSV or the Analytics API "
+                    "answer, which carry urgency",
+                )
             )
-            for canonical, vendor in (
-                ("incident_id", id_col),
-                ("title", title_col),
-                ("service", service_col),
-                ("team", team_col),
-                ("severity", severity_col),
-                ("started_at", created_col),
-                ("acknowledged_at", ack_col),
-                ("resolved_at", resolved_col or ttr_col),
-                ("customer_impact", major_col),
-            ):
-                if vendor:
-                    columns.setdefault(canonical, vendor)
-        extract.columns = columns
+            return extract
+        for row, record in zip(found.rows, found.records, strict=True):
+            mapped = _map(record, zone, severity_map, options.major_means_customer_impact)
+            if mapped.problems:
+                extract.problems += [Problem(file, row, column, message) for column, message in mapped.problems]
+                continue
+            extract.rows.append(row)
+            extract.records.append(mapped.values)
+            extract.record_columns.append(mapped.columns)
+            for canonical, column in mapped.columns.items():
+                extract.columns.setdefault(canonical, column)
         return extract
+
+    def _zone(self, meta: dict[str, Any], file: str, extract: Extract) -> tuple[bool, str | None]:
+        """Whether the zone of offset-less timestamps is known, and which: the answer's ``time_zone``,
+        else the ``timezone`` option (None: such timestamps are reported by validation)."""
+        option = self.options.timezone
+        named = meta.get("time_zone")
+        if _blank(named):
+            return True, option
+        try:
+            ZoneInfo(str(named))
+        except (ZoneInfoNotFoundError, ValueError):
+            message = f"unknown time zone {named!r} in the answer (an IANA name such as Etc/UTC)"
+            extract.problems.append(Problem(file, None, "time_zone", message))
+            return False, None
+        if option is not None and option != named:
+            extract.notes.append(
+                f"timestamps without an offset read in the answer's time_zone {named}, "
+                f"not in the timezone option {option}"
+            )
+        return True, str(named)
+
+
+def _map(record: dict[str, Any], zone: str | None, severity_map: dict[str, str], impact_from_major: bool) -> _Mapped:
+    mapped = _Mapped()
+    id_column, incident_id = lookup(record, *ID_COLUMNS)
+    if _blank(incident_id):
+        mapped.problems.append((id_column or ID_COLUMNS[0], "no incident id: this record has no id or incident_number"))
+    mapped.set("incident_id", incident_id, id_column)
+    mapped.set("title", *_value(record, "title", "description", "summary"))
+    mapped.set("service", *_value(record, "service_name", "service"))
+    mapped.set("team", *_value(record, "team_name", "teams", "team"))
+    mapped.set("severity", *_severity(record, severity_map, mapped))
+    created_column, created = lookup(record, *CREATED_COLUMNS)
+    started = to_iso(created, None, zone)
+    mapped.set("started_at", started, created_column)
+    start = (started, created_column or CREATED_COLUMNS[0])
+    mapped.set("acknowledged_at", *_acknowledged(record, start, mapped))
+    _, status = lookup(record, "status")
+    resolved, resolved_column = _resolved(record, start, zone, status, mapped)
+    if status is None or str(status).lower() == "resolved":
+        mapped.set("resolved_at", resolved, resolved_column)
+    if impact_from_major:
+        major_column, major = lookup(record, "major")
+        mapped.set("customer_impact", major, major_column)
+    return mapped
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value)) or str(value).strip() == ""
+
+
+def _value(record: dict[str, Any], *names: str) -> tuple[Any, str | None]:
+    """The first of ``names`` with a value, and the column it came from: REST references are nested
+    (``{"summary": ...}``, a list of them for teams), Analytics and CSV exports flatten them."""
+    for name in names:
+        column, value = lookup(record, name)
+        if column is None:
+            continue
+        if isinstance(value, list):
+            value, column = (value[0], f"{column}[0]") if value else (None, column)
+        if isinstance(value, dict):
+            key = next((k for k in ("summary", "name") if not _blank(value.get(k))), None)
+            value, column = (value[key], f"{column}.{key}") if key else (None, column)
+        if not _blank(value):
+            return value, column
+    return None, None
+
+
+def _severity(record: dict[str, Any], severity_map: dict[str, str], mapped: _Mapped) -> tuple[Any, str | None]:
+    value, column = _value(record, "priority_name", "priority", "urgency")
+    if value is None:
+        looked = [c for c in (lookup(record, n)[0] for n in ("priority_name", "priority", "urgency")) if c]
+        if not looked:
+            mapped.problems.append(("urgency", "no severity: this record has no priority_name, priority or urgency"))
+        else:
+            verb = "is" if len(looked) == 1 else "are both"
+            mapped.problems.append((looked[0], f"no severity: {' and '.join(looked)} {verb} empty"))
+        return None, None
+    return severity_map.get(str(value), value), column
+
+
+def _acknowledged(record: dict[str, Any], start: tuple[Any, str], mapped: _Mapped) -> tuple[Any, str | None]:
+    column, acknowledgements = lookup(record, "acknowledgements")
+    if isinstance(acknowledgements, list):  # REST: who acknowledged when; empty once resolved
+        times = [(_moment(a.get("at")), i) for i, a in enumerate(acknowledgements) if isinstance(a, dict)]
+        known = [(moment, i) for moment, i in times if moment is not None]
+        if known:
+            first, index = min(known)
+            return first.isoformat(), f"{column}[{index}].at"
+    column, seconds = lookup(record, "seconds_to_first_ack")
+    return _after(start, seconds, column, "the acknowledgement", mapped), column
+
+
+def _resolved(
+    record: dict[str, Any], start: tuple[Any, str], zone: str | None, status: Any, mapped: _Mapped
+) -> tuple[Any, str | None]:
+    column, resolved = lookup(record, *RESOLVED_COLUMNS)
+    if not _blank(resolved):
+        return to_iso(resolved, None, zone), column
+    seconds_column, seconds = lookup(record, "seconds_to_resolve")
+    if not _blank(seconds):
+        return _after(start, seconds, seconds_column, "the resolution", mapped), seconds_column
+    change_column, changed = lookup(record, "last_status_change_at")
+    if str(status).lower() == "resolved" and not _blank(changed):  # REST answers before resolved_at existed
+        return to_iso(changed, None, zone), change_column
+    return None, column
+
+
+def _moment(text: Any) -> datetime | None:
+    """``text`` as an aware datetime, or None (not a timestamp, or no offset)."""
+    try:
+        moment = datetime.fromisoformat(str(text))
+    except (TypeError, ValueError):
+        return None
+    return moment if moment.tzinfo is not None else None
+
+
+def _after(start: tuple[Any, str], amount: Any, column: str | None, what: str, mapped: _Mapped) -> Any:
+    """``start`` plus ``amount`` seconds, as ISO 8601; a problem under ``column`` when the amount is not
+    a number of seconds or is negative. Nothing when the start is unusable (validation reports it)."""
+    if _blank(amount) or column is None:
+        return None
+    text = str(amount).strip()
+    try:
+        seconds = float(text) if not isinstance(amount, bool) else math.nan
+    except ValueError:
+        seconds = math.nan
+    if not math.isfinite(seconds):
+        mapped.problems.append((column, f"not a number of seconds: {text!r}"))
+        return None
+    if seconds < 0:
+        mapped.problems.append((column, f"negative, which puts {what} before {start[1]}: {text!r}"))
+        return None
+    moment = _moment(start[0])
+    return None if moment is None else (moment + timedelta(seconds=seconds)).isoformat()
