@@ -200,10 +200,14 @@ def _severity(record: dict[str, Any], severity_map: dict[str, str], mapped: _Map
 def _acknowledged(record: dict[str, Any], start: tuple[Any, str], mapped: _Mapped) -> tuple[Any, str | None]:
     column, acknowledgements = lookup(record, "acknowledgements")
     if isinstance(acknowledgements, list):  # REST: who acknowledged when; empty once resolved
-        times = [(_moment(a.get("at")), i) for i, a in enumerate(acknowledgements) if isinstance(a, dict)]
-        known = [(moment, i) for moment, i in times if moment is not None]
-        if known:
-            first, index = min(known)
+        times = [(a.get("at"), i) for i, a in enumerate(acknowledgements) if isinstance(a, dict)]
+        times = [(at, i) for at, i in times if not _blank(at)]
+        for at, i in times:  # the first one cannot be told: validation reports the value that is not a time
+            if _moment(at) is None:
+                return at, f"{column}[{i}].at"
+        if times:
+            first, index = min((_moment(at), i) for at, i in times)
+            assert first is not None
             return first.isoformat(), f"{column}[{index}].at"
     column, seconds = lookup(record, "seconds_to_first_ack")
     return _after(start, seconds, column, "the acknowledgement", mapped), column
