@@ -35,6 +35,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from srelib.errors import InputError
 from srelib.sources import load_config, read_sources
@@ -463,3 +465,39 @@ def test_ingest_reads_the_analytics_answer_and_a_bad_export_leaves_the_warehouse
     assert "exports/pagerduty.json:2:seconds_to_first_ack: not a number of seconds: 'abc'" in result.stderr
     assert "Traceback" not in result.stderr + result.stdout
     assert warehouse.read_bytes() == before
+
+
+# ---- hostile records -----------------------------------------------------------------------------
+
+SCALARS = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=12))
+VALUES = st.recursive(
+    SCALARS,
+    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=8), inner, max_size=3)),
+)
+FIELDS = {
+    "pagerduty": ["id", "incident_number", "created_at", "created_on", "resolved_at", "priority_name", "priority",
+                  "urgency", "service", "teams", "status", "seconds_to_first_ack", "seconds_to_resolve",
+                  "acknowledgements", "last_status_change_at", "major"],
+    "opsgenie": ["tinyId", "id", "message", "createdAt", "priority", "status", "tags", "entity", "teams",
+                 "responders", "ownerTeam", "impactStartDate", "impactEndDate", "impactedServices", "report",
+                 "closedAt"],
+}  # fmt: skip
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    st.sampled_from(sorted(FIELDS)),
+    st.data(),
+    st.one_of(st.none(), st.text(max_size=20), st.integers()),
+)
+def test_hostile_records_give_problems_not_tracebacks(tmp_path, kind, data, time_zone):
+    records = data.draw(
+        st.lists(st.dictionaries(st.sampled_from(FIELDS[kind]), VALUES, max_size=8), max_size=4), label="records"
+    )
+    (tmp_path / "answer.json").write_text(json.dumps({"data": records, "time_zone": time_zone}))
+    extracts = _extracts(tmp_path, {"kind": kind, "path": "answer.json"})
+    (tmp_path / "data").mkdir(exist_ok=True)
+    try:
+        validate_directory(tmp_path / "data", extracts).con.close()
+    except InputError as exc:
+        assert all(p.file == "answer.json" for p in exc.problems)
