@@ -11,7 +11,7 @@ import os
 import sys
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 import yaml
@@ -20,7 +20,9 @@ from rich.console import Console
 from srelib import __version__
 from srelib.config import Workbench
 from srelib.errors import InputError, SrelibError, UsageError
-from srelib.sources.base import Extract
+
+if TYPE_CHECKING:  # the command line starts without pandas and DuckDB; commands import what they use
+    from srelib.sources.base import Extract
 
 app = typer.Typer(
     add_completion=False,

@@ -34,6 +34,31 @@ INCIDENT_COLUMNS = [
 ]
 
 
+# The fast lane (`pytest -m "not slow"`) leaves out what starts kernels, servers or browsers or
+# builds the demo organisation: tests that use these fixtures, and the modules that do so throughout.
+SLOW_FIXTURES = {
+    "demo_workbench",
+    "demo_report",
+    "demo_qbr",
+    "demo_newsletter",
+    "bench",
+    "browser",
+    "prometheus",
+    "scheduled",
+    "served",
+    "lab",
+    "demo_bench",
+}
+SLOW_MODULES = {"test_benchmarks", "test_catalogue", "test_dashboard", "test_demo", "test_jupyterlab", "test_runner"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        module = item.module.__name__.rsplit(".", 1)[-1] if item.module else ""
+        if module in SLOW_MODULES or SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture(scope="session")
 def conformance() -> Path:
     """../shared/conformance: real files from public projects. CI has it, so there its absence fails."""

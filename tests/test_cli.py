@@ -71,6 +71,7 @@ def test_demo_data_only(tmp_path):
     assert srelib("validate", str(tmp_path / "d"), cwd=tmp_path).returncode == 0
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(900)  # the whole catalogue: two dozen notebooks, one after another
 def test_readme_command_one_srelib_demo(tmp_path):
     """`srelib demo` in a workbench: data, warehouse, the whole report catalogue, and the index path on stdout."""
