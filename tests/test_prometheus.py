@@ -372,3 +372,19 @@ def test_configuration_problems_are_reported_per_option(tmp_path: Path, promethe
     assert "prometheus::url: Value error, expected an http:// or https:// address" in message
     assert "prometheus::bucket:" in message
     assert "prometheus::start: Value error, timestamp has no UTC offset" in message
+
+
+def test_slos_whose_specs_have_no_queries_are_named_with_the_reason(tmp_path: Path, conformance: Path) -> None:
+    from srelib.slo_spec import load_slo_files
+    from srelib.sources.base import Extract, SourceContext
+    from srelib.sources.prometheus import Prometheus, PrometheusOptions
+
+    slos = load_slo_files([conformance / "sloth" / "plugin-getting-started.yml"])
+    options = PrometheusOptions(url="http://127.0.0.1:9")
+    adapter = Prometheus(options, SourceContext(tmp_path, slos=slos))
+    extract = Extract("sli", tmp_path, "prometheus")
+    assert adapter._slos(options, extract) == []
+    assert extract.problems == []
+    assert extract.notes == [
+        "not fetched: SLO 'myservice-requests-availability' (an SLI by Sloth plugin: its SLI rows must come from elsewhere)"
+    ]

@@ -90,6 +90,16 @@ class PrometheusOptions(SourceOptions):
         return value.rstrip("/")
 
 
+def _why_no_queries(slo: SloSpec) -> str:
+    """Why an SLO's spec gives no queries to run, for the note that says it was not fetched."""
+    reasons = {
+        "threshold": "a threshold metric: its SLI rows must come from elsewhere",
+        "plugin": "an SLI by Sloth plugin: its SLI rows must come from elsewhere",
+        "raw": "a raw error-ratio SLI: give good/total queries under queries:",
+    }
+    return reasons.get(slo.indicator_kind, "its spec has no good/total or bad/total Prometheus queries")
+
+
 class PrometheusError(Exception):
     """A request failed: for one query (``which``), or for every query (``which`` None: stop asking)."""
 
@@ -174,6 +184,8 @@ class Prometheus(Adapter):
                             "the SLO's spec has no good/total or bad/total Prometheus queries: give them here",
                         )
                     )
+                else:  # not asked for by name: say so and go on with the others
+                    extract.notes.append(f"not fetched: SLO {name!r} ({_why_no_queries(slo)})")
                 continue
             if queries.good is None and queries.bad is None:
                 extract.problems.append(Problem(extract.file, None, f"queries.{name}", "needs a good or a bad query"))
