@@ -386,5 +386,6 @@ def test_slos_whose_specs_have_no_queries_are_named_with_the_reason(tmp_path: Pa
     assert adapter._slos(options, extract) == []
     assert extract.problems == []
     assert extract.notes == [
-        "not fetched: SLO 'myservice-requests-availability' (an SLI by Sloth plugin: its SLI rows must come from elsewhere)"
+        "not fetched: SLO 'myservice-requests-availability' "
+        "(an SLI by Sloth plugin: its SLI rows must come from elsewhere)"
     ]
