@@ -191,8 +191,9 @@ def _severity(record: dict[str, Any], severity_map: dict[str, str], mapped: _Map
         if not looked:
             mapped.problems.append(("urgency", "no severity: this record has no priority_name, priority or urgency"))
         else:
-            verb = "is" if len(looked) == 1 else "are both"
-            mapped.problems.append((looked[0], f"no severity: {' and '.join(looked)} {verb} empty"))
+            names = " and ".join([", ".join(looked[:-1]), looked[-1]] if len(looked) > 1 else looked)
+            verb = ("is", "are both", "are all")[len(looked) - 1]
+            mapped.problems.append((looked[0], f"no severity: {names} {verb} empty"))
         return None, None
     return severity_map.get(str(value), value), column
 
