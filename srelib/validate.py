@@ -109,7 +109,7 @@ def validate_directory(directory: Path, extracts: list[Extract] | tuple[Extract,
                 frames.append(_text_frame(con, schema))
         for extract in (e for e in extracts if e.table == name):
             problems += extract.problems
-            if extract.problems or not extract.records:
+            if not extract.whole or not extract.records:
                 continue
             if schema.heavy:
                 _stage_extract_text(con, schema, extract, append=has_text)

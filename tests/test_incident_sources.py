@@ -269,7 +269,10 @@ def test_pagerduty_csv_problems_name_line_and_column(tmp_path):
     (tmp_path / "exports").mkdir()
     (tmp_path / "exports" / "incidents.csv").write_text("\n".join(lines) + "\n")
     source = {"kind": "pagerduty", "path": "exports/incidents.csv", "name": "incidents.csv"}
-    assert _problems(tmp_path, source) == ["incidents.csv:3:seconds_to_first_ack: not a number of seconds: 'n/a'"]
+    assert _problems(tmp_path, source) == [  # every problem at once: a bad row does not hide the others'
+        "incidents.csv:3:seconds_to_first_ack: not a number of seconds: 'n/a'",
+        f"incidents.csv:4:created_on: {NO_OFFSET}: '2026-10-16T18:00:00'",
+    ]
     lines[2] = text.splitlines()[2]
     (tmp_path / "exports" / "incidents.csv").write_text("\n".join(lines) + "\n")
     assert _problems(tmp_path, source) == [f"incidents.csv:4:created_on: {NO_OFFSET}: '2026-10-16T18:00:00'"]
@@ -428,7 +431,7 @@ def test_opsgenie_open_incident_whose_impact_ended_stays_open(tmp_path):
 def test_opsgenie_unknown_options_are_refused_by_name(tmp_path):
     source = _source(tmp_path, "opsgenie", "opsgenie/alerts.json", "og.json", servce="checkout")
     assert _problems(tmp_path, source) == [
-        "og.json::servce: unknown option for a opsgenie source "
+        "og.json::servce: unknown option for an opsgenie source "
         "(known options: service, service_names, service_tag, severity_map, team_names, timezone)"
     ]
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import codecs
 import gzip
 import json
+import math
 import zlib
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
@@ -45,6 +46,23 @@ class Extract:
     # severity from priority_name, else urgency): problems name the column the value came from.
     record_columns: list[dict[str, str]] = field(default_factory=list)
     _row_index: dict[int, int] | None = field(default=None, init=False, repr=False, compare=False)
+
+    def add(self, row: int, mapped: Mapped) -> None:
+        """Add one vendor record as mapped, or, when it has problems, those problems instead."""
+        if mapped.problems:
+            self.problems += [Problem(self.file, row, column, message) for column, message in mapped.problems]
+            return
+        self.rows.append(row)
+        self.records.append(mapped.values)
+        self.record_columns.append(mapped.columns)
+        for canonical, column in mapped.columns.items():
+            self.columns.setdefault(canonical, column)
+
+    @property
+    def whole(self) -> bool:
+        """Whether nothing is wrong with the file as a whole or a whole column (problems without a
+        row): then its records are validated even when the adapter left some out for their problems."""
+        return all(p.row is not None for p in self.problems)
 
     def vendor_column(self, row: int | None, column: str) -> str:
         """The vendor's name of a canonical ``column`` at vendor ``row`` (the canonical name if none)."""
@@ -133,7 +151,7 @@ class Adapter(ABC):
             for err in exc.errors():
                 where = ".".join(str(p) for p in err["loc"]) or None
                 if err["type"] == "extra_forbidden":
-                    message = f"unknown option for a {cls.kind} source (known options: {known})"
+                    message = f"unknown option for {_article(cls.kind)} {cls.kind} source (known options: {known})"
                 else:
                     message = err["msg"]
                 problems.append(Problem(file, None, where, message))
@@ -141,6 +159,10 @@ class Adapter(ABC):
 
     @abstractmethod
     def read(self, path: Path, file: str) -> Extract: ...
+
+
+def _article(word: str) -> str:
+    return "an" if word[:1].lower() in "aeiou" else "a"
 
 
 def export_files(path: Path, formats: tuple[str, ...]) -> list[Path]:
@@ -302,18 +324,60 @@ def to_iso(value: Any, timestamp_format: str | None = None, timezone: str | None
     return parsed.isoformat()
 
 
-def after(start: str | None, amount: Any, seconds_per_unit: float = 1.0) -> Any:
-    """``start`` plus ``amount`` units (seconds by default) as ISO 8601.
+@dataclass
+class Mapped:
+    """One vendor record as canonical values, the vendor column of each, and what is wrong with it
+    (``(vendor column, message)``; an adapter leaves a record with problems out of its rows)."""
 
-    An amount that is not a number passes through as text, so validation reports it where it is.
-    """
-    if start is None or amount is None or str(amount).strip() == "":
-        return None
+    values: dict[str, Any] = field(default_factory=dict)
+    columns: dict[str, str] = field(default_factory=dict)
+    problems: list[tuple[str | None, str]] = field(default_factory=list)
+
+    def set(self, canonical: str, value: Any, column: str | None) -> None:
+        self.values[canonical] = value
+        if column:
+            self.columns[canonical] = column
+
+
+def blank(value: Any) -> bool:
+    """None, NaN or only blanks: a value the export left empty."""
+    return value is None or (isinstance(value, float) and math.isnan(value)) or str(value).strip() == ""
+
+
+def moment(text: Any) -> datetime | None:
+    """``text`` as an aware datetime, or None (not a timestamp, or no offset)."""
     try:
-        moment = datetime.fromisoformat(str(start))
-        return (moment + timedelta(seconds=float(amount) * seconds_per_unit)).isoformat()
+        parsed = datetime.fromisoformat(str(text))
     except (TypeError, ValueError):
-        return str(amount)
+        return None
+    return parsed if parsed.tzinfo is not None else None
+
+
+UNIT_SECONDS = {"seconds": 1.0, "milliseconds": 0.001}
+
+
+def after(start: tuple[Any, str], amount: Any, column: str | None, what: str, mapped: Mapped, unit: str) -> Any:
+    """``start`` (a timestamp and the column it came from) plus ``amount`` ``unit`` as ISO 8601.
+
+    A duration that is not a number, or is negative, is a problem under ``column`` (the column the
+    duration came from, with its own value), never a made-up timestamp. Nothing when the start is
+    unusable: validation reports the start itself.
+    """
+    if blank(amount) or column is None:
+        return None
+    text = str(amount).strip()
+    try:
+        count = float(text) if not isinstance(amount, bool) else math.nan
+    except ValueError:
+        count = math.nan
+    if not math.isfinite(count):
+        mapped.problems.append((column, f"not a number of {unit}: {text!r}"))
+        return None
+    if count < 0:
+        mapped.problems.append((column, f"negative, which puts {what} before {start[1]}: {text!r}"))
+        return None
+    begun = moment(start[0])
+    return None if begun is None else (begun + timedelta(seconds=count * UNIT_SECONDS[unit])).isoformat()
 
 
 def lookup(record: dict[str, Any], *names: str) -> tuple[str | None, Any]:

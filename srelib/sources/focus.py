@@ -55,10 +55,9 @@ class Focus(Adapter):
         found = read_records(path, file)
         extract = Extract(self.table, path, file, rows=found.rows, problems=found.problems)
         present = set(found.records[0]) if found.records else set()
-        header = None if path.name.lower().endswith(".parquet") else 1
         for column in COSTS.required:
             if found.records and column not in present:
-                extract.problems.append(Problem(file, header, column, "required FOCUS column is missing"))
+                extract.problems.append(Problem(file, None, column, "required FOCUS column is missing"))
         for record in found.records:
             canonical = {c.name: _value(record.get(c.name)) for c in COSTS.columns}
             for column in ("ChargePeriodStart", "ChargePeriodEnd"):

@@ -61,7 +61,7 @@ class Generic(Adapter):
         present = set(records[0]) if records else set()
         for c in schema.columns:
             if c.required and records and mapping[c.name] not in present and c.name not in options.constants:
-                extract.problems.append(Problem(file, 1, mapping[c.name], "required column is missing"))
+                extract.problems.append(Problem(file, None, mapping[c.name], "required column is missing"))
         extract.columns = mapping
         for record in records:
             extract.records.append(

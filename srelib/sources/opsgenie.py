@@ -28,16 +28,25 @@ A record with a problem found here is left out of the rows passed to validation.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from pydantic import Field
 
-from srelib.errors import Problem
 from srelib.sources import register
-from srelib.sources.base import Adapter, Extract, SourceOptions, lookup, read_records, to_iso
+from srelib.sources.base import (
+    Adapter,
+    Extract,
+    Mapped,
+    SourceOptions,
+    after,
+    blank,
+    lookup,
+    moment,
+    read_records,
+    to_iso,
+)
 
 DEFAULT_SEVERITY = {f"P{i}": f"SEV{i}" for i in range(1, 6)}
 ID_COLUMNS = ("tinyId", "id", "alias")
@@ -52,20 +61,6 @@ class OpsgenieOptions(SourceOptions):
     team_names: dict[str, str] = Field(default_factory=dict)  # team ID (responders, teams) → name
 
 
-@dataclass
-class _Mapped:
-    """One vendor record as canonical values, the vendor column of each, and what is wrong with it."""
-
-    values: dict[str, Any] = field(default_factory=dict)
-    columns: dict[str, str] = field(default_factory=dict)
-    problems: list[tuple[str | None, str]] = field(default_factory=list)
-
-    def set(self, canonical: str, value: Any, column: str | None) -> None:
-        self.values[canonical] = value
-        if column:
-            self.columns[canonical] = column
-
-
 @register
 class Opsgenie(Adapter):
     kind = "opsgenie"
@@ -76,28 +71,20 @@ class Opsgenie(Adapter):
         found = read_records(path, file)
         extract = Extract(self.table, path, file, problems=list(found.problems))
         for row, record in zip(found.rows, found.records, strict=True):
-            mapped = self._map(record)
-            if mapped.problems:
-                extract.problems += [Problem(file, row, column, message) for column, message in mapped.problems]
-                continue
-            extract.rows.append(row)
-            extract.records.append(mapped.values)
-            extract.record_columns.append(mapped.columns)
-            for canonical, column in mapped.columns.items():
-                extract.columns.setdefault(canonical, column)
+            extract.add(row, self._map(record))
         return extract
 
-    def _map(self, record: dict[str, Any]) -> _Mapped:
+    def _map(self, record: dict[str, Any]) -> Mapped:
         options = self.options
         assert isinstance(options, OpsgenieOptions)
         zone = options.timezone
-        mapped = _Mapped()
+        mapped = Mapped()
         nested = record.get("report")
         report: dict[str, Any] = nested if isinstance(nested, dict) else {}
         is_incident = any(lookup(record, name)[0] for name in ("impactStartDate", "impactedServices", "ownerTeam"))
 
         id_column, incident_id = lookup(record, *ID_COLUMNS)
-        if _blank(incident_id):
+        if blank(incident_id):
             mapped.problems.append(
                 (id_column or ID_COLUMNS[0], "no incident id: this record has no tinyId, id or alias")
             )
@@ -113,7 +100,7 @@ class Opsgenie(Adapter):
         created_column, created = lookup(record, "createdAt")
         created_at = _timestamp(created, zone)
         impact_column, impact_start = lookup(record, "impactStartDate")
-        if not _blank(impact_start):
+        if not blank(impact_start):
             started_at = _timestamp(impact_start, zone)
             mapped.set("started_at", started_at, impact_column)
             if _later(created_at, started_at):
@@ -123,29 +110,33 @@ class Opsgenie(Adapter):
         created_start = (created_at, created_column or "createdAt")
 
         ack_column, ack_at = lookup(record, "acknowledgedAt")
-        if not _blank(ack_at):
+        if not blank(ack_at):
             mapped.set("acknowledged_at", _timestamp(ack_at, zone), ack_column)
         else:
             column, amount = _report(record, report, "ackTime")
-            mapped.set("acknowledged_at", _after(created_start, amount, column, "the acknowledgement", mapped), column)
+            mapped.set(
+                "acknowledged_at",
+                after(created_start, amount, column, "the acknowledgement", mapped, "milliseconds"),
+                column,
+            )
 
         end_column, impact_end = lookup(record, "impactEndDate")
-        impact_ended = None if _blank(impact_end) else _timestamp(impact_end, zone)
+        impact_ended = None if blank(impact_end) else _timestamp(impact_end, zone)
         mapped.set("mitigated_at", impact_ended, end_column)
         status_column, status = lookup(record, "status")
         if status is None or str(status).lower() in ("closed", "resolved"):
             close_column, closed_at = lookup(record, "closedAt", "resolvedAt")
-            if not _blank(closed_at):
+            if not blank(closed_at):
                 mapped.set("resolved_at", _timestamp(closed_at, zone), close_column)
             elif impact_ended is not None:
                 mapped.set("resolved_at", impact_ended, end_column)
             else:
                 column, amount = _report(record, report, "closeTime")
-                closed = _after(created_start, amount, column, "the close", mapped)
+                closed = after(created_start, amount, column, "the close", mapped, "milliseconds")
                 mapped.set("resolved_at", closed, column or status_column)
         return mapped
 
-    def _service(self, record: dict[str, Any], is_incident: bool, mapped: _Mapped) -> tuple[Any, str | None]:
+    def _service(self, record: dict[str, Any], is_incident: bool, mapped: Mapped) -> tuple[Any, str | None]:
         options = self.options
         assert isinstance(options, OpsgenieOptions)
         if options.service:
@@ -159,7 +150,7 @@ class Opsgenie(Adapter):
             (entity, entity_column),
             (tagged, tags_column),
         ):
-            if not _blank(value):
+            if not blank(value):
                 return options.service_names.get(str(value), value), column
         what, looked = ("incident", ["impactedServices", "tags"]) if is_incident else ("alert", ["entity", "tags"])
         tag = f"{options.service_tag}:<name>"
@@ -171,10 +162,6 @@ class Opsgenie(Adapter):
             )
         )
         return None, None
-
-
-def _blank(value: Any) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value)) or str(value).strip() == ""
 
 
 def _first(value: Any) -> Any:
@@ -199,7 +186,7 @@ def _tagged(tags: Any, key: str) -> str | None:
 def _team(record: dict[str, Any], team_names: dict[str, str]) -> tuple[Any, str | None]:
     """``ownerTeam``, else the first team among ``teams`` / ``responders`` (a responder may be a user)."""
     column, owner = lookup(record, "ownerTeam")
-    if not _blank(owner):
+    if not blank(owner):
         return team_names.get(str(owner), owner), column
     for name in ("teams", "responders", "team", "owner team"):
         column, value = lookup(record, name)
@@ -208,11 +195,11 @@ def _team(record: dict[str, Any], team_names: dict[str, str]) -> tuple[Any, str 
             if isinstance(item, dict):
                 if item.get("type") not in (None, "team"):
                     continue
-                key = next((k for k in ("name", "id") if not _blank(item.get(k))), None)
+                key = next((k for k in ("name", "id") if not blank(item.get(k))), None)
                 if key:
                     where = f"{column}[{index}].{key}" if isinstance(value, list) else column
                     return team_names.get(str(item[key]), item[key]), where
-            elif not _blank(item):
+            elif not blank(item):
                 return team_names.get(str(item), item), f"{column}[{index}]" if isinstance(value, list) else column
     return None, None
 
@@ -238,35 +225,6 @@ def _timestamp(value: Any, zone: str | None) -> Any:
     return to_iso(value, None, zone)
 
 
-def _moment(text: Any) -> datetime | None:
-    """``text`` as an aware datetime, or None (not a timestamp, or no offset)."""
-    try:
-        moment = datetime.fromisoformat(str(text))
-    except (TypeError, ValueError):
-        return None
-    return moment if moment.tzinfo is not None else None
-
-
 def _later(created: Any, started: Any) -> bool:
-    a, b = _moment(created), _moment(started)
+    a, b = moment(created), moment(started)
     return a is not None and b is not None and a > b
-
-
-def _after(start: tuple[Any, str], amount: Any, column: str | None, what: str, mapped: _Mapped) -> Any:
-    """``start`` plus ``amount`` milliseconds, as ISO 8601; a problem under ``column`` when the amount
-    is not a number of milliseconds or is negative. Nothing when the start is unusable."""
-    if _blank(amount) or column is None:
-        return None
-    text = str(amount).strip()
-    try:
-        milliseconds = float(text) if not isinstance(amount, bool) else math.nan
-    except ValueError:
-        milliseconds = math.nan
-    if not math.isfinite(milliseconds):
-        mapped.problems.append((column, f"not a number of milliseconds: {text!r}"))
-        return None
-    if milliseconds < 0:
-        mapped.problems.append((column, f"negative, which puts {what} before {start[1]}: {text!r}"))
-        return None
-    moment = _moment(start[0])
-    return None if moment is None else (moment + timedelta(milliseconds=milliseconds)).isoformat()

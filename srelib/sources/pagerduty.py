@@ -35,9 +35,6 @@ its own value. A record with a problem found here is left out of the rows passed
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -46,7 +43,18 @@ from pydantic import Field
 
 from srelib.errors import Problem
 from srelib.sources import register
-from srelib.sources.base import Adapter, Extract, SourceOptions, lookup, read_records, to_iso
+from srelib.sources.base import (
+    Adapter,
+    Extract,
+    Mapped,
+    SourceOptions,
+    after,
+    blank,
+    lookup,
+    moment,
+    read_records,
+    to_iso,
+)
 
 DEFAULT_SEVERITY = {
     **{f"P{i}": f"SEV{i}" for i in range(1, 6)},
@@ -62,20 +70,6 @@ RESOLVED_COLUMNS = ("resolved_at", "resolved_on")
 class PagerDutyOptions(SourceOptions):
     severity_map: dict[str, str] = Field(default_factory=dict)
     major_means_customer_impact: bool = False
-
-
-@dataclass
-class _Mapped:
-    """One vendor record as canonical values, the vendor column of each, and what is wrong with it."""
-
-    values: dict[str, Any] = field(default_factory=dict)
-    columns: dict[str, str] = field(default_factory=dict)
-    problems: list[tuple[str | None, str]] = field(default_factory=list)
-
-    def set(self, canonical: str, value: Any, column: str | None) -> None:
-        self.values[canonical] = value
-        if column:
-            self.columns[canonical] = column
 
 
 @register
@@ -106,15 +100,7 @@ class PagerDuty(Adapter):
             )
             return extract
         for row, record in zip(found.rows, found.records, strict=True):
-            mapped = _map(record, zone, severity_map, options.major_means_customer_impact)
-            if mapped.problems:
-                extract.problems += [Problem(file, row, column, message) for column, message in mapped.problems]
-                continue
-            extract.rows.append(row)
-            extract.records.append(mapped.values)
-            extract.record_columns.append(mapped.columns)
-            for canonical, column in mapped.columns.items():
-                extract.columns.setdefault(canonical, column)
+            extract.add(row, _map(record, zone, severity_map, options.major_means_customer_impact))
         return extract
 
     def _zone(self, meta: dict[str, Any], file: str, extract: Extract) -> tuple[bool, str | None]:
@@ -122,7 +108,7 @@ class PagerDuty(Adapter):
         else the ``timezone`` option (None: such timestamps are reported by validation)."""
         option = self.options.timezone
         named = meta.get("time_zone")
-        if _blank(named):
+        if blank(named):
             return True, option
         try:
             ZoneInfo(str(named))
@@ -138,10 +124,10 @@ class PagerDuty(Adapter):
         return True, str(named)
 
 
-def _map(record: dict[str, Any], zone: str | None, severity_map: dict[str, str], impact_from_major: bool) -> _Mapped:
-    mapped = _Mapped()
+def _map(record: dict[str, Any], zone: str | None, severity_map: dict[str, str], impact_from_major: bool) -> Mapped:
+    mapped = Mapped()
     id_column, incident_id = lookup(record, *ID_COLUMNS)
-    if _blank(incident_id):
+    if blank(incident_id):
         mapped.problems.append((id_column or ID_COLUMNS[0], "no incident id: this record has no id or incident_number"))
     mapped.set("incident_id", incident_id, id_column)
     mapped.set("title", *_value(record, "title", "description", "summary"))
@@ -163,10 +149,6 @@ def _map(record: dict[str, Any], zone: str | None, severity_map: dict[str, str],
     return mapped
 
 
-def _blank(value: Any) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value)) or str(value).strip() == ""
-
-
 def _value(record: dict[str, Any], *names: str) -> tuple[Any, str | None]:
     """The first of ``names`` with a value, and the column it came from: REST references are nested
     (``{"summary": ...}``, a list of them for teams), Analytics and CSV exports flatten them."""
@@ -177,14 +159,14 @@ def _value(record: dict[str, Any], *names: str) -> tuple[Any, str | None]:
         if isinstance(value, list):
             value, column = (value[0], f"{column}[0]") if value else (None, column)
         if isinstance(value, dict):
-            key = next((k for k in ("summary", "name") if not _blank(value.get(k))), None)
+            key = next((k for k in ("summary", "name") if not blank(value.get(k))), None)
             value, column = (value[key], f"{column}.{key}") if key else (None, column)
-        if not _blank(value):
+        if not blank(value):
             return value, column
     return None, None
 
 
-def _severity(record: dict[str, Any], severity_map: dict[str, str], mapped: _Mapped) -> tuple[Any, str | None]:
+def _severity(record: dict[str, Any], severity_map: dict[str, str], mapped: Mapped) -> tuple[Any, str | None]:
     value, column = _value(record, "priority_name", "priority", "urgency")
     if value is None:
         looked = [c for c in (lookup(record, n)[0] for n in ("priority_name", "priority", "urgency")) if c]
@@ -198,61 +180,32 @@ def _severity(record: dict[str, Any], severity_map: dict[str, str], mapped: _Map
     return severity_map.get(str(value), value), column
 
 
-def _acknowledged(record: dict[str, Any], start: tuple[Any, str], mapped: _Mapped) -> tuple[Any, str | None]:
+def _acknowledged(record: dict[str, Any], start: tuple[Any, str], mapped: Mapped) -> tuple[Any, str | None]:
     column, acknowledgements = lookup(record, "acknowledgements")
     if isinstance(acknowledgements, list):  # REST: who acknowledged when; empty once resolved
         times = [(a.get("at"), i) for i, a in enumerate(acknowledgements) if isinstance(a, dict)]
-        times = [(at, i) for at, i in times if not _blank(at)]
+        times = [(at, i) for at, i in times if not blank(at)]
         for at, i in times:  # the first one cannot be told: validation reports the value that is not a time
-            if _moment(at) is None:
+            if moment(at) is None:
                 return at, f"{column}[{i}].at"
         if times:
-            first, index = min((_moment(at), i) for at, i in times)
+            first, index = min((moment(at), i) for at, i in times)
             assert first is not None
             return first.isoformat(), f"{column}[{index}].at"
     column, seconds = lookup(record, "seconds_to_first_ack")
-    return _after(start, seconds, column, "the acknowledgement", mapped), column
+    return after(start, seconds, column, "the acknowledgement", mapped, "seconds"), column
 
 
 def _resolved(
-    record: dict[str, Any], start: tuple[Any, str], zone: str | None, status: Any, mapped: _Mapped
+    record: dict[str, Any], start: tuple[Any, str], zone: str | None, status: Any, mapped: Mapped
 ) -> tuple[Any, str | None]:
     column, resolved = lookup(record, *RESOLVED_COLUMNS)
-    if not _blank(resolved):
+    if not blank(resolved):
         return to_iso(resolved, None, zone), column
     seconds_column, seconds = lookup(record, "seconds_to_resolve")
-    if not _blank(seconds):
-        return _after(start, seconds, seconds_column, "the resolution", mapped), seconds_column
+    if not blank(seconds):
+        return after(start, seconds, seconds_column, "the resolution", mapped, "seconds"), seconds_column
     change_column, changed = lookup(record, "last_status_change_at")
-    if str(status).lower() == "resolved" and not _blank(changed):  # REST answers before resolved_at existed
+    if str(status).lower() == "resolved" and not blank(changed):  # REST answers before resolved_at existed
         return to_iso(changed, None, zone), change_column
     return None, column
-
-
-def _moment(text: Any) -> datetime | None:
-    """``text`` as an aware datetime, or None (not a timestamp, or no offset)."""
-    try:
-        moment = datetime.fromisoformat(str(text))
-    except (TypeError, ValueError):
-        return None
-    return moment if moment.tzinfo is not None else None
-
-
-def _after(start: tuple[Any, str], amount: Any, column: str | None, what: str, mapped: _Mapped) -> Any:
-    """``start`` plus ``amount`` seconds, as ISO 8601; a problem under ``column`` when the amount is not
-    a number of seconds or is negative. Nothing when the start is unusable (validation reports it)."""
-    if _blank(amount) or column is None:
-        return None
-    text = str(amount).strip()
-    try:
-        seconds = float(text) if not isinstance(amount, bool) else math.nan
-    except ValueError:
-        seconds = math.nan
-    if not math.isfinite(seconds):
-        mapped.problems.append((column, f"not a number of seconds: {text!r}"))
-        return None
-    if seconds < 0:
-        mapped.problems.append((column, f"negative, which puts {what} before {start[1]}: {text!r}"))
-        return None
-    moment = _moment(start[0])
-    return None if moment is None else (moment + timedelta(seconds=seconds)).isoformat()
