@@ -75,8 +75,7 @@ def validate(
     workbench = Workbench.find(required=False)
     warehouse = workbench.warehouse_path if workbench else None
     dataset = validate_directory(directory, _extracts(sources, workbench, directory, warehouse))
-    counts = ", ".join(f"{n} {name}" for name, n in dataset.row_counts.items())
-    typer.echo(f"{directory}: valid ({counts}, {len(dataset.slos.slos)} SLOs)")
+    typer.echo(f"{directory}: valid ({dataset.describe() or 'no rows'}, {len(dataset.slos.slos)} SLOs)")
     for file, name, reason in dataset.slos.skipped:
         typer.echo(f"  skipped {file}: {name}: {reason}")
     dataset.con.close()
@@ -94,7 +93,7 @@ def ingest(data: DataOpt = None, warehouse: WarehouseOpt = None, sources: Source
     dataset = validate_directory(directory, _extracts(sources, workbench, directory, target))
     counts = load(dataset, target)
     dataset.con.close()
-    typer.echo(f"ingested {directory} into {target}: " + ", ".join(f"{n} {k}" for k, n in counts.items()))
+    typer.echo(f"ingested {directory} into {target}: {dataset.describe() or 'no rows'}, {counts['slos']} slos")
 
 
 @app.command()

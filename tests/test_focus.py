@@ -301,3 +301,18 @@ def test_the_ingest_command_refuses_a_bad_export_and_leaves_the_warehouse_as_it_
     assert result.stderr.startswith("broken.csv.gz::: not a readable gzip file")
     assert "Traceback" not in result.stderr
     assert warehouse.read_bytes() == before
+
+
+@pytest.mark.parametrize("name", ["costs.csv", "costs.csv.gz"])
+def test_the_canonical_cost_file_is_read_as_focus(tmp_path, conformance, name):
+    """data/costs.csv is a FOCUS export (DESIGN.md): dropped in as delivered, it reads like the adapter's."""
+    content = (conformance / SAMPLE).read_bytes()
+    (tmp_path / name).write_bytes(gzip.compress(content) if name.endswith(".gz") else content)
+    dataset = validate_directory(tmp_path)
+    try:
+        assert dataset.describe() == "938 costs (from 1000 line items)"
+        load(dataset, tmp_path / "wh.duckdb")
+    finally:
+        dataset.con.close()
+    _, effective, billed = _totals(tmp_path / "wh.duckdb")
+    assert (round(effective, 4), round(billed, 4)) == (SAMPLE_EFFECTIVE, SAMPLE_BILLED)
