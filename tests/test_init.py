@@ -59,18 +59,13 @@ def test_init_refuses_an_existing_workbench_and_changes_nothing(tmp_path):
 
 def test_every_example_in_the_sources_template_is_valid_when_uncommented(tmp_path):
     assert srelib(tmp_path, "init").returncode == 0
-    text = (tmp_path / "params" / "sources.yaml").read_text()
-    assert load_config(tmp_path / "params" / "sources.yaml") == []  # as written: nothing configured
-    entries = re.findall(r"^#  - kind:.*\n(?:#    .*\n)*", text, re.M)
-    kinds = set()
-    for i, entry in enumerate(entries):
-        path = tmp_path / f"example-{i}.yaml"
-        path.write_text("sources:\n" + "".join(line[1:] + "\n" for line in entry.splitlines()))
-        configs = load_config(path)
-        kinds |= {c.kind for c in configs}
-        options = [ADAPTERS[c.kind].parse_options(dict(c.model_extra or {}), c.kind) for c in configs]
-        assert [problems for _, problems in options] == [[]] * len(configs), entry
-    assert kinds == set(ADAPTERS)
+    path = tmp_path / "params" / "sources.yaml"
+    assert load_config(path) == []  # as written: nothing configured
+    path.write_text(re.sub(r"^#(  .*)$", r"\1", path.read_text(), flags=re.M))  # as a user uncomments
+    configs = load_config(path)
+    assert {c.kind for c in configs} == set(ADAPTERS)
+    for config in configs:
+        assert ADAPTERS[config.kind].parse_options(dict(config.model_extra or {}), config.kind)[1] == []
 
 
 def test_metrics_on_a_warehouse_outside_any_workbench(tmp_path):
@@ -118,7 +113,9 @@ def test_from_init_to_a_published_report_with_a_folder_of_exports(tmp_path, conf
         ],
     )
     sources = root / "params" / "sources.yaml"
-    sources.write_text(sources.read_text().replace("sources: []", "sources:\n  - kind: focus\n    path: exports/focus"))
+    sources.write_text(
+        re.sub(r"^sources:$", "sources:\n  - kind: focus\n    path: exports/focus", sources.read_text(), flags=re.M)
+    )
     assert yaml.safe_load(sources.read_text())["sources"] == [{"kind": "focus", "path": "exports/focus"}]
     validate = srelib(root, "validate", "data")
     assert validate.returncode == 0, validate.stderr

@@ -42,7 +42,7 @@ def load_config(path: Path) -> list[SourceConfig]:
         body = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise InputError([Problem(shown, None, None, f"invalid YAML: {exc}")]) from exc
-    entries = body.get("sources", []) if isinstance(body, dict) else None
+    entries = (body.get("sources") or []) if isinstance(body, dict) else None  # `sources:` alone: none yet
     if not isinstance(entries, list):
         raise InputError([Problem(shown, None, "sources", "expected a list of sources")])
     configs, problems = [], []
