@@ -116,11 +116,17 @@ def context(summary: PeriodSummary) -> dict[str, Any]:
 
 
 def _value(summary: PeriodSummary) -> dict[str, Any] | None:
+    """The value figures to tell, or None; ``{"measured": False}`` when there is nothing to measure
+    value with yet (no automation runs, cost initiatives, downtime cost or programme cost): a team
+    that starts small is told what to add, not that it delivered nothing."""
     v = summary.value
     if v is None:
         return None
+    if not (v.toil.runs or v.costs.initiatives or v.roi.downtime_avoided_value or v.roi.programme_cost):
+        return {"measured": False}
     cur = v.roi.currency
     return {
+        "measured": True,
         "delivered": present.money(v.roi.value_delivered, cur),
         "cost": present.money(v.roi.programme_cost, cur) if v.roi.programme_cost else None,
         "roi": present.ratio(v.roi.roi) if v.roi.roi is not None else None,

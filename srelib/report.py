@@ -857,10 +857,11 @@ def slo_document(summary: PeriodSummary, slo: str) -> Any:
     return _html("slo_document.html.j2", d=fields)
 
 
-def chart(built: Any, empty: str) -> Any:
-    """A chart, or a sentence saying why there is none (never an empty chart)."""
+def chart(built: Any, empty: str | None = None) -> Any:
+    """A chart, or a sentence saying why there is none (never an empty chart); nothing at all when
+    ``empty`` is None because what stands above already says so."""
     if built is None:
-        return _html("empty.html.j2", message=empty)
+        return None if empty is None else _html("empty.html.j2", message=empty)
     return built
 
 

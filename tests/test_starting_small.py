@@ -109,3 +109,23 @@ def test_incidents_only_get_the_monthly_report(tmp_path):
     html = Path(result.stdout.strip().splitlines()[-1]).read_text(encoding="utf-8")
     assert "Checkout errors" in html or "2 incidents" in html or "incidents" in html
     assert "Traceback" not in html
+
+
+def test_a_quarter_without_anything_to_measure_value_with_says_what_to_add(tmp_path):
+    """Incidents alone: the QBR tells the team what value needs, not that it delivered USD 0."""
+    from srelib import narrative
+    from srelib.config import Workbench
+    from srelib.period import Period
+    from srelib.summary import build_summary
+    from srelib.warehouse import in_memory
+
+    root = _incidents_only(tmp_path)
+    workbench = Workbench.load(root)
+    with in_memory(validate_directory(root / "data")) as con:
+        summary = build_summary(con, workbench, Period.parse("2026-Q4", "UTC"))
+    messages = narrative.messages(summary, "quarterly_business_impact")
+    assert messages[0] == (
+        "No value is measured yet: add automation runs, cost initiatives (params/initiatives.yaml) "
+        "or the cost of downtime and of the programme (params/value.yaml)."
+    )
+    assert not any("of value" in m or "hours of toil" in m for m in messages)
