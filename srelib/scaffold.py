@@ -11,8 +11,6 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import nbformat
-
 from srelib.config import Workbench
 from srelib.errors import UsageError
 
@@ -20,6 +18,8 @@ NAME = re.compile(r"^[a-z][a-z0-9_]{1,62}$")
 
 
 def new_report(workbench: Workbench, name: str, title: str | None = None) -> Path:
+    import nbformat  # here, not at the top: `srelib init` needs none of it (2.5 s to import)
+
     from srelib.run import REPORTS
 
     if not NAME.match(name):

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import csv
+import io
 import os
 import re
 import shutil
+import sys
+from contextlib import redirect_stderr, redirect_stdout
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -52,6 +56,13 @@ SLOW_FIXTURES = {
 SLOW_MODULES = {"test_benchmarks", "test_catalogue", "test_dashboard", "test_demo", "test_jupyterlab", "test_runner"}
 
 
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """In the fast lane, the slow modules are not even imported (one imports nbformat: seconds)."""
+    if config.getoption("markexpr", "").replace(" ", "") == "notslow" and collection_path.stem in SLOW_MODULES:
+        return True
+    return None
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         module = item.module.__name__.rsplit(".", 1)[-1] if item.module else ""
@@ -68,6 +79,35 @@ def conformance() -> Path:
             pytest.fail(message)
         pytest.skip(message)
     return CONFORMANCE
+
+
+@dataclass
+class CliResult:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def run_cli(cwd: Path, *args: str) -> CliResult:
+    """``srelib ARGS`` run in ``cwd`` in this process, through the same entry point as the installed
+    command (exit codes and messages included): what a subprocess gives, without starting Python
+    and importing pandas for every call. Tests of the installed command itself use a subprocess."""
+    from srelib import cli
+
+    out, err = io.StringIO(), io.StringIO()
+    before, argv = Path.cwd(), sys.argv
+    os.chdir(cwd)
+    sys.argv = ["srelib", *args]
+    code = 0
+    try:
+        with redirect_stdout(out), redirect_stderr(err):
+            cli.main()
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    finally:
+        os.chdir(before)
+        sys.argv = argv
+    return CliResult(code, out.getvalue(), err.getvalue())
 
 
 def write_csv(path: Path, columns: list[str], rows: list[dict[str, object]]) -> Path:

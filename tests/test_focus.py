@@ -5,8 +5,6 @@ from __future__ import annotations
 import csv
 import gzip
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
@@ -17,7 +15,7 @@ from srelib.errors import InputError
 from srelib.sources import load_config, read_sources
 from srelib.validate import validate_directory
 from srelib.warehouse import load
-from tests.conftest import make_workbench, write_csv
+from tests.conftest import make_workbench, run_cli, write_csv
 
 SAMPLE = "focus/focus_sample.csv"
 # Published with the sample (../shared/conformance/README.md): a plain DuckDB sum of the file.
@@ -235,17 +233,14 @@ def test_parquet_map_and_struct_tags_become_json_and_team_metrics_read_them(tmp_
         yaml.safe_dump({"sources": [{"kind": "focus", "path": "focus.parquet"}]})
     )
     (tmp_path / "data").mkdir()
-    run = lambda *args: subprocess.run(  # noqa: E731
-        [sys.executable, "-m", "srelib", *args], cwd=tmp_path, capture_output=True, text=True
-    )
-    ingest = run("ingest")
+    ingest = run_cli(tmp_path, "ingest")
     assert ingest.returncode == 0, ingest.stderr
     with duckdb.connect(str(tmp_path / "warehouse" / "test.duckdb"), read_only=True) as con:
         assert con.execute('SELECT "Tags" FROM costs ORDER BY "ServiceName"').fetchall() == [
             ('{"env": "prod", "team": "payments"}',),
             (None,),
         ]
-    metrics = run("metrics", "--period", "2026-10", "--team", "payments", "--json")
+    metrics = run_cli(tmp_path, "metrics", "--period", "2026-10", "--team", "payments", "--json")
     assert metrics.returncode == 0, metrics.stderr
     costs = json.loads(metrics.stdout)["value"]["costs"]
     assert (costs["effective_cost"], costs["by_service"]) == (10.5, {"Amazon EC2": 10.5})
@@ -288,9 +283,7 @@ def test_the_ingest_command_refuses_a_bad_export_and_leaves_the_warehouse_as_it_
     (tmp_path / "data").mkdir()
     sources = tmp_path / "params" / "sources.yaml"
     sources.write_text(yaml.safe_dump({"sources": [{"kind": "focus", "path": str(conformance / SAMPLE)}]}))
-    run = lambda: subprocess.run(  # noqa: E731
-        [sys.executable, "-m", "srelib", "ingest"], cwd=tmp_path, capture_output=True, text=True
-    )
+    run = lambda: run_cli(tmp_path, "ingest")  # noqa: E731
     assert run().returncode == 0
     warehouse = tmp_path / "warehouse" / "test.duckdb"
     before = warehouse.read_bytes()

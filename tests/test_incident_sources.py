@@ -29,8 +29,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -41,7 +39,7 @@ from hypothesis import strategies as st
 from srelib.errors import InputError
 from srelib.sources import load_config, read_sources
 from srelib.validate import validate_directory
-from tests.conftest import make_workbench
+from tests.conftest import CliResult, make_workbench, run_cli
 
 FIXTURES = Path(__file__).parent / "fixtures"
 COLUMNS = (
@@ -449,10 +447,8 @@ def test_ingest_reads_the_analytics_answer_and_a_bad_export_leaves_the_warehouse
         yaml.safe_dump({"sources": [{"kind": "pagerduty", "path": "exports/pagerduty.json"}]})
     )
 
-    def ingest() -> subprocess.CompletedProcess:
-        return subprocess.run(
-            [sys.executable, "-m", "srelib", "ingest"], cwd=tmp_path, capture_output=True, text=True, timeout=300
-        )
+    def ingest() -> CliResult:
+        return run_cli(tmp_path, "ingest")
 
     result = ingest()
     assert result.returncode == 0, result.stderr

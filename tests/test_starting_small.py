@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from srelib.validate import validate_directory
-from tests.conftest import INCIDENT_COLUMNS, make_workbench, slo_document, write_csv, write_slos
+from tests.conftest import INCIDENT_COLUMNS, make_workbench, run_cli, slo_document, write_csv, write_slos
 
 INCIDENTS = [
     dict(
@@ -34,8 +34,12 @@ INCIDENTS = [
 ]
 
 
-def srelib(root: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "srelib", *args], cwd=root, capture_output=True, text=True)
+srelib = run_cli  # in this process: the fast lane starts no interpreter per command
+
+
+def installed(cwd: Path, *args: str) -> subprocess.CompletedProcess:
+    """The installed command, in its own process, for the end-to-end runs."""
+    return subprocess.run([sys.executable, "-m", "srelib", *args], cwd=cwd, capture_output=True, text=True)
 
 
 def _incidents_only(root: Path) -> Path:
@@ -103,8 +107,8 @@ def test_cost_exports_alone_give_the_period_costs(tmp_path, conformance):
 @pytest.mark.slow
 def test_incidents_only_get_the_monthly_report(tmp_path):
     root = _incidents_only(tmp_path)
-    assert srelib(root, "ingest").returncode == 0
-    result = srelib(root, "run", "monthly_reliability", "--period", "2026-10")
+    assert installed(root, "ingest").returncode == 0
+    result = installed(root, "run", "monthly_reliability", "--period", "2026-10")
     assert result.returncode == 0, result.stdout + result.stderr
     html = Path(result.stdout.strip().splitlines()[-1]).read_text(encoding="utf-8")
     assert "Checkout errors" in html or "2 incidents" in html or "incidents" in html
