@@ -111,7 +111,9 @@ def test_incidents_only_get_the_monthly_report(tmp_path):
     result = installed(root, "run", "monthly_reliability", "--period", "2026-10")
     assert result.returncode == 0, result.stdout + result.stderr
     html = Path(result.stdout.strip().splitlines()[-1]).read_text(encoding="utf-8")
-    assert "Checkout errors" in html or "2 incidents" in html or "incidents" in html
+    assert "2 incidents started in October 2026" in html  # the key message
+    assert "Checkout errors" in html  # the SEV2 in the notable incidents
+    assert "No SLOs are defined for this scope." in html  # a section without data says so
     assert "Traceback" not in html
 
 
