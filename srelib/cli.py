@@ -19,7 +19,7 @@ from rich.console import Console
 
 from srelib import __version__
 from srelib.config import Workbench
-from srelib.errors import InputError, SrelibError, UsageError
+from srelib.errors import InputError, SrelibError, UsageError, printable
 
 if TYPE_CHECKING:  # the command line starts without pandas and DuckDB; commands import what they use
     from srelib.sources.base import Extract
@@ -56,7 +56,7 @@ def _extracts(
     extracts = read_sources(load_config(path), root, data_dir, warehouse)
     for extract in extracts:
         for note in extract.notes:
-            typer.echo(f"{extract.file}: {note}", err=True)
+            typer.echo(printable(f"{extract.file}: {note}"), err=True)
     return extracts
 
 
@@ -77,7 +77,7 @@ def validate(
     dataset = validate_directory(directory, _extracts(sources, workbench, directory, warehouse))
     typer.echo(f"{directory}: valid ({dataset.describe() or 'no rows'}, {len(dataset.slos.slos)} SLOs)")
     for file, name, reason in dataset.slos.skipped:
-        typer.echo(f"  skipped {file}: {name}: {reason}")
+        typer.echo(printable(f"  skipped {file}: {name}: {reason}"))
     dataset.con.close()
 
 
@@ -456,7 +456,7 @@ def main() -> None:
     except SrelibError as exc:
         if debug:
             raise
-        err.print(f"error: {exc}", markup=False, soft_wrap=True)
+        err.print(printable(f"error: {exc}"), markup=False, soft_wrap=True)
         sys.exit(exc.exit_code)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
@@ -475,5 +475,5 @@ def main() -> None:
     except Exception as exc:
         if debug:
             raise
-        err.print(f"error: {type(exc).__name__}: {exc} (SRELIB_DEBUG=1 shows the traceback)", markup=False)
+        err.print(printable(f"error: {type(exc).__name__}: {exc} (SRELIB_DEBUG=1 shows the traceback)"), markup=False)
         sys.exit(1)

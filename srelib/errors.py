@@ -6,7 +6,17 @@ anything else: 1); nowhere else decides how an error is shown.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    """``text`` safe to print on a terminal: control characters (ESC, BEL, newlines...) are shown as
+    escapes (``\\x1b``), never sent, so a file name or value cannot move the cursor or retitle the
+    window. Data reaches the terminal only through this."""
+    return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
 
 
 @dataclass(frozen=True, order=True)
@@ -25,7 +35,8 @@ class Problem:
     more: bool = False  # a count of further rows like the ones listed: shown after them
 
     def __str__(self) -> str:
-        return f"{self.file}:{'' if self.row is None else self.row}:{self.column or ''}: {self.message}"
+        row = "" if self.row is None else self.row
+        return f"{printable(self.file)}:{row}:{printable(self.column or '')}: {printable(self.message)}"
 
 
 class SrelibError(Exception):

@@ -67,6 +67,12 @@ class FileSchema:
     # Line items: rows sharing the key are parts of one row, and these columns are their sums
     # (FOCUS cost rows differ by resource; the workbench keeps one row per key).
     summed: tuple[str, ...] = ()
+    # (group column, time column): an ingest replaces, for each group it holds, every row whose
+    # time lies within its rows' time range, instead of row by row. An export restated with other
+    # tags or fewer services then leaves nothing of the earlier one behind.
+    replaced_by: tuple[str, str] | None = None
+    # The source adapter that reads the canonical file, when the file is a vendor format (costs: FOCUS).
+    reader: str | None = None
 
     @property
     def required(self) -> list[str]:
@@ -166,6 +172,8 @@ COSTS = FileSchema(
     ),
     orderings=(Ordering("ChargePeriodStart", "ChargePeriodEnd"),),
     summed=("EffectiveCost", "BilledCost"),
+    replaced_by=("SubAccountName", "ChargePeriodStart"),
+    reader="focus",
 )
 
 ENGAGEMENT = FileSchema(

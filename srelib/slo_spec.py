@@ -65,6 +65,7 @@ from typing import Any
 import yaml
 
 from srelib.errors import Problem
+from srelib.files import file_problem
 
 BUDGETING_METHODS = ("Occurrences", "Timeslices", "RatioTimeslices")
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhdwMQY])\s*$")
@@ -184,15 +185,9 @@ def data_dir_spec_files(directory: Path) -> list[Path]:
 
 def spec_documents(path: Path, shown: str) -> tuple[list[tuple[int, dict[str, Any]]], list[Problem]]:
     """The documents of one spec file, numbered as the module docstring says, and what is wrong with the file."""
-    raw = path.read_bytes()
-    if b"\x00" in raw:
-        return [], [Problem(shown, None, None, "binary file, expected YAML text")]
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        return [], [Problem(shown, None, None, f"not UTF-8 text (byte {exc.start})")]
-    if not text.strip():
-        return [], [Problem(shown, None, None, "empty file: expected SLO documents")]
+    if reason := file_problem(path):  # an LFS pointer, binary, not UTF-8, empty
+        return [], [Problem(shown, None, None, reason)]
+    text = path.read_text(encoding="utf-8")
     documents: list[tuple[int, dict[str, Any]]] = []
     problems: list[Problem] = []
     try:

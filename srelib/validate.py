@@ -16,8 +16,9 @@ import hashlib
 import json
 import math
 import os
+import re
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -28,9 +29,10 @@ import pandas as pd
 import pandera.pandas as pa
 
 from srelib.errors import InputError, Problem
+from srelib.files import file_problem
 from srelib.schemas import SLI, TABLES, Column, FileSchema
 from srelib.slo_spec import SloCatalogue, data_dir_spec_files, load_slo_files
-from srelib.sources.base import Extract, file_problem, parquet_as_text
+from srelib.sources.base import Extract, parquet_as_text
 
 EXTENSIONS = (".csv", ".csv.gz", ".parquet")
 EXAMPLES_PER_CHECK = 20  # rows listed per (file, column, kind of problem), then a count of the rest
@@ -85,10 +87,10 @@ def validate_directory(directory: Path, extracts: list[Extract] | tuple[Extract,
         raise InputError([Problem(str(directory), None, None, "no such data directory")])
     tables, slo_files, problems = find_files(directory)
     line_items: dict[str, int] = {}
-    if "costs" in tables:  # the canonical cost file is a FOCUS export: read as FOCUS says (UTC, NULL, tags)
-        from srelib.sources.focus import Focus
-
-        extracts = [*extracts, Focus().read(tables["costs"], tables.pop("costs").name)]
+    extracts = [*extracts, *_vendor_files(tables)]
+    problems += _read_twice(extracts)
+    # A source whose options failed may name no table at all: its problems count all the same.
+    problems += [p for e in extracts if e.table not in TABLES and e.table != "slos" for p in e.problems]
     if not tables and not slo_files and not extracts:
         expected = ", ".join(f"{name}.csv" for name in TABLES)
         problems.append(
@@ -121,7 +123,7 @@ def validate_directory(directory: Path, extracts: list[Extract] | tuple[Extract,
             if has_text and not schema.heavy:
                 frames.append(_text_frame(con, schema))
         for extract in (e for e in extracts if e.table == name):
-            problems += extract.problems
+            problems += _capped_by_kind(extract.problems)
             if not extract.whole or not extract.records:
                 continue
             if schema.heavy:
@@ -146,6 +148,38 @@ def validate_directory(directory: Path, extracts: list[Extract] | tuple[Extract,
     sources = list(tables.values()) + slo_files + [e.path for e in extracts if e.path.is_file()]
     digests = [e.digest for e in extracts if e.digest]
     return Dataset(directory, con, staged, slos, counts, fingerprint(sources, digests), line_items)
+
+
+def _vendor_files(tables: dict[str, Path]) -> list[Extract]:
+    """Canonical files that are a vendor format (``costs``: FOCUS), read by that format's adapter
+    (and taken out of ``tables``), so a cloud's export dropped into the data directory reads as delivered."""
+    from srelib.sources import ADAPTERS
+
+    extracts = []
+    for name, path in list(tables.items()):
+        reader = TABLES[name].reader
+        if reader is not None:
+            extracts.append(ADAPTERS[reader]().read(tables.pop(name), path.name))
+    return extracts
+
+
+def _read_twice(extracts: list[Extract]) -> list[Problem]:
+    """Export files with the same content as another: a stale copy beside the new one, or one file
+    given twice (in data/ and as a source), whose rows would otherwise count twice."""
+    seen: dict[str, str] = {}
+    problems = []
+    for extract in extracts:
+        if extract.table == "slos" or not extract.path.is_file():
+            continue
+        digest = hashlib.sha256()
+        with extract.path.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+        first = seen.setdefault(digest.hexdigest(), extract.file)
+        if first != extract.file:
+            message = f"the same content as {first}: one export read twice would count twice; remove one"
+            problems.append(Problem(extract.file, None, None, message))
+    return problems
 
 
 def staging_connection() -> duckdb.DuckDBPyConnection:
@@ -204,7 +238,7 @@ def _stage_raw(con: duckdb.DuckDBPyConnection, schema: FileSchema, path: Path) -
         source = (
             parquet_as_text(con, path)
             if _is_parquet(path)
-            else "SELECT * FROM read_csv(?, all_varchar = true, header = true)"
+            else "SELECT * FROM read_csv(?, all_varchar = true, header = true, hive_partitioning = false)"
         )
         con.execute(f"CREATE OR REPLACE TEMP TABLE raw_{schema.name} AS {source}", [str(path)])
     except duckdb.Error as exc:
@@ -413,7 +447,11 @@ def _check_light(
             message = _message(str(case.check), column, value, schema, set(check_columns))
             found.setdefault((file, shown, str(case.check)), set()).add(Problem(file, row, shown, message))
     if found:
-        return [p for (_, _, check), group in sorted(found.items()) for p in _capped(group, check)]
+        return [
+            p
+            for (_, _, check), group in sorted(found.items())
+            for p in _capped(group, _check_title(check, next(iter(group))))
+        ]
     typed = _typed_frame(frame, schema)
     con.register("typed_frame", typed)
     columns = ", ".join(
@@ -431,18 +469,30 @@ def _check_light(
     return []
 
 
-def _capped(problems: set[Problem], check: str) -> list[Problem]:
+def _capped(problems: Iterable[Problem], kind: str) -> list[Problem]:
     """The first rows with one kind of problem, then a count of the rest (as for heavy tables)."""
     ordered = sorted(problems, key=lambda p: (p.row or 0, p.message))
     if len(ordered) <= EXAMPLES_PER_CHECK:
         return ordered
     first = ordered[0]
-    kind = _check_title(check, first)
     more = len(ordered) - EXAMPLES_PER_CHECK
     return [
         *ordered[:EXAMPLES_PER_CHECK],
         Problem(first.file, None, first.column, f"{kind}: {more} more rows like the ones above", more=True),
     ]
+
+
+_SHOWN_VALUE = re.compile(r": (?:'.*'|\".*\")$")
+
+
+def _capped_by_kind(problems: list[Problem]) -> list[Problem]:
+    """An adapter's problems capped per (file, column, kind): the kind is the message without the
+    value shown at its end (``not a number of seconds: 'abc'``)."""
+    groups: dict[tuple[str, str | None, str], list[Problem]] = {}
+    for problem in problems:
+        kind = _SHOWN_VALUE.sub("", problem.message)
+        groups.setdefault((problem.file, problem.column, kind), []).append(problem)
+    return [p for (_, _, kind), group in groups.items() for p in _capped(group, kind)]
 
 
 def _check_title(check: str, example: Problem) -> str:
@@ -493,12 +543,14 @@ def _stage_typed_parquet(con: duckdb.DuckDBPyConnection, schema: FileSchema, pat
     problem; the text path then lists each problem with its row.
     """
     assert schema is SLI
-    if path.suffix != ".parquet":
+    if path.suffix != ".parquet" or file_problem(path):  # the text path reports what is wrong
         return False
     try:
         types = dict(
             con.execute(
-                "SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM read_parquet(?))", [str(path)]
+                "SELECT column_name, column_type "
+                "FROM (DESCRIBE SELECT * FROM read_parquet(?, hive_partitioning = false))",
+                [str(path)],
             ).fetchall()
         )
     except duckdb.Error:
@@ -520,7 +572,7 @@ def _stage_typed_parquet(con: duckdb.DuckDBPyConnection, schema: FileSchema, pat
                                 OR good < 0 OR total < 0 OR good > total),
                count(DISTINCT hash(slo, "timestamp")),
                list(DISTINCT slo)
-        FROM read_parquet(?)
+        FROM read_parquet(?, hive_partitioning = false)
         """,
         [str(path)],
     ).fetchone() or (0, 0, 0, [])
@@ -532,7 +584,7 @@ def _stage_typed_parquet(con: duckdb.DuckDBPyConnection, schema: FileSchema, pat
         CREATE OR REPLACE TEMP VIEW staged_sli AS
         SELECT make_timestamp(epoch_us("timestamp")) AS "timestamp", slo,
                good::BIGINT AS good, total::BIGINT AS total
-        FROM read_parquet('{quoted}')""")
+        FROM read_parquet('{quoted}', hive_partitioning = false)""")
     return True
 
 

@@ -2,7 +2,9 @@
 
 Re-ingesting a row with the same key replaces it (``incident_id``; ``(slo, timestamp)``;
 ``deploy_id``; ...), so ingesting the same data twice leaves the warehouse as after the
-first time. Timestamps are stored as naive UTC; periods convert their boundaries to UTC.
+first time. Cost rows are replaced by what an export covers (per account, its charge periods'
+range): see ``FileSchema.replaced_by``. Timestamps are stored as naive UTC; periods convert
+their boundaries to UTC.
 """
 
 from __future__ import annotations
@@ -124,7 +126,9 @@ def load(dataset: Dataset, target: Path | None) -> dict[str, int]:
         for name in dataset.tables:
             schema = TABLES[name]
             table, staged = f"{catalog}.{name}", f"staged_{name}"
-            if schema.key:
+            if schema.replaced_by:
+                _delete_covered(con, table, staged, *schema.replaced_by)
+            elif schema.key:
                 _delete_matching(con, table, staged, schema.key)
             columns = ", ".join(f'"{c.name}"' for c in schema.columns)
             con.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {staged}")
@@ -153,6 +157,18 @@ def load(dataset: Dataset, target: Path | None) -> dict[str, int]:
         if target is not None:
             con.execute("DETACH wh")
     return counts
+
+
+def _delete_covered(con: duckdb.DuckDBPyConnection, table: str, staged: str, group: str, time: str) -> None:
+    """Delete the rows of ``table`` that the staged rows cover: per ``group`` value (a cloud account),
+    every row whose ``time`` lies within that group's staged time range. A cost export restated
+    with other tags, or without a service, replaces the earlier one whole; other accounts and
+    other periods are untouched."""
+    con.execute(f"""
+        DELETE FROM {table} t WHERE EXISTS (
+            SELECT 1 FROM (SELECT "{group}" AS grp, min("{time}") AS lo, max("{time}") AS hi
+                           FROM {staged} GROUP BY ALL) s
+            WHERE t."{group}" IS NOT DISTINCT FROM s.grp AND t."{time}" BETWEEN s.lo AND s.hi)""")
 
 
 def _delete_matching(con: duckdb.DuckDBPyConnection, table: str, staged: str, key: tuple[str, ...]) -> None:

@@ -309,3 +309,72 @@ def test_the_canonical_cost_file_is_read_as_focus(tmp_path, conformance, name):
         dataset.con.close()
     _, effective, billed = _totals(tmp_path / "wh.duckdb")
     assert (round(effective, 4), round(billed, 4)) == (SAMPLE_EFFECTIVE, SAMPLE_BILLED)
+
+
+def _cost_rows(warehouse: Path) -> list[tuple]:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return con.execute(
+            'SELECT "SubAccountName", CAST("ChargePeriodStart" AS DATE), "Tags", "EffectiveCost" '
+            "FROM costs ORDER BY ALL"
+        ).fetchall()
+
+
+def test_a_restated_export_replaces_what_it_covers_and_leaves_other_accounts_and_months(tmp_path):
+    def export(name: str, *rows: dict) -> dict:
+        write_csv(tmp_path / name, [*FOCUS_COLUMNS, "SubAccountName"], list(rows))
+        return {"kind": "focus", "path": name}
+
+    warehouse = tmp_path / "wh.duckdb"
+    october = dict(SubAccountName="prod", ChargePeriodStart="2026-10-02 00:00:00")
+    _ingest(tmp_path, warehouse, export("a.csv", _focus_row(**october, Tags='{"team": "a"}')))
+    _ingest(tmp_path, warehouse, export("b.csv", _focus_row(SubAccountName="dev", Tags="")))  # another account
+    _ingest(
+        tmp_path,
+        warehouse,
+        export("c.csv", _focus_row(SubAccountName="prod", ChargePeriodStart="2026-11-02 00:00:00", ChargePeriodEnd="")),
+    )  # a later month
+    # The October export of prod again, its tags restated: it replaces the first one, not adds to it.
+    _ingest(tmp_path, warehouse, export("d.csv", _focus_row(**october, Tags='{"team": "b"}')))
+    assert [(r[0], str(r[1]), r[2], r[3]) for r in _cost_rows(warehouse)] == [
+        ("dev", "2026-10-02", None, 10.0),
+        ("prod", "2026-10-02", '{"team": "b"}', 10.0),
+        ("prod", "2026-11-02", '{"team": "payments"}', 10.0),
+    ]
+
+
+def test_the_same_export_twice_in_one_ingest_is_refused_not_counted_twice(tmp_path, conformance):
+    folder = tmp_path / "exports" / "BILLING_PERIOD=2024-09"
+    (folder / "exec1").mkdir(parents=True)
+    (folder / "exec2").mkdir()
+    (folder / "exec1" / "part-1.csv").write_bytes((conformance / SAMPLE).read_bytes())
+    (folder / "exec2" / "part-1.csv").write_bytes((conformance / SAMPLE).read_bytes())  # a stale delivery kept
+    with pytest.raises(InputError) as caught:
+        validate_directory(_empty_data(tmp_path), _sources(tmp_path, {"kind": "focus", "path": "exports"}))
+    assert [str(p) for p in caught.value.problems] == [
+        "exports/BILLING_PERIOD=2024-09/exec2/part-1.csv::: the same content as "
+        "exports/BILLING_PERIOD=2024-09/exec1/part-1.csv: one export read twice would count twice; remove one"
+    ]
+
+
+@pytest.mark.parametrize("part", ["part.csv", "part.parquet"])
+def test_folder_names_never_become_column_values(tmp_path, conformance, part):
+    """DuckDB reads key=value folders as columns unless told not to: EffectiveCost=0/ must not zero the costs."""
+    folder = tmp_path / "exports" / "EffectiveCost=0" / "ServiceName=x"
+    folder.mkdir(parents=True)
+    with duckdb.connect() as con:
+        sample = con.read_csv(str(conformance / SAMPLE))
+        sample.write_csv(str(folder / part)) if part.endswith(".csv") else sample.write_parquet(str(folder / part))
+    _ingest(tmp_path, tmp_path / "wh.duckdb", {"kind": "focus", "path": "exports"})
+    _, effective, billed = _totals(tmp_path / "wh.duckdb")
+    assert (round(effective, 4), round(billed, 4)) == (SAMPLE_EFFECTIVE, SAMPLE_BILLED)
+    with duckdb.connect(str(tmp_path / "wh.duckdb"), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM costs WHERE \"ServiceName\" = 'x'").fetchall() == [(0,)]
+
+
+def test_a_file_name_duckdb_would_read_as_a_pattern_is_refused(tmp_path):
+    write_csv(tmp_path / "focus[1].csv", FOCUS_COLUMNS, [_focus_row()])
+    write_csv(tmp_path / "focus1.csv", FOCUS_COLUMNS, [_focus_row(), _focus_row(ServiceName="y")])
+    extracts = _sources(tmp_path, {"kind": "focus", "path": "focus[1].csv"})
+    assert [str(p) for e in extracts for p in e.problems] == [
+        "focus[1].csv::: the path has one of * ? [ ] { }, which would be read as a pattern of files: rename it"
+    ]

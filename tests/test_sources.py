@@ -16,7 +16,7 @@ from srelib.errors import InputError
 from srelib.sources import ADAPTERS, load_config, read_sources
 from srelib.sources.base import read_records, to_iso
 from srelib.validate import validate_directory
-from tests.conftest import INCIDENT_COLUMNS, make_workbench, slo_document, write_csv, write_slos
+from tests.conftest import INCIDENT_COLUMNS, make_workbench, run_cli, slo_document, write_csv, write_slos
 
 
 def _data_without_incidents(directory: Path) -> Path:
@@ -369,4 +369,71 @@ def test_valid_focus_rows_are_staged_with_their_costs(tmp_path):
     rows = dataset.con.execute('SELECT "ChargePeriodStart", "EffectiveCost", "BilledCost", "Tags" FROM staged_costs')
     assert [(str(r[0]), r[1], r[2], r[3]) for r in rows.fetchall()] == [
         ("2026-10-02 00:00:00", 10.0, 12.5, '{"team": "payments"}')
+    ]
+
+
+def test_a_generic_source_with_a_table_that_does_not_exist_is_a_problem(tmp_path):
+    write_csv(tmp_path / "x.csv", ["a"], [{"a": "1"}])
+    extracts = _sources(tmp_path, {"kind": "generic", "path": "x.csv", "table": "bogus"})
+    with pytest.raises(InputError) as caught:
+        validate_directory(_data_without_incidents(tmp_path / "data"), extracts)
+    assert [str(p) for p in caught.value.problems] == [
+        "x.csv::table: Value error, 'bogus' is not a table a generic source can fill"
+    ]
+
+
+def test_problems_an_adapter_finds_are_capped_per_kind(tmp_path):
+    alerts = [{"tinyId": str(i), "message": "m", "priority": "P3", "createdAt": 1790000000000} for i in range(30)]
+    (tmp_path / "og.json").write_text(json.dumps(alerts))
+    with pytest.raises(InputError) as caught:
+        validate_directory(
+            _data_without_incidents(tmp_path / "data"), _sources(tmp_path, {"kind": "opsgenie", "path": "og.json"})
+        )
+    found = [str(p) for p in caught.value.problems]
+    assert len(found) == 21 and found[0].startswith("og.json:1:entity, tags: no service:")
+    assert found[-1].startswith("og.json::entity, tags: no service:") and found[-1].endswith(
+        ": 10 more rows like the ones above"
+    )
+
+
+def test_control_characters_in_names_and_values_never_reach_the_terminal(tmp_path):
+    make_workbench(tmp_path, {"checkout": "payments"})
+    (tmp_path / "exports").mkdir()
+    (tmp_path / "exports" / "\x1b]0;owned\x07\x1b[31m.json").write_text(
+        json.dumps([{"id": "\x1b[2J", "created_at": "\x1b[31mnow", "urgency": "high", "service_name": "x"}])
+    )
+    (tmp_path / "params" / "sources.yaml").write_text(
+        yaml.safe_dump({"sources": [{"kind": "pagerduty", "path": "exports"}]})
+    )
+    (tmp_path / "data").mkdir()
+    result = run_cli(tmp_path, "validate", "data")
+    assert result.returncode == 2
+    assert "\x1b" not in result.stderr + result.stdout and "\x07" not in result.stderr
+    assert "exports/\\x1b]0;owned\\x07\\x1b[31m.json:1:created_at: not an ISO 8601 timestamp" in result.stderr
+
+
+def test_a_git_lfs_pointer_in_place_of_the_slo_specs_is_named(tmp_path):
+    (tmp_path / "slos.yaml").write_text("version https://git-lfs.github.com/spec/v1\noid sha256:abc\nsize 12\n")
+    with pytest.raises(InputError) as caught:
+        validate_directory(tmp_path)
+    assert [str(p) for p in caught.value.problems] == [
+        "slos.yaml::: a Git LFS pointer, not the data: fetch the real file (git lfs pull) and try again"
+    ]
+
+
+def test_options_a_source_does_not_use_are_refused(tmp_path):
+    (tmp_path / "specs").mkdir()
+    write_slos(tmp_path / "specs", [slo_document("checkout-availability", "checkout", 0.99)])
+    extracts = _sources(tmp_path, {"kind": "openslo", "path": "specs", "timezone": "UTC"})
+    assert [str(p) for e in extracts for p in e.problems] == [
+        "specs::timezone: unknown option for an openslo source (it takes none besides path and name)"
+    ]
+
+
+def test_a_duration_too_large_for_any_calendar_is_a_problem_not_a_crash(tmp_path):
+    record = dict(PAGERDUTY["data"][0], seconds_to_first_ack=1e308)
+    (tmp_path / "pd.json").write_text(json.dumps([record]))
+    extracts = _sources(tmp_path, {"kind": "pagerduty", "path": "pd.json"})
+    assert [str(p) for e in extracts for p in e.problems] == [
+        "pd.json:1:seconds_to_first_ack: too large: it puts the acknowledgement past the year 9999: '1e+308'"
     ]

@@ -13,6 +13,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from srelib.errors import InputError, Problem
+from srelib.schemas import TABLES
 from srelib.slo_spec import data_dir_spec_files, load_slo_files
 from srelib.sources.base import Adapter, Extract, SourceContext, export_files
 
@@ -99,7 +100,8 @@ def _read(config: SourceConfig, context: SourceContext) -> list[Extract]:
     raw = dict(config.model_extra or {})
     options, problems = kind.parse_options(raw, shown)
     if options is None:
-        return [Extract(str(raw.get("table", kind.table)), Path(config.path or "."), shown, problems=problems)]
+        table = raw.get("table") if raw.get("table") in TABLES else kind.table  # a generic source's table
+        return [Extract(str(table), Path(config.path or "."), shown, problems=problems)]
     adapter = kind(options, context)
     if config.path is None:
         return [adapter.read(context.root, shown)]

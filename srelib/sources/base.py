@@ -7,11 +7,9 @@ and reports each problem at the vendor file's row and under the vendor's column 
 
 from __future__ import annotations
 
-import codecs
 import gzip
 import json
 import math
-import zlib
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -24,6 +22,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from srelib.errors import Problem
+from srelib.files import file_problem
 from srelib.schemas import FileSchema
 from srelib.slo_spec import SloCatalogue
 
@@ -102,12 +101,16 @@ class SourceContext:
 
 
 class SourceOptions(BaseModel):
-    """The options every source takes in ``params/sources.yaml``; an adapter's own options extend these.
-
-    An option the adapter does not know is refused by name (a typo must not be ignored silently).
-    """
+    """The options of a source in ``params/sources.yaml``, besides ``kind``, ``path`` and ``name``;
+    each adapter declares its own. An option the adapter does not use is refused by name: a typo,
+    or an option meant for another kind of source, must not be ignored silently."""
 
     model_config = ConfigDict(extra="forbid")
+
+
+class ExportOptions(SourceOptions):
+    """What every export file source (PagerDuty, Opsgenie, FOCUS, generic) takes."""
+
     timezone: str | None = None  # IANA zone of timestamps written without a UTC offset
 
     @field_validator("timezone")
@@ -151,7 +154,8 @@ class Adapter(ABC):
             for err in exc.errors():
                 where = ".".join(str(p) for p in err["loc"]) or None
                 if err["type"] == "extra_forbidden":
-                    message = f"unknown option for {_article(cls.kind)} {cls.kind} source (known options: {known})"
+                    takes = f"known options: {known}" if known else "it takes none besides path and name"
+                    message = f"unknown option for {_article(cls.kind)} {cls.kind} source ({takes})"
                 else:
                     message = err["msg"]
                 problems.append(Problem(file, None, where, message))
@@ -194,50 +198,8 @@ class Records:
     meta: dict[str, Any] = field(default_factory=dict)
 
 
-LFS_POINTER = b"version https://git-lfs.github.com/spec/"
 JSON_LISTS = ("data", "incidents", "alerts", "items", "log_entries")
 JSON_SINGLE = ("incident", "alert", "data")
-
-
-def file_problem(path: Path) -> str | None:
-    """Why ``path`` cannot be read as the data it claims to be, or None.
-
-    Catches what reaches users in place of an export: a Git LFS pointer (the repository was cloned
-    without ``git lfs pull``), an empty file, a binary file where text belongs, text that is not
-    UTF-8, and a gzip file that is not whole. Compressed files are checked after decompression.
-    """
-    if not path.is_file():
-        return "no such file"
-    with path.open("rb") as handle:
-        head = handle.read(len(LFS_POINTER))
-    if head == LFS_POINTER:
-        return "a Git LFS pointer, not the data: fetch the real file (git lfs pull) and try again"
-    name = path.name.lower()
-    if name.endswith(".parquet"):
-        return None if path.stat().st_size else "empty file"
-    text = "JSON" if name.endswith((".json", ".json.gz")) else "CSV"
-    opener: Any = gzip.open if name.endswith(".gz") else open
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    seen_text, offset = False, 0
-    try:
-        with opener(path, "rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                if b"\x00" in block:
-                    compressed = "" if name.endswith(".gz") else f" (a compressed export? name it {path.name}.gz)"
-                    return f"binary file, expected {text} text{compressed}"
-                try:
-                    seen_text = seen_text or bool(decoder.decode(block).strip())
-                except UnicodeDecodeError as exc:
-                    return f"not UTF-8 text (invalid byte at offset {offset + exc.start})"
-                offset += len(block)
-            decoder.decode(b"", final=True)
-    except UnicodeDecodeError as exc:  # a character cut off at the end of the file
-        return f"not UTF-8 text (invalid byte at offset {offset - len(exc.object) + exc.start})"
-    except (OSError, EOFError, zlib.error) as exc:  # gzip.BadGzipFile is an OSError
-        return f"not a readable gzip file: {exc}"
-    if not seen_text:
-        return "empty file: expected a header row" if text == "CSV" else "empty file: expected JSON"
-    return None
 
 
 def read_records(path: Path, file: str) -> Records:
@@ -260,7 +222,10 @@ def read_records(path: Path, file: str) -> Records:
             if name.endswith(".parquet"):
                 frame = con.execute(parquet_as_text(con, path), [str(path)]).df()
             else:
-                frame = con.execute("SELECT * FROM read_csv(?, all_varchar = true, header = true)", [str(path)]).df()
+                frame = con.execute(
+                    "SELECT * FROM read_csv(?, all_varchar = true, header = true, hive_partitioning = false)",
+                    [str(path)],
+                ).df()
         except duckdb.Error as exc:
             return Records(problems=[Problem(file, None, None, f"cannot be read: {str(exc).strip().splitlines()[0]}")])
     offset = 1 if name.endswith(".parquet") else 2
@@ -272,14 +237,15 @@ def parquet_as_text(con: duckdb.DuckDBPyConnection, path: Path) -> str:
     """A query (its one parameter: the path) reading ``path`` with every column as text: nested
     values (maps, structs, lists) as JSON, so a Parquet ``MAP`` of tags arrives as
     ``{"team": "payments"}``, not DuckDB's ``{team=payments}``."""
-    columns = con.execute("DESCRIBE SELECT * FROM read_parquet(?)", [str(path)]).fetchall()
+    # Never hive partitioning: a folder named severity=SEV5 must not overwrite a column's values.
+    columns = con.execute("DESCRIBE SELECT * FROM read_parquet(?, hive_partitioning = false)", [str(path)]).fetchall()
     nested = ("MAP(", "STRUCT(", "UNION(")
     parts = []
     for column, kind, *_ in columns:
         name = '"' + str(column).replace('"', '""') + '"'
         text = f"to_json({name})::VARCHAR" if kind.startswith(nested) or kind.endswith("]") else f"{name}::VARCHAR"
         parts.append(f"{text} AS {name}")
-    return f"SELECT {', '.join(parts)} FROM read_parquet(?)"
+    return f"SELECT {', '.join(parts)} FROM read_parquet(?, hive_partitioning = false)"
 
 
 def _json_records(path: Path, file: str) -> Records:
@@ -377,7 +343,13 @@ def after(start: tuple[Any, str], amount: Any, column: str | None, what: str, ma
         mapped.problems.append((column, f"negative, which puts {what} before {start[1]}: {text!r}"))
         return None
     begun = moment(start[0])
-    return None if begun is None else (begun + timedelta(seconds=count * UNIT_SECONDS[unit])).isoformat()
+    if begun is None:
+        return None
+    try:
+        return (begun + timedelta(seconds=count * UNIT_SECONDS[unit])).isoformat()
+    except OverflowError:
+        mapped.problems.append((column, f"too large: it puts {what} past the year 9999: {text!r}"))
+        return None
 
 
 def lookup(record: dict[str, Any], *names: str) -> tuple[str | None, Any]:

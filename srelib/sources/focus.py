@@ -26,10 +26,10 @@ from typing import Any
 from srelib.errors import Problem
 from srelib.schemas import COSTS
 from srelib.sources import register
-from srelib.sources.base import Adapter, Extract, SourceOptions, read_records, to_iso
+from srelib.sources.base import Adapter, ExportOptions, Extract, read_records, to_iso
 
 
-class FocusOptions(SourceOptions):
+class FocusOptions(ExportOptions):
     timezone: str | None = "UTC"  # FOCUS datetimes are UTC
 
 
@@ -52,6 +52,8 @@ class Focus(Adapter):
     formats = (".csv", ".csv.gz", ".parquet")  # not the manifests (.json) beside a cloud's export parts
 
     def read(self, path: Path, file: str) -> Extract:
+        options = self.options
+        assert isinstance(options, FocusOptions)
         found = read_records(path, file)
         extract = Extract(self.table, path, file, rows=found.rows, problems=found.problems)
         present = set(found.records[0]) if found.records else set()
@@ -61,7 +63,7 @@ class Focus(Adapter):
         for record in found.records:
             canonical = {c.name: _value(record.get(c.name)) for c in COSTS.columns}
             for column in ("ChargePeriodStart", "ChargePeriodEnd"):
-                canonical[column] = to_iso(canonical[column], timezone=self.options.timezone)
+                canonical[column] = to_iso(canonical[column], timezone=options.timezone)
             canonical["Tags"] = _tags(canonical["Tags"])
             extract.records.append(canonical)
         extract.columns = {c.name: c.name for c in COSTS.columns}

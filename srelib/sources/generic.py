@@ -22,10 +22,10 @@ from pydantic import Field, field_validator
 from srelib.errors import Problem
 from srelib.schemas import TABLES
 from srelib.sources import register
-from srelib.sources.base import Adapter, Extract, SourceOptions, read_records, to_iso
+from srelib.sources.base import Adapter, ExportOptions, Extract, read_records, to_iso
 
 
-class GenericOptions(SourceOptions):
+class GenericOptions(ExportOptions):
     table: str = "incidents"
     columns: dict[str, str] = Field(default_factory=dict)
     values: dict[str, dict[str, str]] = Field(default_factory=dict)
