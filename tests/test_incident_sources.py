@@ -466,6 +466,214 @@ def test_ingest_reads_the_analytics_answer_and_a_bad_export_leaves_the_warehouse
     assert warehouse.read_bytes() == before
 
 
+# ---- numbers and times out of range --------------------------------------------------------------
+
+NOT_A_TIMESTAMP = "not a timestamp (ISO 8601 or epoch milliseconds)"
+
+
+def test_opsgenie_epoch_milliseconds_out_of_range_are_problems_not_tracebacks(tmp_path):
+    values = [10**20, "99999999999999999999", 1e16, 1e300, 10**400, "²²²"]
+
+    def huge(body):
+        body["data"] = [dict(body["data"][0], tinyId=str(i), createdAt=v) for i, v in enumerate(values, 1)]
+
+    source = _edited(tmp_path, "opsgenie", "opsgenie/alerts.json", "og.json", huge)
+    assert _problems(tmp_path, source) == [
+        f"og.json:1:createdAt: {NOT_A_TIMESTAMP}: '100000000000000000000'",
+        f"og.json:2:createdAt: {NOT_A_TIMESTAMP}: '99999999999999999999'",
+        f"og.json:3:createdAt: {NOT_A_TIMESTAMP}: '1e+16'",
+        f"og.json:4:createdAt: {NOT_A_TIMESTAMP}: '1e+300'",
+        f"og.json:5:createdAt: {NOT_A_TIMESTAMP}: '{10**400}'",
+        # a digit, but not an ASCII one: not epoch milliseconds, so validation reports it as text
+        "og.json:6:createdAt: not an ISO 8601 timestamp: '²²²'",
+    ]
+
+
+@pytest.mark.parametrize("column", ["impactStartDate", "acknowledgedAt", "impactEndDate", "closedAt"])
+def test_opsgenie_every_epoch_time_out_of_range_is_a_problem_under_its_column(tmp_path, column):
+    def huge(body):
+        body["data"][0][column] = "99999999999999999999"
+        body["data"] = body["data"][:1]
+
+    source = _edited(tmp_path, "opsgenie", "opsgenie/alerts.json", "og.json", huge)
+    assert _problems(tmp_path, source) == [f"og.json:1:{column}: {NOT_A_TIMESTAMP}: '99999999999999999999'"]
+
+
+def test_opsgenie_report_times_past_the_year_9999_are_problems_under_report(tmp_path):
+    def late(body):
+        body["data"][0]["createdAt"] = "9999-12-31T23:59:00Z"
+        body["data"][1].update(createdAt="9999-12-31T23:59:00Z", status="closed", report={"closeTime": 1e300})
+
+    source = _edited(tmp_path, "opsgenie", "opsgenie/alerts.json", "og.json", late)
+    assert _problems(tmp_path, source) == [
+        "og.json:1:report.ackTime: too large: it puts the acknowledgement past the year 9999: '150000'",
+        "og.json:1:report.closeTime: too large: it puts the close past the year 9999: '3600000'",
+        "og.json:2:report.closeTime: too large: it puts the close past the year 9999: '1e+300'",
+    ]
+
+
+def test_pagerduty_seconds_past_the_year_9999_are_problems_under_the_seconds(tmp_path):
+    def late(body):
+        first, second = body["data"][:2]
+        first["created_at"] = "9999-12-31T23:59:00"
+        second.update(created_at="9999-12-31T23:59:00", seconds_to_first_ack=1e300)
+        body["data"] = [first, second]
+
+    source = _edited(tmp_path, "pagerduty", "pagerduty/analytics_raw_incidents.json", "pd.json", late)
+    assert _problems(tmp_path, source) == [
+        "pd.json:1:seconds_to_first_ack: too large: it puts the acknowledgement past the year 9999: '300'",
+        "pd.json:2:seconds_to_first_ack: too large: it puts the acknowledgement past the year 9999: '1e+300'",
+        "pd.json:2:seconds_to_resolve: too large: it puts the resolution past the year 9999: '2400'",
+    ]
+
+
+@pytest.mark.parametrize("zone", ["Europe", "x" * 300])
+def test_pagerduty_answer_time_zone_that_is_no_zone_file_is_a_problem(tmp_path, zone):
+    def odd(body):
+        body["time_zone"] = zone
+
+    source = _edited(tmp_path, "pagerduty", "pagerduty/analytics_raw_incidents.json", "pd.json", odd)
+    assert _problems(tmp_path, source) == [
+        f"pd.json::time_zone: unknown time zone {zone!r} in the answer (an IANA name such as Etc/UTC)"
+    ]
+
+
+# ---- problems about empty values name the vendor's column ----------------------------------------
+
+
+GONE = object()  # a field left out of the record
+
+
+def _first_only(listed: str, index: int = 0, **changes: object):
+    """An edit keeping only record ``index`` under ``listed``, with ``changes`` (GONE: the field removed)."""
+
+    def edit(body):
+        record = body[listed][index]
+        for key, value in changes.items():
+            if value is GONE:
+                record.pop(key, None)
+            else:
+                record[key] = value
+        body[listed] = [record]
+
+    return edit
+
+
+def _analytics_first(**changes: object):
+    return _first_only("data", **changes)
+
+
+def _rest_first(**changes: object):
+    return _first_only("incidents", **changes)
+
+
+EMPTY = "required value is empty"
+
+
+@pytest.mark.parametrize(
+    "fixture, edit, expected",
+    [
+        # present and empty: that column
+        ("analytics_raw_incidents.json", _analytics_first(service_name=""), f"service_name: {EMPTY}"),
+        ("analytics_raw_incidents.json", _analytics_first(created_at=" "), f"created_at: {EMPTY}"),
+        ("rest_incidents.json", _rest_first(service={"id": "PSVC001", "type": "service_reference"}),
+         f"service: {EMPTY}"),
+        ("rest_incidents.json", _rest_first(service=[]), f"service: {EMPTY}"),
+        # absent: the first column the export format uses
+        ("analytics_raw_incidents.json", _analytics_first(service_name=GONE), f"service_name: {EMPTY}"),
+        ("analytics_raw_incidents.json", _analytics_first(created_at=GONE), f"created_at: {EMPTY}"),
+        ("rest_incidents.json", _rest_first(service=GONE), f"service: {EMPTY}"),
+        ("rest_incidents.json", _rest_first(created_at=GONE), f"created_at: {EMPTY}"),
+        ("analytics_raw_incidents.json", _analytics_first(id=GONE, incident_number=GONE),
+         "id: no incident id: this record has no id or incident_number"),
+    ],
+)  # fmt: skip
+def test_pagerduty_empty_value_is_reported_under_the_vendor_column(tmp_path, fixture, edit, expected):
+    source = _edited(tmp_path, "pagerduty", f"pagerduty/{fixture}", "pd.json", edit)
+    assert _problems(tmp_path, source) == [f"pd.json:1:{expected}"]
+
+
+def test_pagerduty_service_name_null_is_reported_under_service_name(tmp_path):
+    def null(body):
+        body["data"][0]["service_name"] = None
+        body["data"] = body["data"][:1]
+
+    source = _edited(tmp_path, "pagerduty", "pagerduty/analytics_raw_incidents.json", "pd.json", null)
+    assert _problems(tmp_path, source) == [f"pd.json:1:service_name: {EMPTY}"]
+
+
+def test_pagerduty_record_without_any_severity_column_names_the_formats_first(tmp_path):
+    def no_severity(listed):
+        def edit(body):
+            body[listed][1] = {
+                k: v for k, v in body[listed][1].items() if k not in ("priority_name", "priority", "urgency")
+            }
+
+        return edit
+
+    analytics = _edited(tmp_path, "pagerduty", "pagerduty/analytics_raw_incidents.json", "pd.json", no_severity("data"))
+    message = "no severity: this record has no priority_name, priority or urgency"
+    assert _problems(tmp_path, analytics) == [f"pd.json:2:priority_name: {message}"]
+    rest = _edited(tmp_path, "pagerduty", "pagerduty/rest_incidents.json", "pd.json", no_severity("incidents"))
+    assert _problems(tmp_path, rest) == [f"pd.json:2:priority: {message}"]
+
+
+def test_pagerduty_optional_empty_values_remember_their_vendor_column(tmp_path):
+    def empty(body):
+        body["data"][0].update(description=None, team_name="")
+        body["data"][1].pop("description")
+        body["data"][1].pop("team_name")
+
+    source = _edited(tmp_path, "pagerduty", "pagerduty/analytics_raw_incidents.json", "pd.json", empty)
+    extract = _extracts(tmp_path, source)[0]
+    assert [(extract.vendor_column(row, "title"), extract.vendor_column(row, "team")) for row in (1, 2)] == [
+        ("description", "team_name"),
+        ("description", "team_name"),
+    ]
+    rest_edit = _rest_first(title=GONE, summary=GONE, teams=[])
+    rest = _edited(tmp_path, "pagerduty", "pagerduty/rest_incidents.json", "pd.json", rest_edit)
+    extract = _extracts(tmp_path, rest)[0]
+    assert (extract.vendor_column(1, "title"), extract.vendor_column(1, "team")) == ("title", "teams")
+
+
+@pytest.mark.parametrize(
+    "changes, expected",
+    [
+        ({"priority": GONE}, f"priority: {EMPTY}"),
+        ({"priority": ""}, f"priority: {EMPTY}"),
+        ({"createdAt": GONE}, f"createdAt: {EMPTY}"),
+        ({"createdAt": None}, f"createdAt: {EMPTY}"),
+        ({"createdAt": ""}, f"createdAt: {EMPTY}"),
+        ({"tinyId": "", "id": GONE, "alias": GONE}, "tinyId: no incident id: this record has no tinyId, id or alias"),
+    ],
+)
+def test_opsgenie_empty_value_is_reported_under_the_vendor_column(tmp_path, changes, expected):
+    source = _edited(tmp_path, "opsgenie", "opsgenie/alerts.json", "og.json", _first_only("data", **changes))
+    assert _problems(tmp_path, source) == [f"og.json:1:{expected}"]
+
+
+def test_opsgenie_optional_empty_values_remember_their_vendor_column(tmp_path):
+    def columns(fixture: str, edit) -> tuple[str, str]:
+        extract = _extracts(tmp_path, _edited(tmp_path, "opsgenie", f"opsgenie/{fixture}", "og.json", edit))[0]
+        return extract.vendor_column(1, "title"), extract.vendor_column(1, "team")
+
+    # absent: the first the format uses (an alert's teams, an incident's ownerTeam)
+    assert columns("alerts.json", _first_only("data", message=GONE, responders=GONE)) == ("message", "teams")
+    assert columns("incidents.json", _first_only("data", 1, ownerTeam=GONE, responders=GONE))[1] == "ownerTeam"
+    # present and empty (a responder that is a user names no team): the first of them
+    assert columns("alerts.json", _first_only("data", message="", responders=[], teams=[])) == ("message", "teams")
+    assert columns("alerts.json", _first_only("data", 1)) == ("message", "responders")
+    assert columns("incidents.json", _first_only("data", 1)) == ("message", "ownerTeam")
+
+
+def test_pagerduty_rest_resolution_from_last_status_change_is_ordered_under_that_column(tmp_path):
+    def early(body):
+        body["incident"]["last_status_change_at"] = "2026-10-12T22:00:00Z"  # before created_at 22:40
+
+    source = _edited(tmp_path, "pagerduty", "pagerduty/rest_incident.json", "pd.json", early)
+    assert _problems(tmp_path, source) == ["pd.json:1:last_status_change_at: resolved_at is before started_at"]
+
+
 # ---- hostile records -----------------------------------------------------------------------------
 
 SCALARS = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=12))
@@ -500,3 +708,53 @@ def test_hostile_records_give_problems_not_tracebacks(tmp_path, kind, data, time
         validate_directory(tmp_path / "data", extracts).con.close()
     except InputError as exc:
         assert all(p.file == "answer.json" for p in exc.problems)
+
+
+# Numbers and times at and past the ends of what datetime holds, in every field a time is read or
+# computed from: each a problem at its row and column, never a traceback.
+EXTREMES = st.one_of(
+    st.integers(),
+    st.floats(),
+    st.sampled_from([10**11, 10**14, 10**15, 10**20, 10**308, 10**400, -(10**400), 1e16, 1e300, 1.7e308, -1e308]),
+    st.from_regex(r"\A[0-9²³¹٣]{1,25}\Z"),
+    st.sampled_from(["0001-01-01T00:00:00Z", "0001-01-01T00:00:00", "0001-01-01T00:00:00-12:00",
+                     "9999-12-31T23:59:59Z", "9999-12-31T23:59:59", "9999-12-31T23:59:59.999999+14:00",
+                     "9999-12-31T23:59:59-12:00", "2026-10-03T10:00:00Z", "1e308", "-0", ""]),
+)  # fmt: skip
+TIME_FIELDS = {
+    "pagerduty": ["created_at", "resolved_at", "seconds_to_first_ack", "seconds_to_resolve", "last_status_change_at",
+                  "acknowledgements"],
+    "opsgenie": ["createdAt", "impactStartDate", "impactEndDate", "acknowledgedAt", "closedAt", "ackTime",
+                 "closeTime", "report"],
+}  # fmt: skip
+BASE = {
+    "pagerduty": {"service_name": "checkout", "urgency": "high", "status": "resolved"},
+    "opsgenie": {"entity": "checkout", "priority": "P1", "status": "closed"},
+}
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    st.sampled_from(sorted(TIME_FIELDS)),
+    st.data(),
+    st.sampled_from([None, "Etc/UTC", "Pacific/Kiritimati", "Etc/GMT+12"]),
+)
+def test_extreme_numbers_and_times_give_problems_not_tracebacks(tmp_path, kind, data, zone):
+    fields = st.dictionaries(st.sampled_from(TIME_FIELDS[kind]), EXTREMES, min_size=1, max_size=5)
+    drawn = data.draw(st.lists(fields, min_size=1, max_size=3), label="records")
+    records = []
+    for i, values in enumerate(drawn, 1):
+        record = {**BASE[kind], "id" if kind == "pagerduty" else "tinyId": f"R{i}", **values}
+        if "acknowledgements" in record:  # PagerDuty REST: a list of {"at": ...}
+            record["acknowledgements"] = [{"at": record["acknowledgements"]}]
+        if "report" in record:  # Opsgenie alerts: report.ackTime, report.closeTime
+            record["report"] = {"ackTime": record["report"], "closeTime": record["report"]}
+        records.append(record)
+    (tmp_path / "answer.json").write_text(json.dumps({"data": records}))
+    options = {"timezone": zone} if zone else {}
+    extracts = _extracts(tmp_path, {"kind": kind, "path": "answer.json", **options})
+    (tmp_path / "data").mkdir(exist_ok=True)
+    try:
+        validate_directory(tmp_path / "data", extracts).con.close()
+    except InputError as exc:
+        assert all(p.file == "answer.json" and p.row is not None and p.column for p in exc.problems), exc.problems

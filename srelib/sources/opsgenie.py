@@ -22,13 +22,17 @@ spaces and underscores (``createdAt``, ``Created At``).
   through ``service_names`` (service ID → name). A record where none is found is reported, saying
   where the adapter looked and how to set one.
 
-A record with a problem found here is left out of the rows passed to validation.
+A value left empty (or out) is reported under the field it would come from (``priority``,
+``createdAt``...). Epoch milliseconds past the year 9999, and a createdAt plus ``report.*`` past
+it, are problems under their field with the value, not tracebacks. A record with a problem found
+here is left out of the rows passed to validation.
 """
 
 from __future__ import annotations
 
 import math
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -37,9 +41,9 @@ from pydantic import Field
 from srelib.sources import register
 from srelib.sources.base import (
     Adapter,
+    ExportOptions,
     Extract,
     Mapped,
-    SourceOptions,
     after,
     blank,
     lookup,
@@ -53,7 +57,7 @@ ID_COLUMNS = ("tinyId", "id", "alias")
 EPOCH_MS_FROM = 10**11  # a number this large is epoch milliseconds (1973 onwards), not seconds
 
 
-class OpsgenieOptions(SourceOptions):
+class OpsgenieOptions(ExportOptions):
     severity_map: dict[str, str] = Field(default_factory=dict)
     service: str | None = None  # one service for every record of this export
     service_tag: str = "service"  # the tag <service_tag>:<name> names a record's service
@@ -90,28 +94,31 @@ class Opsgenie(Adapter):
             )
         mapped.set("incident_id", incident_id, id_column)
         title_column, title = lookup(record, "message", "title")
-        mapped.set("title", title, title_column)
+        mapped.set("title", title, title_column or "message")
         priority_column, priority = lookup(record, "priority")
         severity_map = {**DEFAULT_SEVERITY, **options.severity_map}
-        mapped.set("severity", None if priority is None else severity_map.get(str(priority), priority), priority_column)
-        mapped.set("team", *_team(record, options.team_names))
+        severity = None if priority is None else severity_map.get(str(priority), priority)
+        mapped.set("severity", severity, priority_column or "priority")
+        mapped.set("team", *_team(record, options.team_names, "ownerTeam" if is_incident else "teams"))
         mapped.set("service", *self._service(record, is_incident, mapped))
+        timestamp = partial(_timestamp, zone=zone, mapped=mapped)
 
         created_column, created = lookup(record, "createdAt")
-        created_at = _timestamp(created, zone)
+        created_column = created_column or "createdAt"
+        created_at = timestamp(created, created_column)
         impact_column, impact_start = lookup(record, "impactStartDate")
-        if not blank(impact_start):
-            started_at = _timestamp(impact_start, zone)
+        if impact_column is not None and not blank(impact_start):
+            started_at = timestamp(impact_start, impact_column)
             mapped.set("started_at", started_at, impact_column)
             if _later(created_at, started_at):
                 mapped.set("detected_at", created_at, created_column)
         else:
             mapped.set("started_at", created_at, created_column)
-        created_start = (created_at, created_column or "createdAt")
+        created_start = (created_at, created_column)
 
         ack_column, ack_at = lookup(record, "acknowledgedAt")
-        if not blank(ack_at):
-            mapped.set("acknowledged_at", _timestamp(ack_at, zone), ack_column)
+        if ack_column is not None and not blank(ack_at):
+            mapped.set("acknowledged_at", timestamp(ack_at, ack_column), ack_column)
         else:
             column, amount = _report(record, report, "ackTime")
             mapped.set(
@@ -121,13 +128,13 @@ class Opsgenie(Adapter):
             )
 
         end_column, impact_end = lookup(record, "impactEndDate")
-        impact_ended = None if blank(impact_end) else _timestamp(impact_end, zone)
+        impact_ended = None if end_column is None or blank(impact_end) else timestamp(impact_end, end_column)
         mapped.set("mitigated_at", impact_ended, end_column)
         status_column, status = lookup(record, "status")
         if status is None or str(status).lower() in ("closed", "resolved"):
             close_column, closed_at = lookup(record, "closedAt", "resolvedAt")
-            if not blank(closed_at):
-                mapped.set("resolved_at", _timestamp(closed_at, zone), close_column)
+            if close_column is not None and not blank(closed_at):
+                mapped.set("resolved_at", timestamp(closed_at, close_column), close_column)
             elif impact_ended is not None:
                 mapped.set("resolved_at", impact_ended, end_column)
             else:
@@ -183,13 +190,19 @@ def _tagged(tags: Any, key: str) -> str | None:
     return None
 
 
-def _team(record: dict[str, Any], team_names: dict[str, str]) -> tuple[Any, str | None]:
-    """``ownerTeam``, else the first team among ``teams`` / ``responders`` (a responder may be a user)."""
-    column, owner = lookup(record, "ownerTeam")
-    if not blank(owner):
-        return team_names.get(str(owner), owner), column
+def _team(record: dict[str, Any], team_names: dict[str, str], absent: str) -> tuple[Any, str]:
+    """``ownerTeam``, else the first team among ``teams`` / ``responders`` (a responder may be a user).
+
+    Without one: None, and the first of those fields the record has, else ``absent``.
+    """
+    present, owner = lookup(record, "ownerTeam")
+    if present is not None and not blank(owner):
+        return team_names.get(str(owner), owner), present
     for name in ("teams", "responders", "team", "owner team"):
         column, value = lookup(record, name)
+        if column is None:
+            continue
+        present = present or column
         items = value if isinstance(value, list) else [_first(value)]
         for index, item in enumerate(items):
             if isinstance(item, dict):
@@ -201,7 +214,7 @@ def _team(record: dict[str, Any], team_names: dict[str, str]) -> tuple[Any, str 
                     return team_names.get(str(item[key]), item[key]), where
             elif not blank(item):
                 return team_names.get(str(item), item), f"{column}[{index}]" if isinstance(value, list) else column
-    return None, None
+    return None, present or absent
 
 
 def _report(record: dict[str, Any], report: dict[str, Any], name: str) -> tuple[str | None, Any]:
@@ -212,17 +225,29 @@ def _report(record: dict[str, Any], report: dict[str, Any], name: str) -> tuple[
     return lookup(record, name)
 
 
-def _timestamp(value: Any, zone: str | None) -> Any:
+def _timestamp(value: Any, column: str, zone: str | None, mapped: Mapped) -> Any:
     """ISO 8601 text (offset-less ones in ``zone``), or epoch milliseconds as Opsgenie's webhooks and
-    some exports give; anything else passes through for validation to report."""
-    if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
-        if value >= EPOCH_MS_FROM:
-            return datetime.fromtimestamp(value / 1000, UTC).isoformat()
-        return str(value)
+    some exports give; anything else passes through for validation to report.
+
+    Epoch milliseconds no date can hold (past the year 9999) are a problem under ``column``.
+    """
     text = None if value is None else str(value).strip()
-    if text and text.isdigit() and int(text) >= EPOCH_MS_FROM:
-        return datetime.fromtimestamp(int(text) / 1000, UTC).isoformat()
-    return to_iso(value, None, zone)
+    digits = None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        if (isinstance(value, float) and not math.isfinite(value)) or value < EPOCH_MS_FROM:
+            return text  # not epoch milliseconds: validation reports it
+    elif text and text.isascii() and text.isdigit():  # not "²²²", which int() refuses
+        digits = text
+    else:
+        return to_iso(value, None, zone)
+    try:
+        millis = value if digits is None else int(digits)
+        if millis < EPOCH_MS_FROM:
+            return to_iso(value, None, zone)
+        return datetime.fromtimestamp(millis / 1000, UTC).isoformat()
+    except (OverflowError, ValueError, OSError):  # past the year 9999; int() of over 4300 digits
+        mapped.problems.append((column, f"not a timestamp (ISO 8601 or epoch milliseconds): {text!r}"))
+        return None
 
 
 def _later(created: Any, started: Any) -> bool:

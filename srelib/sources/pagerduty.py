@@ -30,7 +30,11 @@ Timestamps without an offset are read in the answer's ``time_zone`` when it name
 describes its own data, and one source may mix answers with CSV exports that name none), else in
 the ``timezone`` option, else reported. A problem names the column the value came from: a
 computed acknowledgement with a bad ``seconds_to_first_ack`` is reported under that column with
-its own value. A record with a problem found here is left out of the rows passed to validation.
+its own value; a value left empty (or out) is reported under the column it would come from: the
+first of its columns the record has, else the first the export's shape uses (the Analytics
+answer's ``service_name``, the REST answer's ``service``). A time computed past the year 9999 is a
+problem under the seconds it was computed from. A record with a problem found here is left out of
+the rows passed to validation.
 """
 
 from __future__ import annotations
@@ -45,9 +49,9 @@ from srelib.errors import Problem
 from srelib.sources import register
 from srelib.sources.base import (
     Adapter,
+    ExportOptions,
     Extract,
     Mapped,
-    SourceOptions,
     after,
     blank,
     lookup,
@@ -65,9 +69,19 @@ DEFAULT_SEVERITY = {
 ID_COLUMNS = ("id", "incident_number", "Incident ID", "#")
 CREATED_COLUMNS = ("created_at", "created_on", "Opened On")
 RESOLVED_COLUMNS = ("resolved_at", "resolved_on")
+# Where each value may come from, in the order looked at; the first column each shape of answer uses
+# (CSV exports have every column on every row).
+TITLE_COLUMNS = ("title", "description", "summary")
+SERVICE_COLUMNS = ("service_name", "service")
+TEAM_COLUMNS = ("team_name", "teams", "team")
+SEVERITY_COLUMNS = ("priority_name", "priority", "urgency")
+FIRST_ANALYTICS = {"title": "description", "service": "service_name", "team": "team_name", "severity": "priority_name"}
+FIRST_REST = {"title": "title", "service": "service", "team": "teams", "severity": "priority"}
+# Fields only the REST API's incidents carry (Analytics answers and CSV exports flatten references).
+REST_FIELDS = ("self", "html_url", "incident_key", "acknowledgements", "last_status_change_at")
 
 
-class PagerDutyOptions(SourceOptions):
+class PagerDutyOptions(ExportOptions):
     severity_map: dict[str, str] = Field(default_factory=dict)
     major_means_customer_impact: bool = False
 
@@ -87,7 +101,7 @@ class PagerDuty(Adapter):
         if not known:
             return extract
         severity_map = {**DEFAULT_SEVERITY, **options.severity_map}
-        if found.records and not any(lookup(r, "priority_name", "priority", "urgency")[0] for r in found.records):
+        if found.records and not any(lookup(r, *SEVERITY_COLUMNS)[0] for r in found.records):
             extract.problems.append(
                 Problem(
                     file,
@@ -99,20 +113,22 @@ class PagerDuty(Adapter):
                 )
             )
             return extract
+        first = FIRST_REST if any(_rest(r) for r in found.records) else FIRST_ANALYTICS
         for row, record in zip(found.rows, found.records, strict=True):
-            extract.add(row, _map(record, zone, severity_map, options.major_means_customer_impact))
+            extract.add(row, _map(record, zone, severity_map, options.major_means_customer_impact, first))
         return extract
 
     def _zone(self, meta: dict[str, Any], file: str, extract: Extract) -> tuple[bool, str | None]:
         """Whether the zone of offset-less timestamps is known, and which: the answer's ``time_zone``,
         else the ``timezone`` option (None: such timestamps are reported by validation)."""
+        assert isinstance(self.options, PagerDutyOptions)
         option = self.options.timezone
         named = meta.get("time_zone")
         if blank(named):
             return True, option
         try:
             ZoneInfo(str(named))
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a folder (Europe), a name too long
             message = f"unknown time zone {named!r} in the answer (an IANA name such as Etc/UTC)"
             extract.problems.append(Problem(file, None, "time_zone", message))
             return False, None
@@ -124,20 +140,35 @@ class PagerDuty(Adapter):
         return True, str(named)
 
 
-def _map(record: dict[str, Any], zone: str | None, severity_map: dict[str, str], impact_from_major: bool) -> Mapped:
+def _rest(record: dict[str, Any]) -> bool:
+    """Whether ``record`` is one of the REST API's incidents (``type: incident``, nested references)."""
+    _, kind = lookup(record, "type")
+    _, service = lookup(record, "service")
+    return kind == "incident" or isinstance(service, dict) or any(lookup(record, f)[0] for f in REST_FIELDS)
+
+
+def _map(
+    record: dict[str, Any],
+    zone: str | None,
+    severity_map: dict[str, str],
+    impact_from_major: bool,
+    first: dict[str, str],
+) -> Mapped:
     mapped = Mapped()
     id_column, incident_id = lookup(record, *ID_COLUMNS)
+    id_column = id_column or ID_COLUMNS[0]
     if blank(incident_id):
-        mapped.problems.append((id_column or ID_COLUMNS[0], "no incident id: this record has no id or incident_number"))
+        mapped.problems.append((id_column, "no incident id: this record has no id or incident_number"))
     mapped.set("incident_id", incident_id, id_column)
-    mapped.set("title", *_value(record, "title", "description", "summary"))
-    mapped.set("service", *_value(record, "service_name", "service"))
-    mapped.set("team", *_value(record, "team_name", "teams", "team"))
-    mapped.set("severity", *_severity(record, severity_map, mapped))
+    mapped.set("title", *_value(record, TITLE_COLUMNS, first["title"]))
+    mapped.set("service", *_value(record, SERVICE_COLUMNS, first["service"]))
+    mapped.set("team", *_value(record, TEAM_COLUMNS, first["team"]))
+    mapped.set("severity", *_severity(record, severity_map, mapped, first["severity"]))
     created_column, created = lookup(record, *CREATED_COLUMNS)
+    created_column = created_column or CREATED_COLUMNS[0]
     started = to_iso(created, None, zone)
     mapped.set("started_at", started, created_column)
-    start = (started, created_column or CREATED_COLUMNS[0])
+    start = (started, created_column)
     mapped.set("acknowledged_at", *_acknowledged(record, start, mapped))
     _, status = lookup(record, "status")
     resolved, resolved_column = _resolved(record, start, zone, status, mapped)
@@ -149,13 +180,19 @@ def _map(record: dict[str, Any], zone: str | None, severity_map: dict[str, str],
     return mapped
 
 
-def _value(record: dict[str, Any], *names: str) -> tuple[Any, str | None]:
+def _value(record: dict[str, Any], names: tuple[str, ...], absent: str) -> tuple[Any, str]:
     """The first of ``names`` with a value, and the column it came from: REST references are nested
-    (``{"summary": ...}``, a list of them for teams), Analytics and CSV exports flatten them."""
+    (``{"summary": ...}``, a list of them for teams), Analytics and CSV exports flatten them.
+
+    Without a value: None, and the first of ``names`` the record has (left empty), else ``absent``
+    (the first the export's shape uses), for validation to name.
+    """
+    present = None
     for name in names:
         column, value = lookup(record, name)
         if column is None:
             continue
+        present = present or column
         if isinstance(value, list):
             value, column = (value[0], f"{column}[0]") if value else (None, column)
         if isinstance(value, dict):
@@ -163,20 +200,22 @@ def _value(record: dict[str, Any], *names: str) -> tuple[Any, str | None]:
             value, column = (value[key], f"{column}.{key}") if key else (None, column)
         if not blank(value):
             return value, column
-    return None, None
+    return None, present or absent
 
 
-def _severity(record: dict[str, Any], severity_map: dict[str, str], mapped: Mapped) -> tuple[Any, str | None]:
-    value, column = _value(record, "priority_name", "priority", "urgency")
+def _severity(
+    record: dict[str, Any], severity_map: dict[str, str], mapped: Mapped, absent: str
+) -> tuple[Any, str | None]:
+    value, column = _value(record, SEVERITY_COLUMNS, absent)
     if value is None:
-        looked = [c for c in (lookup(record, n)[0] for n in ("priority_name", "priority", "urgency")) if c]
+        looked = [c for c in (lookup(record, n)[0] for n in SEVERITY_COLUMNS) if c]
         if not looked:
-            mapped.problems.append(("urgency", "no severity: this record has no priority_name, priority or urgency"))
+            mapped.problems.append((absent, "no severity: this record has no priority_name, priority or urgency"))
         else:
             names = " and ".join([", ".join(looked[:-1]), looked[-1]] if len(looked) > 1 else looked)
             verb = ("is", "are both", "are all")[len(looked) - 1]
             mapped.problems.append((looked[0], f"no severity: {names} {verb} empty"))
-        return None, None
+        return None, column
     return severity_map.get(str(value), value), column
 
 
