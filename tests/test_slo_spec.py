@@ -432,3 +432,16 @@ def test_durations():
     assert parse_duration("1M").days == 30
     with pytest.raises(ValueError):
         parse_duration("5 minutes")
+
+
+@pytest.mark.parametrize(
+    ("objectives", "expected"),
+    [(7, "spec.objectives: expected a list, got int"), ([], "spec.objectives: SLO has no objectives")],
+)
+def test_objectives_of_the_wrong_shape_are_one_problem(tmp_path, objectives, expected):
+    from tests.conftest import slo_document, write_slos
+
+    document = slo_document("x", "s", 0.99)
+    document["spec"]["objectives"] = objectives
+    path = write_slos(tmp_path, [document])
+    assert [str(p) for p in load_slo_files([path], display_root=tmp_path).problems] == [f"slos.yaml:1:{expected}"]
