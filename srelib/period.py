@@ -22,7 +22,7 @@ _WEEK = re.compile(r"^(\d{4})-W(\d{2})$", re.IGNORECASE)
 def zone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
+    except (ZoneInfoNotFoundError, ValueError, OSError) as exc:  # "Europe" is a folder of zones: OSError
         raise UsageError(f"unknown time zone {name!r}") from exc
 
 

@@ -55,3 +55,11 @@ def test_shift_and_trailing():
     p = Period.parse("2026-01")
     assert p.previous().label == "2025-12"
     assert [x.label for x in Period.parse("2026-Q1").trailing(3)] == ["2025-Q3", "2025-Q4", "2026-Q1"]
+
+
+@pytest.mark.parametrize("name", ["Europe", "Mars/Olympus", "x" * 300, "../etc/passwd"])
+def test_a_time_zone_that_is_not_one_is_a_usage_error(name):
+    from srelib.period import zone
+
+    with pytest.raises(UsageError, match="unknown time zone"):
+        zone(name)

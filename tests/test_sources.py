@@ -437,3 +437,18 @@ def test_a_duration_too_large_for_any_calendar_is_a_problem_not_a_crash(tmp_path
     assert [str(p) for e in extracts for p in e.problems] == [
         "pd.json:1:seconds_to_first_ack: too large: it puts the acknowledgement past the year 9999: '1e+308'"
     ]
+
+
+@pytest.mark.parametrize("zone", ["Europe", "Mars/Olympus_Mons"])
+def test_a_timezone_option_that_is_no_zone_is_a_problem(tmp_path, zone):
+    (tmp_path / "pd.json").write_text(json.dumps(PAGERDUTY))
+    extracts = _sources(tmp_path, {"kind": "pagerduty", "path": "pd.json", "timezone": zone})
+    assert [str(p) for e in extracts for p in e.problems] == [
+        f"pd.json::timezone: Value error, unknown time zone {zone!r} (an IANA name such as Europe/Berlin)"
+    ]
+
+
+def test_a_json_export_with_a_number_python_will_not_read_is_a_problem(tmp_path):
+    (tmp_path / "pd.json").write_text('[{"id": ' + "9" * 5000 + "}]")
+    extracts = _sources(tmp_path, {"kind": "pagerduty", "path": "pd.json"})
+    assert [p.message.split(":")[0] for e in extracts for p in e.problems] == ["invalid JSON"]

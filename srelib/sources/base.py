@@ -119,7 +119,7 @@ class ExportOptions(SourceOptions):
         if value is not None:
             try:
                 ZoneInfo(value)
-            except (ZoneInfoNotFoundError, ValueError):
+            except (ZoneInfoNotFoundError, ValueError, OSError):  # "Europe" is a folder: OSError
                 raise ValueError(f"unknown time zone {value!r} (an IANA name such as Europe/Berlin)") from None
         return value
 
@@ -255,6 +255,8 @@ def _json_records(path: Path, file: str) -> Records:
             body = json.load(handle)
     except json.JSONDecodeError as exc:
         return Records(problems=[Problem(file, exc.lineno, None, f"invalid JSON: {exc.msg}")])
+    except ValueError as exc:  # e.g. an integer of more digits than Python converts
+        return Records(problems=[Problem(file, None, None, f"invalid JSON: {exc}")])
     meta: dict[str, Any] = {}
     if isinstance(body, dict):
         meta = body
