@@ -283,7 +283,7 @@ def test_pagerduty_basic_report_csv_is_refused_for_want_of_a_severity(tmp_path):
     assert _problems(tmp_path, source) == [
         "basic.csv::: no severity: this export has no priority_name, priority or urgency column (PagerDuty's "
         "basic Incidents report has none); export the Advanced Reporting CSV or the Analytics API answer, "
-        "which carry urgency"
+        "which carry urgency, or give this source a severity: (SEV1 to SEV5) for all its incidents"
     ]
 
 
@@ -294,7 +294,7 @@ def test_pagerduty_unknown_options_are_refused_by_name(tmp_path):
     )  # fmt: skip
     assert _problems(tmp_path, source) == [
         "pd.json::severity_mapp: unknown option for a pagerduty source "
-        "(known options: major_means_customer_impact, severity_map, timezone)",
+        "(known options: major_means_customer_impact, severity, severity_map, timezone)",
         "pd.json::timezone: Value error, unknown time zone 'Mars/Olympus_Mons' (an IANA name such as Europe/Berlin)",
     ]
 
@@ -758,3 +758,10 @@ def test_extreme_numbers_and_times_give_problems_not_tracebacks(tmp_path, kind, 
         validate_directory(tmp_path / "data", extracts).con.close()
     except InputError as exc:
         assert all(p.file == "answer.json" and p.row is not None and p.column for p in exc.problems), exc.problems
+
+
+def test_pagerduty_basic_report_csv_reads_with_the_severity_the_team_gives_it(tmp_path):
+    source = _source(tmp_path, "pagerduty", "pagerduty/basic_report_incidents.csv", "basic.csv")
+    rows = _rows(tmp_path, dict(source, severity="SEV3"))
+    assert rows and {r[4] for r in rows} == {"SEV3"}
+    assert rows[0][:3] == ("1208", None, "checkout")

@@ -40,7 +40,7 @@ the rows passed to validation.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field
@@ -84,6 +84,9 @@ REST_FIELDS = ("self", "html_url", "incident_key", "acknowledgements", "last_sta
 class PagerDutyOptions(ExportOptions):
     severity_map: dict[str, str] = Field(default_factory=dict)
     major_means_customer_impact: bool = False
+    # The severity of every incident of an export that carries none (the basic Incidents report):
+    # said by the team, never guessed.
+    severity: Literal["SEV1", "SEV2", "SEV3", "SEV4", "SEV5"] | None = None
 
 
 @register
@@ -101,7 +104,8 @@ class PagerDuty(Adapter):
         if not known:
             return extract
         severity_map = {**DEFAULT_SEVERITY, **options.severity_map}
-        if found.records and not any(lookup(r, *SEVERITY_COLUMNS)[0] for r in found.records):
+        without = not any(lookup(r, *SEVERITY_COLUMNS)[0] for r in found.records)
+        if found.records and without and options.severity is None:
             extract.problems.append(
                 Problem(
                     file,
@@ -109,13 +113,14 @@ class PagerDuty(Adapter):
                     None,
                     "no severity: this export has no priority_name, priority or urgency column (PagerDuty's "
                     "basic Incidents report has none); export the Advanced Reporting CSV or the Analytics API "
-                    "answer, which carry urgency",
+                    "answer, which carry urgency, or give this source a severity: (SEV1 to SEV5) for all its incidents",
                 )
             )
             return extract
         first = FIRST_REST if any(_rest(r) for r in found.records) else FIRST_ANALYTICS
         for row, record in zip(found.rows, found.records, strict=True):
-            extract.add(row, _map(record, zone, severity_map, options.major_means_customer_impact, first))
+            fixed = options.severity if without else None  # the export has none: the one the team gave
+            extract.add(row, _map(record, zone, severity_map, options.major_means_customer_impact, first, fixed))
         return extract
 
     def _zone(self, meta: dict[str, Any], file: str, extract: Extract) -> tuple[bool, str | None]:
@@ -153,6 +158,7 @@ def _map(
     severity_map: dict[str, str],
     impact_from_major: bool,
     first: dict[str, str],
+    fixed_severity: str | None = None,
 ) -> Mapped:
     mapped = Mapped()
     id_column, incident_id = lookup(record, *ID_COLUMNS)
@@ -163,7 +169,10 @@ def _map(
     mapped.set("title", *_value(record, TITLE_COLUMNS, first["title"]))
     mapped.set("service", *_value(record, SERVICE_COLUMNS, first["service"]))
     mapped.set("team", *_value(record, TEAM_COLUMNS, first["team"]))
-    mapped.set("severity", *_severity(record, severity_map, mapped, first["severity"]))
+    if fixed_severity is not None:
+        mapped.set("severity", fixed_severity, None)
+    else:
+        mapped.set("severity", *_severity(record, severity_map, mapped, first["severity"]))
     created_column, created = lookup(record, *CREATED_COLUMNS)
     created_column = created_column or CREATED_COLUMNS[0]
     started = to_iso(created, None, zone)
