@@ -18,6 +18,7 @@ import math
 import os
 import re
 import tempfile
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -165,12 +166,13 @@ def _vendor_files(tables: dict[str, Path]) -> list[Extract]:
 
 def _read_twice(extracts: list[Extract]) -> list[Problem]:
     """Export files with the same content as another: a stale copy beside the new one, or one file
-    given twice (in data/ and as a source), whose rows would otherwise count twice."""
+    given twice (in data/ and as a source), whose rows would otherwise count twice. Only files of
+    the same size are hashed (the fingerprint reads every file anyway)."""
+    files = [e for e in extracts if e.table != "slos" and e.path.is_file()]
+    sizes = Counter(e.path.stat().st_size for e in files)
     seen: dict[str, str] = {}
     problems = []
-    for extract in extracts:
-        if extract.table == "slos" or not extract.path.is_file():
-            continue
+    for extract in (e for e in files if sizes[e.path.stat().st_size] > 1):
         digest = hashlib.sha256()
         with extract.path.open("rb") as handle:
             for block in iter(lambda: handle.read(1 << 20), b""):
