@@ -129,15 +129,15 @@ def main() -> int:
     from playwright.sync_api import sync_playwright
 
     from srelib.config import Workbench
-    from srelib.dashboards import Summaries
+    from srelib.ingest.warehouse import connect
     from srelib.period import Period
-    from srelib.warehouse import connect
+    from srelib.serve.dashboards import periods
 
     workbench = Workbench.load(root)
     with connect(workbench.warehouse_path) as con:
         sli_rows = con.execute("SELECT count(*) FROM sli").fetchall()[0][0]
     size = "large" if sli_rows >= LARGE_SLI_ROWS else "demo"
-    period = Period.parse(Summaries(workbench).periods()[0], workbench.org.timezone)  # what the page opens on
+    period = Period.parse(periods(workbench)[0], workbench.org.timezone)  # what the page opens on
     started = time.perf_counter()
     subprocess.run(
         [sys.executable, "-m", "srelib", "metrics", "--period", period.label, "--json"],

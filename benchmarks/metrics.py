@@ -12,7 +12,8 @@ buckets) and 100k incidents:
     python benchmarks/metrics.py                     # build the data set (once) and measure
     python benchmarks/metrics.py --slos 20 --days 60 # a quick look
 
-Exit status 1 when a target is missed.
+Exit status 1 when a target is missed (the command's from ~100M SLI rows up: on a quick look
+both processes are mostly their start-up).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ import yaml
 HERE = Path(__file__).resolve().parent
 MAX_RATIO = 2.0
 MAX_PEAK_BYTES = 1.5 * 1024**3
+FULL_SLI_ROWS = 100_000_000  # ~200 SLOs × a year of 1-minute buckets: the size the targets are stated for
 FIRST_DAY = "2025-01-01"
 
 
@@ -150,9 +152,9 @@ def in_process(root: Path, period: str) -> tuple[float, float]:
     from raw_summary import raw_summary
 
     from srelib.config import Workbench
+    from srelib.ingest.warehouse import connect
     from srelib.period import Period
     from srelib.summary import build_summary
-    from srelib.warehouse import connect
 
     workbench = Workbench.load(root)
     con = connect(workbench.warehouse_path)
@@ -207,11 +209,18 @@ def main() -> int:
         f"{'PeriodSummary (one process)':<36} {summary_raw:>7.2f} s {summary_time:>7.2f} s "
         f"{summary_time / summary_raw:>6.2f}×"
     )
-    ok = ours_time / raw_time <= MAX_RATIO and ours_peak < MAX_PEAK_BYTES and summary_time / summary_raw <= MAX_RATIO
-    print(f"\ntargets: ratios ≤ {MAX_RATIO}×, peak < 1.5 GB: {'met' if ok else 'MISSED'}")
+    # The PeriodSummary ratio is judged at any size (one process, one connection, no start-up);
+    # the command's ratio and peak from the size the target is stated for: on a small warehouse
+    # both processes are mostly their start-up (srelib's imports against pandas' and duckdb's).
+    summary_ok = summary_time / summary_raw <= MAX_RATIO
+    command = ours_time / raw_time <= MAX_RATIO and ours_peak < MAX_PEAK_BYTES
+    judged = sli >= FULL_SLI_ROWS
+    print(f"\ntarget for the PeriodSummary: ratio ≤ {MAX_RATIO}×: {'met' if summary_ok else 'MISSED'}")
+    verdict = ("met" if command else "MISSED") if judged else f"not judged below {FULL_SLI_ROWS:,} SLI rows"
+    print(f"target for srelib metrics: ratio ≤ {MAX_RATIO}×, peak < 1.5 GB: {verdict}")
     if not args.workdir:
         shutil.rmtree(root, ignore_errors=True)
-    return 0 if ok else 1
+    return 0 if summary_ok and (command or not judged) else 1
 
 
 if __name__ == "__main__":

@@ -42,7 +42,7 @@ def build(root: Path) -> None:
 def monthly_jobs(root: Path, limit: int | None) -> tuple[str, list]:
     from srelib.config import Workbench
     from srelib.period import Period
-    from srelib.schedule import period_jobs
+    from srelib.run.schedule import period_jobs
 
     workbench = Workbench.load(root)
     period = Period.latest_complete("month", workbench.org.timezone)
@@ -119,9 +119,13 @@ def main() -> int:
     print(f"  papermill + jupyter nbconvert, one by one: {theirs:7.1f} s")
     ratio = theirs / ours
     print(f"  speed-up: {ratio:.2f}× (target for the whole monthly set: ≥ {TARGET:.0f}×)")
-    if args.limit is None and ratio < TARGET:
+    if args.limit is not None:  # a few runs are mostly kernel start-up on both sides
+        print("  target not judged with --limit")
+        return 0
+    if ratio < TARGET:
         print("  target missed")
         return 1
+    print("  target met")
     return 0
 
 

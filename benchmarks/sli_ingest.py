@@ -9,7 +9,8 @@ like with like on whatever machine runs it. Then the incremental case: the last 
     python benchmarks/sli_ingest.py                      # the full size: 200 SLOs × 365 days
     python benchmarks/sli_ingest.py --slos 20 --days 30  # a quick look
 
-Exit status 1 when a target is missed.
+Exit status 1 when the target is missed (judged from the full size up: on a quick look both
+sides are mostly process start-up).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ import yaml
 
 MAX_RATIO = 2.5
 MAX_PEAK_BYTES = 4 * 1024**3
+FULL_SIZE = 200 * 365  # SLOs × days: the size the target is stated for
 EPOCH = "2025-01-01 00:00:00+00"
 
 CTAS = """
@@ -165,12 +167,16 @@ def main() -> int:
         print(f"{'':<22} {'':>11} {'':>14} {'':>7} (CTAS {base_peak / 1024**3:.2f} GB)")
     # The target is the full load; the incremental case also deletes the rows it replaces,
     # which a CTAS into an empty file never does, so its ratio is reported, not judged.
+    # Judged at the size the target is stated for: on small files both sides are mostly the start
+    # of a Python process (srelib's imports against duckdb's), which says nothing about ingest.
     _, base, _, took, took_peak = results[0]
     ok = took / base <= MAX_RATIO and took_peak < MAX_PEAK_BYTES
-    print(f"\ntarget for the full load: ratio ≤ {MAX_RATIO}×, peak < 4 GB: {'met' if ok else 'MISSED'}")
+    judged = args.slos * args.days >= FULL_SIZE
+    verdict = ("met" if ok else "MISSED") if judged else f"not judged below {FULL_SIZE:,} SLO-days (a quick look)"
+    print(f"\ntarget for the full load: ratio ≤ {MAX_RATIO}×, peak < 4 GB: {verdict}")
     if not args.workdir:
         shutil.rmtree(root, ignore_errors=True)
-    return 0 if ok else 1
+    return 1 if judged and not ok else 0
 
 
 if __name__ == "__main__":

@@ -1,28 +1,121 @@
-"""The ``srelib`` command line: a thin layer over the Python API (DESIGN.md, "Command line").
+"""The ``srelib`` command line: a thin layer over the Python API (docs/architecture.md, "Command line").
 
 Exit codes: 0 ok; 2 bad input or usage, with a clear message and no traceback; 1 anything
 else. Errors become messages here and nowhere else (``SRELIB_DEBUG=1`` shows tracebacks).
+
+Output. Names in the data (SLOs, teams, incident titles, file names) are untrusted, so nothing
+printed may carry a terminal control sequence: all text leaves through :func:`say` (click) or a
+:class:`TerminalConsole` (rich), both of which show control characters as escapes
+(:func:`srelib.errors.printable`); piped or redirected, :func:`printable_output` passes every
+write to stdout and stderr through it as well.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import sys
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TextIO
 
 import typer
 import yaml
 from rich.console import Console
+from rich.segment import Segment
+from rich.text import Text
 
 from srelib import __version__
-from srelib.config import Workbench
+from srelib.config import FOLDER_NAME, FOLDER_NAME_RULE, Workbench, load_yaml, yaml_problem
 from srelib.errors import InputError, SrelibError, UsageError, printable
 
 if TYPE_CHECKING:  # the command line starts without pandas and DuckDB; commands import what they use
-    from srelib.sources.base import Extract
+    from srelib.ingest.sources.base import Extract
+
+LAYOUT = "\n\t"  # the control characters output may hold: lines, and the tabs between columns
+
+
+def say(text: str, err: bool = False) -> None:
+    """Print a line (or lines) on stdout, or stderr: control characters in it are shown, not sent."""
+    typer.echo(printable(text, LAYOUT), err=err)
+
+
+class TerminalConsole(Console):
+    """A rich console that sends no control character from what it prints: rich's own styles and
+    cursor moves (a progress bar) pass; text is shown :func:`printable`, and a hyperlink (OSC 8,
+    which markup in data could ask for) is dropped: the workbench prints none."""
+
+    def render_str(self, text: str, **options: Any) -> Text:
+        """Text made printable before rich measures it, so a table stays aligned."""
+        return super().render_str(printable(text, LAYOUT), **options)
+
+    def _render_buffer(self, buffer: Iterable[Segment]) -> str:
+        """The last step before writing: whatever reached here without :meth:`render_str` (a
+        progress bar's description) is made printable too."""
+        shown = (
+            segment
+            if segment.control
+            else Segment(
+                printable(segment.text, LAYOUT),
+                segment.style.update_link(None) if segment.style and segment.style.link else segment.style,
+            )
+            for segment in buffer
+        )
+        return super()._render_buffer(shown)
+
+
+class _PrintableStream(io.TextIOBase):
+    """A text stream that writes everything :func:`printable` (lines and tabs kept)."""
+
+    def __init__(self, stream: TextIO):
+        self.stream = stream
+
+    def write(self, text: str) -> int:
+        if not isinstance(text, str):
+            raise TypeError(f"write() argument must be str, not {type(text).__name__}")
+        self.stream.write(printable(text, LAYOUT))
+        return len(text)
+
+    def flush(self) -> None:
+        self.stream.flush()
+
+    def isatty(self) -> bool:
+        return False
+
+    def fileno(self) -> int:
+        return self.stream.fileno()
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return getattr(self.stream, "encoding", None) or "utf-8"
+
+    @property
+    def errors(self) -> str:  # type: ignore[override]
+        return getattr(self.stream, "errors", None) or "strict"
+
+
+@contextmanager
+def printable_output() -> Iterator[None]:
+    """stdout and stderr, where rich would not style for a terminal (piped, redirected), pass every
+    write through :func:`printable`: whatever writes there (click, rich, a bare print, a library's
+    warning) sends no control sequence."""
+    before = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = (s if Console(file=s).is_terminal else _PrintableStream(s) for s in before)
+    try:
+        yield
+    finally:
+        sys.stdout, sys.stderr = before
+
+
+def _team(value: str | None) -> str | None:
+    """``--team``: a team's reports are published in outputs/<period>/teams/<team>, so it is a folder name."""
+    if value is not None and not FOLDER_NAME.fullmatch(value):
+        raise typer.BadParameter(f"{value!r} is not a team: a team names a folder, so {FOLDER_NAME_RULE}")
+    return value
+
 
 app = typer.Typer(
     add_completion=False,
@@ -30,10 +123,12 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     help="SRE Value Workbench: reliability numbers, narratives and reports from operational data.",
 )
-err = Console(stderr=True, highlight=False)
+err = TerminalConsole(stderr=True, highlight=False)
 
-PeriodOpt = Annotated[str, typer.Option("--period", help="2026-10 (month), 2026-Q4 (quarter) or 2026-W43 (ISO week)")]
-TeamOpt = Annotated[str | None, typer.Option("--team", help="one team's incidents and SLOs")]
+PeriodOpt = Annotated[
+    str, typer.Option("--period", help="2026 (year), 2026-Q4 (quarter), 2026-10 (month) or 2026-W43 (ISO week)")
+]
+TeamOpt = Annotated[str | None, typer.Option("--team", help="one team's incidents and SLOs", callback=_team)]
 WarehouseOpt = Annotated[Path | None, typer.Option("--warehouse", help="a DuckDB file other than the one in params/")]
 DataOpt = Annotated[Path | None, typer.Option("--data", help="a data directory of canonical files")]
 SourcesOpt = Annotated[
@@ -45,7 +140,7 @@ def _extracts(
     sources: Path | None, workbench: Workbench | None, data_dir: Path, warehouse: Path | None
 ) -> list[Extract]:
     """Read the sources listed in ``--sources`` or, by default, ``params/sources.yaml``; say what each did."""
-    from srelib.sources import load_config, read_sources
+    from srelib.ingest.sources import load_config, read_sources
 
     if sources is not None and not sources.is_file():
         raise UsageError(f"no sources file at {sources}")
@@ -56,8 +151,14 @@ def _extracts(
     extracts = read_sources(load_config(path), root, data_dir, warehouse)
     for extract in extracts:
         for note in extract.notes:
-            typer.echo(printable(f"{extract.file}: {note}"), err=True)
+            say(f"{extract.file}: {note}", err=True)
     return extracts
+
+
+def _warn(warnings: list[str]) -> None:
+    """Settings that are allowed but weaken security, said before anything runs."""
+    for warning in warnings:
+        err.print(f"warning: {printable(warning)}", markup=False, soft_wrap=True)
 
 
 def _workbench() -> Workbench:
@@ -70,30 +171,30 @@ def validate(
     sources: SourcesOpt = None,
 ) -> None:
     """Check every canonical file in DIRECTORY (and the configured vendor exports); list every problem."""
-    from srelib.validate import validate_directory
+    from srelib.ingest.validate import validate_directory
 
     workbench = Workbench.find(required=False)
     warehouse = workbench.warehouse_path if workbench else None
-    dataset = validate_directory(directory, _extracts(sources, workbench, directory, warehouse))
-    typer.echo(f"{directory}: valid ({dataset.describe() or 'no rows'}, {len(dataset.slos.slos)} SLOs)")
+    dataset = validate_directory(directory, _extracts(sources, workbench, directory, warehouse), workbench.activities)
+    say(f"{directory}: valid ({dataset.describe() or 'no rows'}, {len(dataset.slos.slos)} SLOs)")
     for file, name, reason in dataset.slos.skipped:
-        typer.echo(printable(f"  skipped {file}: {name}: {reason}"))
+        say(f"  skipped {file}: {name}: {reason}")
     dataset.con.close()
 
 
 @app.command()
 def ingest(data: DataOpt = None, warehouse: WarehouseOpt = None, sources: SourcesOpt = None) -> None:
     """Validate a data directory and the configured vendor exports, then load them in one transaction."""
-    from srelib.validate import validate_directory
-    from srelib.warehouse import load
+    from srelib.ingest.validate import validate_directory
+    from srelib.ingest.warehouse import load
 
     workbench = _workbench()
     directory = data or workbench.data_path
     target = warehouse or workbench.warehouse_path
-    dataset = validate_directory(directory, _extracts(sources, workbench, directory, target))
+    dataset = validate_directory(directory, _extracts(sources, workbench, directory, target), workbench.activities)
     counts = load(dataset, target)
     dataset.con.close()
-    typer.echo(f"ingested {directory} into {target}: {dataset.describe() or 'no rows'}, {counts['slos']} slos")
+    say(f"ingested {directory} into {target}: {dataset.describe() or 'no rows'}, {counts['slos']} slos")
 
 
 @app.command()
@@ -105,28 +206,37 @@ def metrics(
     as_json: Annotated[bool, typer.Option("--json", help="print the PeriodSummary as one JSON object")] = False,
 ) -> None:
     """Compute the PeriodSummary for a period (and team)."""
+    from srelib.ingest.validate import validate_directory
+    from srelib.ingest.warehouse import connect, in_memory
     from srelib.period import Period
+    from srelib.run.programme import run_history
     from srelib.summary import build_summary
-    from srelib.validate import validate_directory
-    from srelib.warehouse import connect, in_memory
 
     if data is not None and warehouse is not None:
         raise UsageError("give --data or --warehouse, not both")
     workbench = Workbench.find(required=data is None and warehouse is None)
     chosen = Period.parse(period, workbench.org.timezone)
-    con = in_memory(validate_directory(data)) if data is not None else connect(warehouse or workbench.warehouse_path)
+    con = (
+        in_memory(validate_directory(data, activities=workbench.activities))
+        if data is not None
+        else connect(warehouse or workbench.warehouse_path)
+    )
+    history = run_history(workbench)  # the reports published so far: the programme's communications
     with con:
-        summary = build_summary(con, workbench, chosen, team)
+        summary = build_summary(con, workbench, chosen, team, history=history)
     if as_json:
-        typer.echo(json.dumps(summary.model_dump(mode="json"), indent=2))
-        return
-    from srelib import narrative, report
+        from srelib.present.policy import with_reasons
 
-    typer.echo(f"{summary.title}{f' · team {team}' if team else ''} ({summary.start} to {summary.end})")
-    for row in report.kpi_rows(summary):
-        typer.echo(f"  {row['label']:<42} {row['now']:>14}")
-    typer.echo("")
-    typer.echo(narrative.render(summary, fmt="text"))
+        say(json.dumps(with_reasons(summary).model_dump(mode="json"), indent=2))
+        return
+    from srelib.present import narrative
+    from srelib.present.rows import kpi_rows  # not srelib.present.report: no charts, no altair to import
+
+    say(f"{summary.title}{f' · team {team}' if team else ''} ({summary.start} to {summary.end})")
+    for row in kpi_rows(summary):
+        say(f"  {row['label']:<42} {row['now']:>14}")
+    say("")
+    say(narrative.render(summary, fmt="text"))
 
 
 def _parameters(values: list[str]) -> dict[str, object]:
@@ -135,7 +245,10 @@ def _parameters(values: list[str]) -> dict[str, object]:
         name, sep, value = item.partition("=")
         if not sep or not name.isidentifier():
             raise UsageError(f"-p {item!r}: expected name=value")
-        parsed[name] = yaml.safe_load(value) if value else ""
+        try:
+            parsed[name] = load_yaml(value) if value else ""
+        except yaml.YAMLError as exc:
+            raise UsageError(f"-p {item!r}: the value is {yaml_problem(exc)}") from exc
     return parsed
 
 
@@ -171,15 +284,16 @@ def _batch(
     """Run a batch with a progress bar (or lines, when stderr is not a terminal); close with a
     table (or tab-separated lines, when stdout is not a terminal); announce it if asked. Exit 1
     if any report failed or a delivery failed, 130/143 when stopped by Ctrl-C/SIGTERM."""
-    from srelib.progress import print_outcomes, progress_listener
-    from srelib.runner import OK, Listener, Stop, run_many
+    from srelib.run.batch import OK, Listener, Stop, run_many
+    from srelib.run.progress import print_outcomes, progress_listener
 
     workbench = _workbench()
     publish = None
     if notify:
-        from srelib.notify import load_config
+        from srelib.run.notify import load_config
 
         publish = load_config(workbench)  # a mistake in it (or a missing secret) stops us before any run
+        _warn(publish.warnings)
     stop = Stop()
     with progress_listener(err) as listener:
         outcomes = run_many(
@@ -193,12 +307,13 @@ def _batch(
             scheduler_address=address,
             wait_for_lock=wait,
         )
-    print_outcomes(outcomes, Console(highlight=False), err, single)
+    print_outcomes(outcomes, TerminalConsole(highlight=False), err, single)
     if stop.is_set():
         raise typer.Exit(stop.exit_code)
     delivered = True
     if publish is not None and publish.configured and outcomes:
-        from srelib.notify import DeliveryError, announce
+        from srelib.errors import DeliveryError
+        from srelib.run.notify import announce
 
         try:
             for line in announce(workbench, outcomes, publish):
@@ -240,8 +355,8 @@ def run(
     its HTML.
     """
     from srelib.period import Period
-    from srelib.runner import Job, RunOptions
-    from srelib.schedule import period_jobs
+    from srelib.run.batch import Job, RunOptions
+    from srelib.run.schedule import period_jobs
 
     workbench = _workbench()
     chosen = Period.parse(period, workbench.org.timezone)
@@ -252,7 +367,7 @@ def run(
         outputs=str(outputs.resolve()) if outputs else None,
     )
     if report and len(report) == 1:
-        from srelib.run import check_request
+        from srelib.run.report import check_request
 
         check_request(workbench, report[0], chosen, team, parameters)  # a mistake is exit 2, not a failed run
         jobs = [Job(report[0], chosen.label, team, parameters)]
@@ -261,7 +376,7 @@ def run(
     single = bool(report) and len(jobs) == 1  # one report named: its HTML path is the output
     outcomes = _batch(jobs, workers, options, executor, scheduler_address, wait, notify, single)
     if single and outcomes[0].html:
-        typer.echo(outcomes[0].html)
+        say(outcomes[0].html)
 
 
 NowOpt = Annotated[
@@ -284,12 +399,12 @@ def _now(text: str | None) -> datetime | None:
 @app.command()
 def due(now: NowOpt = None) -> None:
     """List every scheduled report (params/schedule.yaml) that should exist and does not, or is stale."""
-    from srelib.schedule import due_runs
+    from srelib.run.schedule import due_runs
 
     runs = due_runs(_workbench(), _now(now))
     for r in runs:
         about = f" ({r.about})" if r.about else ""
-        typer.echo(f"{r.report}\t{r.period.label}{about}\t{r.reason}\tdue {r.due_at.isoformat(timespec='minutes')}")
+        say(f"{r.report}\t{r.period.label}{about}\t{r.reason}\tdue {r.due_at.isoformat(timespec='minutes')}")
     err.print(f"{len(runs)} report(s) due", soft_wrap=True)
 
 
@@ -307,8 +422,8 @@ def run_due_command(
 
     Then announce them as params/publish.yaml says, if it exists (--no-notify: do not).
     """
-    from srelib.runner import RunOptions
-    from srelib.schedule import apply_retention, due_jobs
+    from srelib.run.batch import RunOptions
+    from srelib.run.schedule import apply_retention, due_jobs
 
     workbench = _workbench()
     moment = _now(now)
@@ -326,15 +441,16 @@ def scheduler(
 ) -> None:
     """Run until stopped (SIGTERM, Ctrl-C): produce each scheduled report when it falls due
     (cron triggers from params/schedule.yaml, org time zone), catch up at start, log each run."""
-    from srelib.daemon import Daemon
-    from srelib.runner import RunOptions
+    from srelib.run.batch import RunOptions
+    from srelib.run.daemon import Daemon
 
     workbench = _workbench()
     after: Any = lambda outcomes: None  # noqa: E731
     if notify:
-        from srelib.notify import announce, load_config
+        from srelib.run.notify import announce, load_config
 
         publish = load_config(workbench)  # checked now: a daemon should not find out at 06:00
+        _warn(publish.warnings)
         if publish.configured:
 
             def after(outcomes: list[Any]) -> None:
@@ -358,17 +474,55 @@ def dashboard(
     ] = "executive",
     port: Annotated[int, typer.Option("--port", min=1, max=65535, help="the port to listen on")] = 8866,
     host: Annotated[
-        str, typer.Option("--host", help="the address to bind (default: this machine only; 0.0.0.0: every interface)")
+        str,
+        typer.Option(
+            "--host", help="the address to bind (default: this machine only; 0.0.0.0: every interface, needs --token)"
+        ),
     ] = "127.0.0.1",
     token: Annotated[bool, typer.Option("--token", help="require a random token (printed in the URL)")] = False,
+    no_token: Annotated[
+        bool,
+        typer.Option("--no-token", help="serve another --host without a token: a reverse proxy authenticates"),
+    ] = False,
+    allow_host: Annotated[
+        list[str] | None,
+        typer.Option("--allow-host", help="another name the server answers to (a reverse proxy's; repeatable)"),
+    ] = None,
     pool_size: Annotated[
         int, typer.Option("--pool-size", min=0, max=16, help="preheated kernels kept ready (0: none)")
     ] = 1,
+    max_kernels: Annotated[
+        int,
+        typer.Option("--max-kernels", min=1, max=500, help="pages served at once (~350 MB each); more: retry later"),
+    ] = 20,
+    cull_idle: Annotated[
+        int,
+        typer.Option("--cull-idle", min=1, help="seconds before the kernel of a closed page is shut down"),
+    ] = 180,
+    warm: Annotated[
+        bool,
+        typer.Option(
+            "--warm/--no-warm",
+            help="compute every period × team the filters offer ahead, at low priority (--no-warm: when first chosen)",
+        ),
+    ] = True,
 ) -> None:
     """Serve a live dashboard with voila: read-only, sources hidden, offline charts, preheated kernels."""
-    from srelib.serve import serve
+    from srelib.serve.server import serve
 
-    serve(_workbench(), name, port, host, token, pool_size)
+    serve(
+        _workbench(),
+        name,
+        port,
+        host,
+        token,
+        pool_size,
+        no_token=no_token,
+        allow_hosts=allow_host or [],
+        max_kernels=max_kernels,
+        cull_idle=cull_idle,
+        warm=warm,
+    )
 
 
 @app.command("new-report")
@@ -377,12 +531,12 @@ def new_report(
     title: Annotated[str | None, typer.Option("--title", help="how readers see it (default: from the name)")] = None,
 ) -> None:
     """Scaffold notebooks/NAME.ipynb with the standard structure; `srelib run NAME` then publishes it."""
-    from srelib.scaffold import new_report as scaffold
+    from srelib.run.scaffold import new_report as scaffold
 
     workbench = _workbench()
     path = scaffold(workbench, name, title)
-    typer.echo(f"created {path}; open it in JupyterLab, then: srelib run {name} --period <period>", err=True)
-    typer.echo(str(path))
+    say(f"created {path}; open it in JupyterLab, then: srelib run {name} --period <period>", err=True)
+    say(str(path))
 
 
 @app.command()
@@ -398,20 +552,20 @@ def demo(
     workers: WorkersOpt = None,
 ) -> None:
     """Seeded demo org → validate → warehouse → the whole report catalogue → prints outputs/index.html."""
-    from srelib import demo as demo_data
+    from srelib.demo import organisation as demo_data
     from srelib.period import Period
 
     if data_only is not None:
         end = Period.parse(end_month) if end_month else None
         counts = demo_data.generate(data_only, end, months)
-        typer.echo(f"wrote demo data into {data_only}: " + ", ".join(f"{n} {k}" for k, n in counts.items()))
+        say(f"wrote demo data into {data_only}: " + ", ".join(f"{n} {k}" for k, n in counts.items()))
         return
     workbench = _workbench()
     end = Period.parse(end_month, workbench.org.timezone) if end_month else None
     index = demo_data.run(
         workbench, end, months, reports, progress=lambda line: err.print(line, markup=False), workers=workers
     )
-    typer.echo(str(index))
+    say(str(index))
 
 
 @app.command()
@@ -420,14 +574,14 @@ def init(
 ) -> None:
     """Start a workbench for your own data: commented params/, an empty data/, params/sources.yaml
     with one example per kind of export."""
-    from srelib.scaffold import init_workbench
+    from srelib.run.scaffold import init_workbench
 
     created = init_workbench(directory)
     root = directory.resolve()
     for path in created:
-        typer.echo(f"created {path.relative_to(root)}", err=True)
+        say(f"created {path.relative_to(root)}", err=True)
     where = "" if root == Path.cwd().resolve() else f"cd {directory}\n  "
-    typer.echo(
+    say(
         f"""workbench ready in {root}. Next:
   {where}# put canonical files in data/ (incidents.csv, sli.csv, slos.yaml, ... any you have)
   # or point params/sources.yaml at your vendor exports (PagerDuty, Opsgenie, FOCUS, ...)
@@ -441,10 +595,15 @@ def init(
 @app.command("version")
 def show_version() -> None:
     """Print the srelib version."""
-    typer.echo(__version__)
+    say(__version__)
 
 
 def main() -> None:
+    with printable_output():
+        _main()
+
+
+def _main() -> None:
     debug = os.environ.get("SRELIB_DEBUG") == "1"
     try:
         code = app(standalone_mode=False)  # click returns typer.Exit's code here instead of raising it
@@ -456,7 +615,7 @@ def main() -> None:
     except SrelibError as exc:
         if debug:
             raise
-        err.print(printable(f"error: {exc}"), markup=False, soft_wrap=True)
+        err.print(f"error: {exc}", markup=False, soft_wrap=True)
         sys.exit(exc.exit_code)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
@@ -475,5 +634,5 @@ def main() -> None:
     except Exception as exc:
         if debug:
             raise
-        err.print(printable(f"error: {type(exc).__name__}: {exc} (SRELIB_DEBUG=1 shows the traceback)"), markup=False)
+        err.print(f"error: {type(exc).__name__}: {exc} (SRELIB_DEBUG=1 shows the traceback)", markup=False)
         sys.exit(1)

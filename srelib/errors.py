@@ -9,14 +9,23 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# C0 controls, DEL and C1 controls (ESC starts every terminal sequence; C1's CSI and OSC do too, on
+# terminals that read 8-bit controls), and the bidirectional formatting characters, which reorder
+# what a reader sees ("Trojan Source", CVE-2021-42574).
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
-def printable(text: str) -> str:
+def printable(text: str, keep: str = "") -> str:
     """``text`` safe to print on a terminal: control characters (ESC, BEL, newlines...) are shown as
     escapes (``\\x1b``), never sent, so a file name or value cannot move the cursor or retitle the
-    window. Data reaches the terminal only through this."""
-    return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+    window. ``keep``: the layout characters the caller's text needs (``"\\n\\t"`` for lines and
+    tab-separated columns). Data reaches the terminal only through this."""
+
+    def shown(match: re.Match[str]) -> str:
+        char = match.group()
+        return char if char in keep else char.encode("unicode_escape").decode("ascii")
+
+    return _CONTROL.sub(shown, text)
 
 
 @dataclass(frozen=True, order=True)
@@ -74,6 +83,33 @@ class ConfigError(SrelibError):
 
 class ReportError(SrelibError):
     """A report notebook failed to execute or render."""
+
+
+class RunInterrupted(ReportError):
+    """A run stopped from outside (SIGTERM, Ctrl-C): nothing was published or kept."""
+
+    exit_code = 130
+
+
+class RunnerBusy(SrelibError):
+    """Another runner holds the workbench's runner lock."""
+
+
+class DashboardBusy(SrelibError):
+    """A dashboard server already gives as many pages a kernel as ``--max-kernels`` allows."""
+
+
+class DeliveryError(SrelibError):
+    """A message could not be delivered (the reports are published all the same)."""
+
+
+class PrometheusError(Exception):
+    """A request to Prometheus failed: for one query (``which``), or for every query (``which`` None: stop
+    asking). Not a :class:`SrelibError`: the Prometheus source turns it into problems or a refusal."""
+
+    def __init__(self, message: str, which: str | None = None):
+        super().__init__(message)
+        self.message, self.which = message, which
 
 
 def _problem_key(p: Problem) -> tuple[str, bool, int, str, str]:

@@ -1,15 +1,20 @@
-"""Files in and out: writing so that readers never see half of one (write aside, then rename into
-place), and telling what an input file is when it is not what it claims to be."""
+"""Files in and out: writing so that readers never see half of one (a file written aside, then
+renamed into place; a folder swapped whole), and telling what an input file is when it is not
+what it claims to be."""
 
 from __future__ import annotations
 
 import codecs
+import ctypes
+import errno
 import fcntl
 import gzip
 import os
+import shutil
+import sys
 import tempfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -42,6 +47,82 @@ def locked(path: Path) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+_LIBC = ctypes.CDLL(None, use_errno=True) if sys.platform.startswith("linux") else None
+_RENAMEAT2 = getattr(_LIBC, "renameat2", None)  # glibc 2.28 and later
+if _RENAMEAT2 is not None:
+    _RENAMEAT2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    _RENAMEAT2.restype = ctypes.c_int
+_AT_FDCWD, _RENAME_EXCHANGE = -100, 2  # <fcntl.h>, <linux/fs.h>
+# What renameat2 answers where the kernel or the file system cannot exchange (NFS, an old kernel).
+_CANNOT_EXCHANGE = {errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP, errno.ENOTSUP}
+
+
+def exchange(first: Path, second: Path) -> None:
+    """Swap two existing paths in one step: each name then holds what the other held, and a reader
+    finds both there at every moment (Linux ``renameat2(RENAME_EXCHANGE)``, rename(2)).
+
+    Raises OSError with ENOSYS (no renameat2 here: not Linux, an old C library) or EINVAL (the
+    file system cannot exchange, as NFS) where it cannot be done.
+    """
+    if _RENAMEAT2 is None:
+        raise OSError(errno.ENOSYS, "renameat2 is not available on this system", str(first), None, str(second))
+    if _RENAMEAT2(_AT_FDCWD, os.fsencode(first), _AT_FDCWD, os.fsencode(second), _RENAME_EXCHANGE) != 0:
+        code = ctypes.get_errno()
+        raise OSError(code, os.strerror(code), str(first), None, str(second))
+
+
+def replace_folder(folder: Path, work: Path, change: Callable[[Path], None]) -> None:
+    """Replace ``folder`` by a changed copy of it in one step: a reader sees the old folder or the
+    new one, each whole, never a mixture and never no folder.
+
+    The copy is ``work/.new`` (``work``: a folder on the same file system, this process's), made
+    of hard links, so that unchanged files and sub-folders cost neither time nor space;
+    ``change(copy)`` puts the new files in, each by rename, never writing into a linked file (the
+    old folder shares those). Then the copy and ``folder`` are exchanged (:func:`exchange`), and
+    the old tree, now at ``work/.new``, goes with ``work``. Where the file system cannot exchange,
+    ``folder`` is renamed to ``work/.old`` and the copy into its place: a process that dies
+    between these two renames leaves ``work/.target`` naming the folder, by which
+    :func:`undo_interrupted_replace` puts the old one back. Callers hold a lock around this
+    against other writers of ``folder``.
+    """
+    new, target = work / ".new", os.path.abspath(folder)
+    if folder.is_dir():
+        shutil.copytree(folder, new, symlinks=True, copy_function=_link_or_copy)
+    else:
+        new.mkdir()
+    change(new)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    if not folder.exists():
+        os.rename(new, folder)
+        return
+    try:
+        exchange(new, folder)
+        return
+    except OSError as exc:
+        if exc.errno not in _CANNOT_EXCHANGE:
+            raise
+    (work / ".target").write_text(target, encoding="utf-8")
+    os.rename(folder, work / ".old")
+    os.rename(new, folder)
+
+
+def undo_interrupted_replace(work: Path) -> None:
+    """Put back the folder that a :func:`replace_folder` working in ``work`` had moved aside, when
+    its process died before moving the new one in (only where the file system cannot exchange)."""
+    target, old = work / ".target", work / ".old"
+    if target.is_file() and old.is_dir():
+        folder = Path(target.read_text(encoding="utf-8"))
+        if not folder.exists():
+            os.rename(old, folder)
+
+
+def _link_or_copy(source: str, destination: str) -> None:
+    try:
+        os.link(source, destination, follow_symlinks=False)
+    except OSError:  # a file system without hard links
+        shutil.copy2(source, destination)
 
 
 LFS_POINTER = b"version https://git-lfs.github.com/spec/"

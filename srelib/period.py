@@ -1,7 +1,7 @@
-"""Reporting periods: calendar months, quarters and ISO weeks.
+"""Reporting periods: calendar years, quarters, months and ISO weeks.
 
 A period is half-open, ``[start, end)``, with its boundaries at midnight in the org's
-time zone (DESIGN.md, "Metric semantics"). The warehouse stores UTC, so every period
+time zone (docs/metrics.md). The warehouse stores UTC, so every period
 also knows its boundaries as naive UTC datetimes for SQL.
 """
 
@@ -14,9 +14,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from srelib.errors import UsageError
 
+_YEAR = re.compile(r"^(\d{4})$")
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 _QUARTER = re.compile(r"^(\d{4})-Q([1-4])$", re.IGNORECASE)
 _WEEK = re.compile(r"^(\d{4})-W(\d{2})$", re.IGNORECASE)
+
+KINDS = ("year", "quarter", "month", "week")  # longest first
+FIRST_YEAR, LAST_YEAR = 1900, 2999  # a period's neighbours and a year of trend stay representable
+FORMS = "a year (2026), month (2026-10), quarter (2026-Q4) or ISO week (2026-W43)"
 
 
 def zone(name: str) -> ZoneInfo:
@@ -28,9 +33,9 @@ def zone(name: str) -> ZoneInfo:
 
 @dataclass(frozen=True)
 class Period:
-    """A month (``2026-10``), quarter (``2026-Q4``) or ISO week (``2026-W43``)."""
+    """A year (``2026``), quarter (``2026-Q4``), month (``2026-10``) or ISO week (``2026-W43``)."""
 
-    kind: str  # "month" | "quarter" | "week"
+    kind: str  # "year" | "quarter" | "month" | "week"
     first_day: date
     timezone: str = "UTC"
 
@@ -38,6 +43,12 @@ class Period:
     def parse(cls, text: str, timezone: str = "UTC") -> Period:
         text = text.strip()
         zone(timezone)
+        if (m := _YEAR.match(text) or _MONTH.match(text) or _QUARTER.match(text) or _WEEK.match(text)) and not (
+            FIRST_YEAR <= int(m[1]) <= LAST_YEAR
+        ):
+            raise UsageError(f"period {text!r}: the year must be {FIRST_YEAR}-{LAST_YEAR}")
+        if m := _YEAR.match(text):
+            return cls("year", date(int(m[1]), 1, 1), timezone)
         if m := _MONTH.match(text):
             year, month = int(m[1]), int(m[2])
             if not 1 <= month <= 12:
@@ -50,7 +61,7 @@ class Period:
                 return cls("week", date.fromisocalendar(int(m[1]), int(m[2]), 1), timezone)
             except ValueError as exc:
                 raise UsageError(f"period {text!r}: {m[1]} has no ISO week {m[2]}") from exc
-        raise UsageError(f"period {text!r} is not a month (2026-10), quarter (2026-Q4) or ISO week (2026-W43)")
+        raise UsageError(f"period {text!r} is not {FORMS}")
 
     @classmethod
     def latest_complete(cls, kind: str, timezone: str = "UTC", now: datetime | None = None) -> Period:
@@ -62,16 +73,20 @@ class Period:
 
     @classmethod
     def containing(cls, kind: str, day: date, timezone: str = "UTC") -> Period:
+        if kind == "year":
+            return cls(kind, date(day.year, 1, 1), timezone)
         if kind == "month":
             return cls(kind, day.replace(day=1), timezone)
         if kind == "quarter":
             return cls(kind, date(day.year, 3 * ((day.month - 1) // 3) + 1, 1), timezone)
         if kind == "week":
             return cls(kind, day - timedelta(days=day.weekday()), timezone)
-        raise UsageError(f"unknown period kind {kind!r}")
+        raise UsageError(f"unknown period kind {kind!r}: {', '.join(KINDS)}")
 
     @property
     def label(self) -> str:
+        if self.kind == "year":
+            return str(self.first_day.year)
         if self.kind == "month":
             return f"{self.first_day:%Y-%m}"
         if self.kind == "quarter":
@@ -81,7 +96,9 @@ class Period:
 
     @property
     def title(self) -> str:
-        """How a reader names the period: "October 2026", "Q4 2026", "week 43 of 2026"."""
+        """How a reader names the period: "2026", "Q4 2026", "October 2026", "week 43 of 2026"."""
+        if self.kind == "year":
+            return str(self.first_day.year)
         if self.kind == "month":
             return f"{self.first_day:%B %Y}"
         if self.kind == "quarter":
@@ -93,6 +110,8 @@ class Period:
         """The period ``n`` steps later (negative: earlier)."""
         if self.kind == "week":
             return Period("week", self.first_day + timedelta(weeks=n), self.timezone)
+        if self.kind == "year":
+            return Period("year", date(self.first_day.year + n, 1, 1), self.timezone)
         months = 3 * n if self.kind == "quarter" else n
         index = self.first_day.year * 12 + self.first_day.month - 1 + months
         return Period(self.kind, date(index // 12, index % 12 + 1, 1), self.timezone)
@@ -101,14 +120,15 @@ class Period:
         return self.shift(-1)
 
     def year_ago(self) -> Period:
-        """The same period a year earlier: the month or quarter, or the ISO week with the same number."""
+        """The same period a year earlier: the month or quarter, the ISO week with the same number,
+        or (for a year) the previous year."""
         if self.kind == "week":
             year, week, _ = self.first_day.isocalendar()
             try:
                 return Period("week", date.fromisocalendar(year - 1, week, 1), self.timezone)
             except ValueError:  # week 53 of a year whose predecessor has 52
                 return self.shift(-52)
-        return self.shift(-12 if self.kind == "month" else -4)
+        return self.shift({"year": -1, "quarter": -4, "month": -12}[self.kind])
 
     def trailing(self, count: int) -> list[Period]:
         """``count`` periods ending with this one, oldest first."""

@@ -7,29 +7,56 @@ beside the reports it feeds.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import dataclasses
+import types
+import typing
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import duckdb
 from pydantic import BaseModel, Field
 
 from srelib import __version__
-from srelib.config import Workbench
-from srelib.errors import UsageError
-from srelib.metrics.budget import ServicePolicy, SloBudget, error_budget_policy, slo_budgets
+from srelib.config import Programme, Workbench
+from srelib.errors import ConfigError
+from srelib.ingest.schemas import TABLES
+from srelib.ingest.warehouse import latest_fingerprint
+from srelib.metrics.activities import ActivitySummary, activities
+from srelib.metrics.budget import SloBudget, slo_budgets
 from srelib.metrics.delivery import Delivery, delivery
 from srelib.metrics.engagement import Engagement, engagement
+from srelib.metrics.follow_up import FollowUpFigures, follow_up
 from srelib.metrics.incidents import IncidentStats, all_teams, incident_list, incident_stats
 from srelib.metrics.initiatives import InitiativeEffect, initiative_effects
-from srelib.metrics.peers import TeamFigures, team_figures
+from srelib.metrics.peers import TeamFigures, org_median, team_figures
+from srelib.metrics.policy import PolicyState, error_budget_policy
+from srelib.metrics.programme import ProgrammeStatus, RunHistory, programme_status
+from srelib.metrics.readiness import Readiness, readiness
 from srelib.metrics.reliability import Reliability, baseline_window, reliability
 from srelib.metrics.scope import Scope
 from srelib.metrics.slo import SloResult, slo_definitions, slo_results
-from srelib.metrics.specs import SloSpecInfo, slo_specs
+from srelib.metrics.slo_documents import SloSpecInfo, slo_specs
+from srelib.metrics.surveys import SurveyResult, surveys
 from srelib.metrics.value import Value, value
+from srelib.metrics.year import YearReview, year_review
 from srelib.period import Period
-from srelib.warehouse import latest_fingerprint
+
+
+@dataclass(frozen=True)
+class ServicePolicy(PolicyState):
+    """A service's error budget policy state, as ``summary.json`` has it: the facts, and ``reason``,
+    the state in words, for the file's readers. Words are the present layer's: ``reason`` is
+    filled by ``srelib.present.policy.with_reasons`` where a summary is published (the report
+    run's ``summary.json``, ``srelib metrics --json``) and is None until then; views word the
+    facts themselves with ``srelib.present.policy.reason``."""
+
+    reason: str | None = None
+
+    @classmethod
+    def of(cls, state: PolicyState) -> ServicePolicy:
+        return cls(**{f.name: getattr(state, f.name) for f in fields(state)})
 
 
 class NotableIncident(BaseModel):
@@ -87,8 +114,15 @@ class PeriodSummary(BaseModel):
     value: Value | None = None
     engagement: Engagement | None = None
     team_figures: dict[str, TeamFigures] = Field(default_factory=dict)  # every team, whatever the scope
+    peer_median: dict[str, float | None] = Field(default_factory=dict)  # each team figure's median across teams
     initiatives: dict[str, InitiativeEffect] = Field(default_factory=dict)  # before/after each initiative
     slo_specs: dict[str, SloSpecInfo] = Field(default_factory=dict)  # what each SLO measures, for its document
+    activities: ActivitySummary | None = None  # the programme's activities per kind and team, their momentum
+    surveys: dict[str, SurveyResult] = Field(default_factory=dict)  # every survey per question, with its trend
+    follow_up: FollowUpFigures | None = None  # postmortems, action items, repeats with open actions
+    readiness: Readiness | None = None  # PRR coverage of the critical services, launches with and without review
+    year: YearReview | None = None  # a year's months, coverage and inputs for next year's plan (years only)
+    programme: ProgrammeStatus | None = None  # the plan's phases, milestones and success criteria (the organisation's)
     generated_at: str = ""
     srelib_version: str = __version__
     input_fingerprint: str | None = None
@@ -110,6 +144,7 @@ def build_summary(
     period: Period,
     team: str | None = None,
     org_summary: PeriodSummary | None = None,
+    history: RunHistory | None = None,
 ) -> PeriodSummary:
     """Compute the PeriodSummary for ``period`` (and ``team``) from a warehouse connection.
 
@@ -118,11 +153,16 @@ def build_summary(
     on the SLO alone, not on whose summary it is in, so a team's are taken from it instead of
     scanning the SLI buckets again. It is used only when computed by this srelib from the
     warehouse's current data; otherwise everything is computed here.
+
+    ``history``: the reports published so far and the schedule (:func:`srelib.run.programme.run_history`
+    reads them from ``outputs/runs.jsonl`` and ``params/schedule.yaml``), for the programme's
+    milestones shown by a report and its regular communications; None: no run history (those
+    read as not met). The programme section is the organisation's: a team's summary has none.
     """
+    if team is not None:
+        workbench.catalogue.check_team(team)  # configured teams only: data never names a scope
     scope = Scope(team, workbench.catalogue)
     teams = all_teams(con, scope)
-    if team is not None and team not in teams:
-        raise UsageError(f"unknown team {team!r}: known teams are {', '.join(teams) or 'none'}")
     periods = period.trailing(workbench.org.trend_periods)
     incidents = incident_stats(con, periods, scope)
     fingerprint = latest_fingerprint(con)
@@ -169,7 +209,16 @@ def build_summary(
         org_slos = slos[period.label]
     else:
         org_slos = slo_results(con, [period], Scope(None, workbench.catalogue))[period.label]
-    return PeriodSummary(
+    figures = shared.team_figures if shared else team_figures(con, period, scope, org_slos, teams)
+    policy = (
+        shared.policy
+        if shared
+        else {s: ServicePolicy.of(p) for s, p in error_budget_policy(con, period, scope, workbench.policy).items()}
+    )
+    budget_postmortems = {share.incident_id for p in policy.values() for share in p.postmortems_required}
+    if team is None:
+        check_programme(workbench.programme, workbench)
+    summary = PeriodSummary(
         period=period.label,
         start=period.start.isoformat(),
         end=period.end.isoformat(),
@@ -192,16 +241,39 @@ def build_summary(
         ),
         reliability=reliability(con, period, scope, baseline, data_start),
         slo_budgets=shared.budgets if shared else slo_budgets(con, period, scope, org.slo_at_risk_below),
-        error_budget_policy=shared.policy if shared else error_budget_policy(con, period, scope, workbench.policy),
+        error_budget_policy=policy,
         delivery=delivery(con, period, scope),
         value=value(con, period, scope, workbench, baseline),
-        engagement=engagement(con, period, scope, workbench.targets, periods),
-        team_figures=shared.team_figures if shared else team_figures(con, period, scope, org_slos, teams),
+        engagement=engagement(con, period, scope, workbench.targets, periods, workbench.activities),
+        team_figures=figures,
+        peer_median=org_median(figures),
         initiatives=initiative_effects(con, period, scope, workbench.initiatives.initiatives),
         slo_specs=slo_specs(con, scope, workbench.slo_documents),
+        activities=activities(con, period, scope, workbench.activities, periods),
+        surveys=surveys(con, period, scope, workbench.activities, periods),
+        follow_up=follow_up(con, period, scope, workbench.policy, workbench.follow_up, budget_postmortems),
+        readiness=readiness(con, period, scope, workbench.follow_up),
         generated_at=datetime.now(UTC).isoformat(timespec="seconds"),
         input_fingerprint=fingerprint,
     )
+    if period.kind == "year":  # the year month by month: its own trend is the years before
+        summary.year = year_review(
+            con, period, scope, workbench, baseline, data_start, summary.slos, summary.follow_up, summary.incidents
+        )
+    plan = workbench.programme
+    if team is None and (org.programme_start is not None or not plan.relative):
+        # the plan is the organisation's, judged on the rest of its summary; without a programme_start
+        # a plan in programme months has no dates (params/programme.yaml is refused, the defaults wait)
+        judged: dict[str, Any] = summary.model_dump(mode="json", exclude={"programme"})
+        if summary.year is not None and summary.year.value is not None and judged.get("value"):
+            # a year to date: its value and return are those of the months the data cover (the
+            # value section also counts the months still to come), as the annual review says them
+            covered = summary.year.value
+            judged["value"]["roi"].update(
+                value_delivered=covered.value_delivered, programme_cost=covered.programme_cost, roi=covered.roi
+            )
+        summary.programme = programme_status(con, plan, org.programme_start, period, periods, judged, history)
+    return summary
 
 
 @dataclass(frozen=True)
@@ -246,3 +318,81 @@ def _data_start(con: duckdb.DuckDBPyConnection) -> datetime | None:
     row = con.execute("""SELECT least((SELECT min(started_at) FROM incidents),
                                       (SELECT min("timestamp") FROM sli))""").fetchall()
     return row[0][0] if row else None
+
+
+# ---- params/programme.yaml: its metric paths name figures of this summary ----------------------------
+
+
+def _figure_type(kind: Any, path: list[str]) -> tuple[Any, str | None]:
+    """The type at ``path`` under ``kind`` (a model, dataclass, dict or value type), or the first part it lacks."""
+    for i, part in enumerate(path):
+        origin = typing.get_origin(kind)
+        if origin in (typing.Union, types.UnionType):
+            options = [a for a in typing.get_args(kind) if a is not type(None)]
+            kind = options[0] if len(options) == 1 else kind
+            origin = typing.get_origin(kind)
+        if origin is dict:
+            kind = typing.get_args(kind)[1]  # any key: an SLO's, a team's, a period's
+            continue
+        if isinstance(kind, type) and issubclass(kind, BaseModel):
+            hints = {name: f.annotation for name, f in kind.model_fields.items()}
+        elif isinstance(kind, type) and dataclasses.is_dataclass(kind):
+            hints = typing.get_type_hints(kind)
+        else:
+            return None, ".".join(path[: i + 1])
+        if part not in hints:
+            return None, ".".join(path[: i + 1])
+        kind = hints[part]
+    return kind, None
+
+
+def _path_problem(path: str, plan: Programme, workbench: Workbench, keyed: bool = False) -> str | None:
+    parts = path.split(".")
+    if parts[0] == "programme" and parts[1:2] not in (["milestones"], ["communications"]):
+        return f"{path!r}: a criterion may use programme.milestones and programme.communications only"
+    names: dict[tuple[str, str], tuple[str, set[str]]] = {
+        ("programme", "milestones"): ("milestone", set(plan.milestones)),
+        ("activities", "kinds"): ("activity", set(workbench.activities.kinds)),
+    }
+    for (first, second), (what, known) in names.items():
+        if parts[:2] == [first, second] and len(parts) > 2 and parts[2] not in known:
+            return f"{path!r}: unknown {what} {parts[2]!r}"
+    if parts[0] == "surveys" and len(parts) > 1 and parts[1] not in workbench.activities.surveys:
+        return f"{path!r}: unknown survey {parts[1]!r} (params/activities.yaml surveys)"
+    kind, missing = _figure_type(PeriodSummary, parts)
+    if missing is not None:
+        return f"{path!r}: the summary has no figure {missing!r} (docs/metrics.md lists them)"
+    is_keyed = typing.get_origin(kind) is dict or (
+        typing.get_origin(kind) in (typing.Union, types.UnionType)
+        and any(typing.get_origin(a) is dict for a in typing.get_args(kind))
+    )
+    if keyed and not is_keyed:
+        return f"{path!r}: a trend names a figure per period ({{period: value}})"
+    if not keyed and (is_keyed or typing.get_origin(kind) is list):
+        return f"{path!r}: names a group of figures, not one figure"
+    return None
+
+
+def check_programme(plan: Programme, workbench: Workbench) -> None:
+    """A :class:`ConfigError` naming each criterion or milestone of ``params/programme.yaml`` whose
+    metric, threshold or trend path is not a figure of the PeriodSummary."""
+    found = []
+    for key, criterion in plan.criteria.items():
+        _, threshold = criterion.comparison()
+        checks = [("metric", criterion.metric, False), ("trend", criterion.trend, True)]
+        checks.append(("threshold", threshold if isinstance(threshold, str) else None, False))
+        for name, path, keyed in checks:
+            problem = None if path is None else _path_problem(path, plan, workbench, keyed)
+            if problem:
+                found.append(f"criteria.{key}.{name}: {problem}")
+    for key, milestone in plan.milestones.items():
+        for leaf in milestone.evidence.leaves():
+            problem = None if leaf.metric is None else _path_problem(leaf.metric, plan, workbench)
+            if leaf.table is not None and leaf.table not in TABLES:
+                found.append(f"milestones.{key}.evidence: unknown table {leaf.table!r} (tables: {', '.join(TABLES)})")
+            if problem or (leaf.metric or "").startswith("programme."):
+                found.append(
+                    f"milestones.{key}.evidence.metric: {problem or 'a milestone cannot rest on the programme'}"
+                )
+    if found:
+        raise ConfigError(f"{workbench.root / 'params' / 'programme.yaml'}: {'; '.join(found)}")

@@ -14,13 +14,19 @@ from pathlib import Path
 
 import pytest
 import yaml
-from playwright.sync_api import sync_playwright
+from hypothesis import settings
 
-from srelib.config import Workbench
-from srelib.period import Period
+# jsonschema (imported by nbformat and altair) builds rfc3987_syntax's Earley grammar at import when
+# that optional package is installed: ~2 s of every test process. It serves only jsonschema's "iri"
+# format checks, which neither nbformat nor altair use, so the tests do without it.
+sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
+
+from srelib.config import Workbench  # noqa: E402
+from srelib.period import Period  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
-CONFORMANCE = REPO.parent / "shared" / "conformance"
+# Real files from public projects, kept beside the repository; SRELIB_CONFORMANCE points elsewhere.
+CONFORMANCE = Path(os.environ.get("SRELIB_CONFORMANCE") or REPO.parent / "shared" / "conformance")
 INCIDENT_COLUMNS = [
     "incident_id",
     "title",
@@ -38,6 +44,13 @@ INCIDENT_COLUMNS = [
 ]
 
 
+# Property tests: a few examples in the inner loop, many in CI (where CI is set). Either can be
+# chosen with HYPOTHESIS_PROFILE=dev|ci; a failure found once is replayed from .hypothesis/ first.
+settings.register_profile("dev", max_examples=15, deadline=None)
+settings.register_profile("ci", max_examples=60, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev"))
+
+
 # The fast lane (`pytest -m "not slow"`) leaves out what starts kernels, servers or browsers or
 # builds the demo organisation: tests that use these fixtures, and the modules that do so throughout.
 SLOW_FIXTURES = {
@@ -45,6 +58,7 @@ SLOW_FIXTURES = {
     "demo_report",
     "demo_qbr",
     "demo_newsletter",
+    "demo_digest",
     "bench",
     "browser",
     "prometheus",
@@ -63,11 +77,59 @@ def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool 
     return None
 
 
+# Under pytest-xdist each worker builds its own session and module fixtures; the tests of these
+# published demo reports go to one worker, so that each report runs once, and so do the tests of
+# test_dashboard.py's dashboard server (with its warmer computing every view: minutes of CPU).
+DEMO_REPORTS = {"demo_report", "demo_qbr", "demo_newsletter", "demo_digest"}
+ONE_WORKER = {"served": "dashboard-server"}  # fixture: its tests' xdist group
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         module = item.module.__name__.rsplit(".", 1)[-1] if item.module else ""
-        if module in SLOW_MODULES or SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if module in SLOW_MODULES or SLOW_FIXTURES & fixtures:
             item.add_marker(pytest.mark.slow)
+        if item.get_closest_marker("xdist_group"):
+            continue
+        if DEMO_REPORTS & fixtures:
+            item.add_marker(pytest.mark.xdist_group("demo-reports"))
+        elif group := next((ONE_WORKER[f] for f in sorted(ONE_WORKER.keys() & fixtures)), None):
+            item.add_marker(pytest.mark.xdist_group(group))
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None):
+    """Under pytest-xdist, a ``benchmark`` test runs while no other test runs, on any worker.
+
+    A readers-writer lock over the run's workers: every test holds it shared, a benchmark holds
+    it alone. A benchmark first takes the turnstile, so the other workers cannot keep starting
+    tests (taking the shared lock again and again) while it waits.
+    """
+    run = os.environ.get("PYTEST_XDIST_TESTRUNUID")
+    if not run:
+        yield
+        return
+    import fcntl
+    import tempfile
+
+    folder = Path(tempfile.gettempdir())
+    with (
+        (folder / f"srelib-tests-{run}.turnstile").open("a") as turnstile,
+        (folder / f"srelib-tests-{run}.lock").open("a") as lock,
+    ):
+        fcntl.flock(turnstile, fcntl.LOCK_EX)
+        alone = item.get_closest_marker("benchmark") is not None
+        if not alone:
+            fcntl.flock(turnstile, fcntl.LOCK_UN)
+        fcntl.flock(lock, fcntl.LOCK_EX if alone else fcntl.LOCK_SH)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+            if alone:
+                fcntl.flock(turnstile, fcntl.LOCK_UN)
 
 
 @pytest.fixture(scope="session")
@@ -177,9 +239,9 @@ def demo_end() -> Period:
 @pytest.fixture(scope="session")
 def demo_workbench(tmp_path_factory: pytest.TempPathFactory, demo_end: Period) -> Workbench:
     """A copy of the repository's params with the demo org generated and ingested."""
-    from srelib import demo
-    from srelib.validate import validate_directory
-    from srelib.warehouse import load
+    from srelib.demo import organisation as demo
+    from srelib.ingest.validate import validate_directory
+    from srelib.ingest.warehouse import load
 
     root = tmp_path_factory.mktemp("demo-workbench")
     shutil.copytree(REPO / "params", root / "params")
@@ -200,7 +262,7 @@ def demo_quarter(demo_end: Period) -> Period:
 @pytest.fixture(scope="session")
 def demo_qbr(demo_workbench: Workbench, demo_quarter: Period) -> Path:
     """The quarterly business impact report of the demo's latest complete quarter."""
-    from srelib.run import run_report
+    from srelib.run.report import run_report
 
     return run_report(demo_workbench, "quarterly_business_impact", demo_quarter).html
 
@@ -208,15 +270,24 @@ def demo_qbr(demo_workbench: Workbench, demo_quarter: Period) -> Path:
 @pytest.fixture(scope="session")
 def demo_newsletter(demo_workbench: Workbench, demo_end: Period) -> Path:
     """The newsletter of the demo's latest month (its HTML part)."""
-    from srelib.run import run_report
+    from srelib.run.report import run_report
 
     return run_report(demo_workbench, "newsletter", demo_end).html
 
 
 @pytest.fixture(scope="session")
+def demo_digest(demo_workbench: Workbench, demo_end: Period) -> Path:
+    """The weekly digest of the demo's last complete week (its HTML part)."""
+    from srelib.demo.organisation import last_week
+    from srelib.run.report import run_report
+
+    return run_report(demo_workbench, "weekly_digest", last_week(demo_end)).html
+
+
+@pytest.fixture(scope="session")
 def demo_report(demo_workbench: Workbench, demo_end: Period) -> Path:
     """The monthly reliability report of the demo's latest month, run once for all tests."""
-    from srelib.run import run_report
+    from srelib.run.report import run_report
 
     return run_report(demo_workbench, "monthly_reliability", demo_end).html
 
@@ -228,6 +299,8 @@ RESULTS = Path(__file__).resolve().parents[1] / "test-results"
 @pytest.fixture(scope="session")
 def browser():
     """Debian's Chromium, headless, for every browser test."""
+    from playwright.sync_api import sync_playwright
+
     assert Path(CHROMIUM).exists(), "install Debian's chromium (apt-get install chromium): .ci/run does"
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
@@ -238,8 +311,9 @@ def browser():
         browser.close()
 
 
-def open_offline(browser, url: str):
-    """A page whose every non-local request is blocked and recorded."""
+def open_offline(browser, url: str, timeout: float = 30_000):
+    """A page whose every non-local request is blocked and recorded (``timeout``: milliseconds
+    until the page's load event)."""
     page = browser.new_page(viewport={"width": 1100, "height": 900})
     problems: dict[str, list[str]] = {"errors": [], "blocked": []}
     page.on("pageerror", lambda exc: problems["errors"].append(str(exc)))
@@ -254,7 +328,7 @@ def open_offline(browser, url: str):
             request_route.abort()
 
     page.route("**/*", route)
-    page.goto(url)
+    page.goto(url, timeout=timeout)
     return page, problems
 
 

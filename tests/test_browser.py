@@ -43,10 +43,10 @@ HOSTILE = '<script>window.__hacked = 1</script><img src=x onerror="window.__hack
 
 
 def test_hostile_incident_titles_are_shown_literally(browser, tmp_path):
+    from srelib.ingest.validate import validate_directory
+    from srelib.ingest.warehouse import load
     from srelib.period import Period
-    from srelib.run import run_report
-    from srelib.validate import validate_directory
-    from srelib.warehouse import load
+    from srelib.run.report import run_report
     from tests.conftest import INCIDENT_COLUMNS, make_workbench, slo_document, write_csv, write_slos
 
     workbench = make_workbench(tmp_path, {"api": "platform"})

@@ -6,10 +6,10 @@ import hashlib
 
 import duckdb
 
-from srelib import demo
+from srelib.demo import organisation as demo
+from srelib.ingest.warehouse import connect
 from srelib.period import Period
 from srelib.summary import build_summary
-from srelib.warehouse import connect
 
 
 def test_same_seed_and_end_give_the_same_files(tmp_path):
@@ -34,16 +34,33 @@ def test_same_seed_and_end_give_the_same_files(tmp_path):
 def test_demo_writes_every_canonical_file(demo_workbench):
     names = sorted(p.name for p in (demo_workbench.root / "data" / "demo").iterdir())
     assert names == [
+        "actions.csv",
         "adoption.csv",
         "automation_runs.csv",
         "costs.csv",
         "deployments.csv",
         "engagement.csv",
         "incidents.csv",
+        "launches.csv",
         "sli.parquet",
         "slos.yaml",
         "surveys.csv",
     ]
+
+
+def test_the_demo_has_follow_up_and_readiness_to_report(demo_workbench, demo_end):
+    from srelib.summary import build_summary
+
+    with connect(demo_workbench.warehouse_path) as con:
+        summary = build_summary(con, demo_workbench, demo_end)
+    f, r = summary.follow_up, summary.readiness
+    assert f is not None and r is not None
+    assert f.postmortems.missing >= 1 and f.postmortems.done >= 1  # a few recent SEV2 postmortems never written
+    assert f.actions.overdue >= 1 and f.actions.closed_on_time >= 1
+    assert f.repeats_with_open_actions  # an incident came back while the earlier one's actions were open
+    assert any(s.actions_overdue for s in f.by_service.values())
+    assert (r.prr_services, r.tier_services) == (4, 6)  # four of the six tier-1 services have a PRR
+    assert r.reviewed.launches and r.not_reviewed.launches and r.comparison is not None
 
 
 def test_demo_org_size(demo_workbench, demo_end):
@@ -81,3 +98,28 @@ def test_the_story_programme_improves_mttr_and_one_slo_breaches_last_month(demo_
     breached = [name for name, slo in summary.slos.items() if slo.status == "breached"]
     assert breached == ["checkout-availability"]
     assert any(i.severity == "SEV1" and i.service == "checkout" for i in summary.notable_incidents)
+
+
+def test_the_demo_runs_the_whole_catalogue_each_fan_out_report_for_every_subject(demo_workbench, demo_end):
+    from srelib.ingest.specs import data_dir_spec_files, load_slo_files
+    from srelib.run.catalogue import REPORTS
+
+    months = demo_end.trailing(3)
+    quarter = Period.containing("quarter", demo_end.shift(1).first_day, demo_end.timezone).previous()
+    runs = demo.catalogue_runs(demo_workbench, months, demo_end, quarter)
+    assert [r.report for r in runs][:3] == ["monthly_reliability"] * 3 and {r.report for r in runs} == set(REPORTS)
+    assert [r.period for r in runs if r.report == "monthly_reliability"] == months
+    assert {r.period for r in runs if r.report == "quarterly_business_impact"} == {quarter}
+    week = {r.period for r in runs if r.report == "weekly_digest"}
+    assert week == {demo.last_week(demo_end)} and next(iter(week)).end <= demo_end.end  # the data end there
+    assert {r.period for r in runs if r.report == "annual_review"} == {demo.review_year(demo_end)}
+    others = ("monthly_reliability", "quarterly_business_impact", "weekly_digest", "annual_review")
+    assert {r.period for r in runs if r.report not in others} == {demo_end}
+    slos = load_slo_files(data_dir_spec_files(demo_workbench.root / "data" / "demo")).slos  # the demo's own specs
+    assert sorted(r.parameters["slo"] for r in runs if r.report == "slo_document") == sorted(s.name for s in slos)
+    assert [r.team for r in runs if r.report == "team_scorecard"] == list(demo_workbench.catalogue.teams)
+    initiatives = [i.name for i in demo_workbench.initiatives.initiatives]
+    assert [r.parameters["initiative"] for r in runs if r.report == "case_study"] == initiatives
+    # 3 monthly reports; newsletter, engagement, executive summary, programme scorecard; the fan-outs;
+    # the QBR, the digest and the annual review
+    assert len(runs) == 3 + 4 + len(demo_workbench.catalogue.teams) + len(slos) + len(initiatives) + 3

@@ -12,9 +12,9 @@ import pytest
 import yaml
 
 from srelib.errors import InputError
-from srelib.sources import load_config, read_sources
-from srelib.validate import validate_directory
-from srelib.warehouse import load
+from srelib.ingest.sources import load_config, read_sources
+from srelib.ingest.validate import validate_directory
+from srelib.ingest.warehouse import load
 from tests.conftest import make_workbench, run_cli, write_csv
 
 SAMPLE = "focus/focus_sample.csv"
@@ -298,7 +298,7 @@ def test_the_ingest_command_refuses_a_bad_export_and_leaves_the_warehouse_as_it_
 
 @pytest.mark.parametrize("name", ["costs.csv", "costs.csv.gz"])
 def test_the_canonical_cost_file_is_read_as_focus(tmp_path, conformance, name):
-    """data/costs.csv is a FOCUS export (DESIGN.md): dropped in as delivered, it reads like the adapter's."""
+    """data/costs.csv is a FOCUS export (docs/architecture.md): dropped in as delivered, it reads like the adapter's."""
     content = (conformance / SAMPLE).read_bytes()
     (tmp_path / name).write_bytes(gzip.compress(content) if name.endswith(".gz") else content)
     dataset = validate_directory(tmp_path)

@@ -37,8 +37,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from srelib.errors import InputError
-from srelib.sources import load_config, read_sources
-from srelib.validate import validate_directory
+from srelib.ingest.sources import load_config, read_sources
+from srelib.ingest.validate import validate_directory
 from tests.conftest import CliResult, make_workbench, run_cli
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -691,7 +691,7 @@ FIELDS = {
 }  # fmt: skip
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     st.sampled_from(sorted(FIELDS)),
     st.data(),
@@ -733,7 +733,7 @@ BASE = {
 }
 
 
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     st.sampled_from(sorted(TIME_FIELDS)),
     st.data(),

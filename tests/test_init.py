@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from srelib.config import Workbench
-from srelib.sources import ADAPTERS, load_config
+from srelib.ingest.sources import ADAPTERS, load_config
 from tests.conftest import INCIDENT_COLUMNS, run_cli, write_csv
 
 srelib = run_cli  # in this process: the fast lane starts no interpreter per command
@@ -28,9 +28,12 @@ def test_init_makes_a_workbench_with_commented_params_and_an_empty_data_folder(t
     assert result.returncode == 0, result.stderr
     root = tmp_path / "mine"
     assert sorted(p.name for p in (root / "params").iterdir()) == [
+        "activities.yaml",
         "error_budget_policy.yaml",
+        "follow_up.yaml",
         "initiatives.yaml",
         "org.yaml",
+        "programme.yaml",
         "schedule.yaml",
         "services.yaml",
         "slo_documents.yaml",

@@ -1,4 +1,4 @@
-"""Golden tests: hand-computed values for every edge case DESIGN.md lists.
+"""Golden tests: hand-computed values for every edge case docs/metrics.md lists.
 
 The fixture is small enough to compute by hand; each expected number says how it was computed.
 """
@@ -6,18 +6,16 @@ The fixture is small enough to compute by hand; each expected number says how it
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from srelib.config import Workbench
+from srelib.ingest.validate import validate_directory
+from srelib.ingest.warehouse import in_memory
 from srelib.period import Period
 from srelib.summary import build_summary
-from srelib.validate import validate_directory
-from srelib.warehouse import in_memory
-from tests.conftest import INCIDENT_COLUMNS, make_workbench, slo_document, write_csv, write_slos
+from tests.conftest import INCIDENT_COLUMNS, make_workbench, run_cli, slo_document, write_csv, write_slos
 
 SERVICES = {
     "api": "platform",
@@ -159,13 +157,8 @@ def summary_for(golden, period: str, team: str | None = None, timezone: str | No
 
 def test_metrics_json_matches_hand_computed_values(golden):
     workbench, data = golden
-    out = subprocess.run(
-        [sys.executable, "-m", "srelib", "metrics", "--period", "2026-10", "--data", str(data), "--json"],
-        cwd=workbench.root,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+    out = run_cli(workbench.root, "metrics", "--period", "2026-10", "--data", str(data), "--json")
+    assert out.returncode == 0, out.stderr
     result = json.loads(out.stdout)
     assert result["period"] == "2026-10"
     assert (result["start"], result["end"]) == ("2026-10-01T00:00:00+00:00", "2026-11-01T00:00:00+00:00")
@@ -281,11 +274,13 @@ def test_trend_covers_twelve_periods_and_marks_periods_without_data(golden):
 
 
 def test_burn_rate_and_budget_minutes_match_the_workbook():
-    from srelib.metrics.slo import budget_minutes, burn_rate
+    from srelib.metrics.alerts import burn_rate
+    from srelib.metrics.slo import error_budget
 
     # SRE Workbook, "Alerting on SLOs": 99.9 % over 30 days allows 43.2 minutes; a 1.44 % error
     # ratio burns that budget at 14.4 times the sustainable rate (2 % of it in one hour).
-    assert budget_minutes(0.999, 30 * 24 * 60) == pytest.approx(43.2)
+    assert error_budget(0.999, 30 * 24 * 60) == pytest.approx(43.2)
+    assert error_budget(0.999, 10_000) == pytest.approx(10)  # events: 10 of 10,000 may fail
     assert burn_rate(144, 10_000, 0.999) == pytest.approx(14.4)
     assert burn_rate(10, 10_000, 0.999) == pytest.approx(1.0)
     assert burn_rate(0, 0, 0.999) is None and burn_rate(1, 10, 1.0) is None

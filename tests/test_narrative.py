@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from srelib import narrative, present
 from srelib.metrics.compare import Comparison, compare_rates
 from srelib.metrics.incidents import IncidentStats
 from srelib.metrics.reliability import CountChange, PeriodComparison, Reliability
 from srelib.metrics.slo import SloResult
 from srelib.metrics.stats import DurationStats
+from srelib.present import format as show
+from srelib.present import narrative
 from srelib.summary import PeriodSummary, TrendPoint
 
 
@@ -26,18 +27,18 @@ from srelib.summary import PeriodSummary, TrendPoint
     ],
 )
 def test_minutes(minutes, text):
-    assert present.minutes(minutes) == text
+    assert show.minutes(minutes) == text
 
 
 def test_attainment_never_prints_a_breach_as_the_target():
-    assert present.attainment(0.99864, 0.999) == "99.86 %"
+    assert show.attainment(0.99864, 0.999) == "99.86 %"
     # Rounded, these would print as "99.90 %", the target itself: a breach is truncated instead.
-    assert present.attainment(0.998996, 0.999) == "99.89 %"
-    assert present.attainment(0.99899999, 0.999) == "99.89 %"
-    assert present.attainment(0.999996, 0.99999) == "99.999 %"  # as many decimals as the target
-    assert present.attainment(0.995, 0.99) == "99.50 %"  # binary noise does not truncate 99.5 to 99.49
-    assert present.attainment(1.0, 1.0) == "100.00 %"
-    assert present.target(0.9995) == "99.95 %" and present.target(1.0) == "100 %"
+    assert show.attainment(0.998996, 0.999) == "99.89 %"
+    assert show.attainment(0.99899999, 0.999) == "99.89 %"
+    assert show.attainment(0.999996, 0.99999) == "99.999 %"  # as many decimals as the target
+    assert show.attainment(0.995, 0.99) == "99.50 %"  # binary noise does not truncate 99.5 to 99.49
+    assert show.attainment(1.0, 1.0) == "100.00 %"
+    assert show.target(0.9995) == "99.95 %" and show.target(1.0) == "100 %"
 
 
 def _slo(status: str, attainment: float | None, target: float = 0.999) -> SloResult:

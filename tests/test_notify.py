@@ -2,35 +2,75 @@
 
 The webhook server is Python's http.server on 127.0.0.1, answering a bounded number of
 requests; the SMTP server is aiosmtpd's, on 127.0.0.1. Secrets come from the environment and
-must appear nowhere: not in outputs, not in the run log, not in what the command prints.
+must appear nowhere: not in outputs, not in the run log, not in what the command prints, not
+even when a server echoes them back. Data reaches a message as text, never as markup.
 """
 
 from __future__ import annotations
 
+import base64
+import html
 import json
 import socket
 import threading
+from collections.abc import Callable
 from email import message_from_bytes, policy
+from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
 
 import pytest
 import yaml
+from hypothesis import given
+from hypothesis import strategies as st
+from markdown_it import MarkdownIt
 
 from srelib.config import Workbench
+from srelib.errors import ConfigError, DeliveryError
 from srelib.period import Period
+from srelib.run.notify import (
+    Announcement,
+    Email,
+    Webhook,
+    _adaptive_card,
+    _block_kit,
+    _markdown,
+    load_config,
+    post_webhook,
+    send_mail,
+)
+from tests.conftest import make_workbench
 from tests.runs import probe, srelib
 
 SECRET_PATH = "/services/T000/B000/s3cr3t-t0ken-xyz"
+# A Teams Workflows URL: the path names the flow, the query's sig= is the credential.
+TEAMS_SIG = "Zq8vX2mK9pL4rT7wY1bN3cF6hJ0sD5gA-x_y"
+TEAMS_PATH = (
+    "/workflows/0c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f/triggers/manual/paths/invoke"
+    f"?api-version=2016-06-01&sp=%2Ftriggers%2Fmanual%2Frun&sv=1.0&sig={TEAMS_SIG}"
+)
+HOSTILE = "[md](javascript:alert(1)) *bold* _it_ ~s~ `code` <at>all</at> <!channel> &#91;x&#93; \n- item"
+
+
+def apache_404(path: str) -> bytes:
+    """Apache's 404 page, which echoes the request's path (and many proxies' pages do the same)."""
+    return (
+        '<!DOCTYPE HTML PUBLIC "-//IETF//DTD HTML 2.0//EN">\n<html><head>\n<title>404 Not Found</title>\n'
+        f"</head><body>\n<h1>Not Found</h1>\n<p>The requested URL {html.escape(path)} was not found on this "
+        "server.</p>\n</body></html>\n"
+    ).encode()
 
 
 class Hook:
-    """A webhook receiver: records each JSON body, answers with ``status`` (at most ``limit`` requests)."""
+    """A webhook receiver: records each JSON body, answers with ``status`` and ``answer(path)``
+    (at most ``limit`` requests)."""
 
-    def __init__(self, status: int = 200, limit: int = 20):
+    def __init__(self, status: int = 200, limit: int = 20, answer: Callable[[str], bytes] | None = None):
         self.bodies: list[dict] = []
         self.paths: list[str] = []
         self.status = status
         hook = self
+        answer = answer or (lambda path: b"ok" if hook.status == 200 else b"invalid_blocks")
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
@@ -39,14 +79,15 @@ class Hook:
                 hook.paths.append(self.path)
                 self.send_response(hook.status)
                 self.end_headers()
-                self.wfile.write(b"ok" if hook.status == 200 else b"invalid_blocks")
+                self.wfile.write(answer(self.path))
 
             def log_message(self, *args: object) -> None:
                 pass
 
         self.server = HTTPServer(("127.0.0.1", 0), Handler)
         self.server.timeout = 1
-        self.url = f"http://127.0.0.1:{self.server.server_port}{SECRET_PATH}"
+        self.base = f"http://127.0.0.1:{self.server.server_port}"
+        self.url = f"{self.base}{SECRET_PATH}"
         self.thread = threading.Thread(target=self._serve, args=(limit,), daemon=True)
         self._stop = threading.Event()
 
@@ -100,6 +141,7 @@ def test_slack_gets_a_block_kit_summary_with_links_and_the_secret_stays_secret(b
         )
     assert result.returncode == 1, result.stderr  # one report failed; the message was still sent
     assert "announced 3 run(s) on Slack" in result.stderr
+    assert "warning: params/publish.yaml: webhook.url_env: $SRELIB_WEBHOOK_URL is a plain http:// URL" in result.stderr
     assert hook.paths == [SECRET_PATH]
     body = hook.bodies[0]
     kinds = [block["type"] for block in body["blocks"]]
@@ -118,18 +160,26 @@ def test_slack_gets_a_block_kit_summary_with_links_and_the_secret_stays_secret(b
 
 
 @pytest.mark.timeout(300)
-def test_teams_gets_an_adaptive_card(bench: Workbench, demo_end: Period):
+def test_teams_gets_an_adaptive_card_where_data_is_never_markdown(bench: Workbench, demo_end: Period):
     probe(bench, "quick", "x = 1")
-    publish(bench, {"webhook": {"kind": "teams", "url_env": "TEAMS_HOOK"}})
+    probe(bench, "hostile", f"raise RuntimeError({HOSTILE!r})")  # an error quoting a name from the data
+    publish(
+        bench, {"portal_url": "https://sre.example.com/reports", "webhook": {"kind": "teams", "url_env": "TEAMS_HOOK"}}
+    )
     with Hook() as hook:
         result = srelib(
-            bench.root, "run", "quick", "--period", demo_end.label, "--notify", env={"TEAMS_HOOK": hook.url}
+            bench.root, "run", "quick", "hostile", "--period", demo_end.label, "--notify", env={"TEAMS_HOOK": hook.url}
         )
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 1, result.stderr  # the hostile report failed; the card was sent
     card = hook.bodies[0]["attachments"][0]
     assert card["contentType"] == "application/vnd.microsoft.card.adaptive"
     assert card["content"]["type"] == "AdaptiveCard" and card["content"]["body"][0]["type"] == "TextBlock"
-    assert "1 report(s) published, 0 not published" in json.dumps(card)
+    rendered = "".join(_commonmark().render(text) for text in _markdown_fields(card["content"]))
+    assert "1 report(s) published, 1 not published" in rendered
+    assert "javascript:" in rendered and 'href="javascript' not in rendered  # shown as text, never a link
+    assert "<em>" not in rendered and "<code>" not in rendered and "<at>" not in rendered
+    links = [part.split('"')[0] for part in rendered.split('href="')[1:]]
+    assert links and all(link.startswith("https://sre.example.com/reports") for link in links)
 
 
 @pytest.mark.timeout(300)
@@ -151,6 +201,19 @@ def test_webhook_failures_are_clear_and_the_reports_stay_published(bench: Workbe
         )
     assert rejected.returncode == 1 and "answered HTTP 400: invalid_blocks" in rejected.stderr
     assert len(hook.bodies) == 1  # a rejected message is not sent again
+    with Hook(status=404, answer=apache_404) as hook:
+        echoed = srelib(
+            bench.root,
+            "run",
+            "quick",
+            "--period",
+            demo_end.label,
+            "--notify",
+            env={"SRELIB_WEBHOOK_URL": f"{hook.url}?sig={TEAMS_SIG}"},
+        )
+    assert hook.paths == [f"{SECRET_PATH}?sig={TEAMS_SIG}"]  # the server saw the secret, and echoed its path
+    assert echoed.returncode == 1 and "answered HTTP 404" in echoed.stderr and "Not Found" in echoed.stderr
+    nowhere(bench, SECRET_PATH, "s3cr3t-t0ken-xyz", TEAMS_SIG, also=echoed.stdout + echoed.stderr)
     with Hook(status=503) as hook:
         busy = srelib(
             bench.root, "run", "quick", "--period", demo_end.label, "--notify", env={"SRELIB_WEBHOOK_URL": hook.url}
@@ -208,11 +271,13 @@ def _email_config(port: int, **extra: object) -> dict:
 def test_the_newsletter_goes_out_once_by_smtp_with_text_html_and_inline_images(bench: Workbench, demo_end: Period):
     password = "hunter2-correct-horse"
     with Mailbox(login=("sre-bot", password)) as box:
-        publish(bench, _email_config(box.port, username_env="SMTP_USER", password_env="SMTP_PASSWORD"))
+        login = {"username_env": "SMTP_USER", "password_env": "SMTP_PASSWORD"}
+        publish(bench, _email_config(box.port, **login, allow_insecure=True))  # a test server without TLS
         env = {"SMTP_USER": "sre-bot", "SMTP_PASSWORD": password}
         result = srelib(bench.root, "run", "newsletter", "--period", demo_end.label, "--notify", env=env)
         assert result.returncode == 0, result.stderr
         assert f"sent the {demo_end.label} newsletter to 2 recipient(s)" in result.stderr
+        assert "warning: params/publish.yaml: email.security: none: the SMTP login" in result.stderr
         again = srelib(bench.root, "run", "newsletter", "--period", demo_end.label, "--notify", env=env)
         assert again.returncode == 0 and "sent the" not in again.stderr  # once per period
         wrong = srelib(
@@ -262,3 +327,256 @@ def test_smtp_down_is_a_clear_message_and_the_newsletter_is_sent_after_the_next_
         later = srelib(bench.root, "run", "quick", "--period", demo_end.label, "--notify")
     assert later.returncode == 0, later.stderr
     assert f"sent the {demo_end.label} newsletter" in later.stderr and len(box.messages) == 1
+
+
+# ---------------------------------------------------------------- secrets echoed back (fast: no report runs)
+
+
+def _teams_webhook(monkeypatch: pytest.MonkeyPatch, url: str) -> Webhook:
+    monkeypatch.setenv("TEAMS_HOOK", url)
+    return Webhook(kind="teams", url_env="TEAMS_HOOK")
+
+
+def test_a_404_page_echoing_the_webhook_path_and_sig_leaks_neither(monkeypatch: pytest.MonkeyPatch):
+    """What the command prints and the scheduler logs ("could not announce the runs: ...") is this
+    DeliveryError's text: it says what happened and quotes the page, without the secret."""
+    with Hook(status=404, answer=apache_404) as hook, pytest.raises(DeliveryError) as caught:
+        post_webhook(_teams_webhook(monkeypatch, hook.base + TEAMS_PATH), {"type": "message"})
+    assert hook.paths == [TEAMS_PATH]  # the server saw the secret, and its page echoed it
+    said = str(caught.value)
+    assert said.startswith("the Teams webhook ($TEAMS_HOOK) answered HTTP 404: <!DOCTYPE HTML")
+    assert "The requested URL *** was not found" in said
+    for secret in (TEAMS_SIG, "0c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f", "/workflows/", "sig="):
+        assert secret not in said
+    assert caught.value.__cause__ is None and caught.value.__context__ is None  # no chained httpx text
+
+
+def test_a_webhook_url_httpx_cannot_parse_is_not_quoted(monkeypatch: pytest.MonkeyPatch):
+    # A '/' in the password ends the authority early: httpx would say "Invalid port: 's3cr'".
+    webhook = _teams_webhook(monkeypatch, "https://hook-user:s3cr/et-pa55@127.0.0.1:9/x")
+    with pytest.raises(DeliveryError) as caught:
+        post_webhook(webhook, {}, attempts=1)
+    assert str(caught.value) == "the Teams webhook ($TEAMS_HOOK) is not a valid URL"
+
+
+def test_a_refused_connection_names_neither_the_path_nor_the_login(monkeypatch: pytest.MonkeyPatch):
+    url = f"http://hook-user:pa55w0rd-x@127.0.0.1:{free_port()}{TEAMS_PATH}"
+    with pytest.raises(DeliveryError) as caught:
+        post_webhook(_teams_webhook(monkeypatch, url), {}, attempts=1)
+    assert str(caught.value) == "cannot reach the Teams webhook ($TEAMS_HOOK): connection refused"
+
+
+class EchoingMailbox:
+    """aiosmtpd on 127.0.0.1 that accepts the login, then rejects the message quoting it back
+    (as AUTH PLAIN sent it, and decoded): a server whose errors echo credentials."""
+
+    def __init__(self) -> None:
+        from aiosmtpd.controller import Controller
+        from aiosmtpd.smtp import AuthResult
+
+        class Handler:
+            async def handle_DATA(self, server, session, envelope):
+                login, password = session.auth_data.login.decode(), session.auth_data.password.decode()
+                plain = base64.b64encode(f"\0{login}\0{password}".encode()).decode()
+                return f"554 5.7.1 rejected: AUTH PLAIN {plain} ({login}/{password}) over quota"
+
+        def authenticate(server, session, envelope, mechanism, auth_data):
+            return AuthResult(success=True, auth_data=auth_data)
+
+        self.port = free_port()
+        self.controller = Controller(
+            Handler(), hostname="127.0.0.1", port=self.port, authenticator=authenticate, auth_require_tls=False
+        )
+
+    def __enter__(self) -> EchoingMailbox:
+        self.controller.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.controller.stop()
+
+
+def test_an_smtp_error_echoing_the_login_is_redacted(monkeypatch: pytest.MonkeyPatch):
+    password = "hunter2-correct-horse"
+    monkeypatch.setenv("SMTP_USER", "sre-bot")
+    monkeypatch.setenv("SMTP_PASSWORD", password)
+    mail = EmailMessage()
+    mail["From"], mail["To"], mail["Subject"] = "sre@example.com", "all@example.com", "test"
+    mail.set_content("hello")
+    with EchoingMailbox() as box:
+        email = Email(
+            **_email_config(box.port, username_env="SMTP_USER", password_env="SMTP_PASSWORD", allow_insecure=True)[
+                "email"
+            ]
+        )
+        with pytest.raises(DeliveryError) as caught:
+            send_mail(email, mail)
+    said = str(caught.value)
+    assert said.startswith(f"the SMTP server 127.0.0.1:{box.port}: (554, b'5.7.1 rejected: AUTH PLAIN ***")
+    assert password not in said and base64.b64encode(f"\0sre-bot\0{password}".encode()).decode() not in said
+
+
+# ---------------------------------------------------------------- insecure settings (fast)
+
+
+def test_an_smtp_login_without_tls_is_refused_unless_allowed_then_warned(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+):
+    workbench = make_workbench(tmp_path, {"checkout": "payments"})
+    monkeypatch.setenv("SMTP_USER", "sre-bot")
+    monkeypatch.setenv("SMTP_PASSWORD", "hunter2")
+    login = {"username_env": "SMTP_USER", "password_env": "SMTP_PASSWORD"}
+    publish(workbench, _email_config(25, **login))
+    with pytest.raises(ConfigError) as refused:
+        load_config(workbench)
+    assert str(refused.value) == (
+        "params/publish.yaml: email.security: none would send the SMTP login ($SMTP_USER, $SMTP_PASSWORD) "
+        "unencrypted: use starttls or ssl, or set email.allow_insecure: true for a server on a trusted network"
+    )
+    publish(workbench, _email_config(25, **login, allow_insecure=True))
+    assert load_config(workbench).warnings == [
+        "params/publish.yaml: email.security: none: the SMTP login ($SMTP_USER, $SMTP_PASSWORD) is sent "
+        "unencrypted (email.allow_insecure: true)"
+    ]
+    publish(workbench, _email_config(25))  # no login: nothing secret crosses the network
+    assert load_config(workbench).warnings == []
+    publish(
+        workbench,
+        _email_config(587, **login) | {"email": {**_email_config(587, **login)["email"], "security": "starttls"}},
+    )
+    assert load_config(workbench).warnings == []
+
+
+def test_a_plain_http_webhook_url_is_accepted_with_a_warning(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
+    workbench = make_workbench(tmp_path, {"checkout": "payments"})
+    publish(workbench, {"webhook": {"kind": "slack"}})
+    monkeypatch.setenv("SRELIB_WEBHOOK_URL", "http://hooks.example.com" + SECRET_PATH)
+    assert load_config(workbench).warnings == [
+        "params/publish.yaml: webhook.url_env: $SRELIB_WEBHOOK_URL is a plain http:// URL: the message and the "
+        "secret in the URL cross the network unencrypted (use https://)"
+    ]
+    monkeypatch.setenv("SRELIB_WEBHOOK_URL", "https://hooks.example.com" + SECRET_PATH)
+    assert load_config(workbench).warnings == []
+
+
+# ---------------------------------------------------------------- data is text, never markup (fast)
+
+
+def _markdown_fields(card: dict) -> list[str]:
+    """Every text of an Adaptive Card that Teams reads as Markdown: TextBlock text, Fact title and value."""
+    texts = [element["text"] for element in card["body"] if element["type"] == "TextBlock"]
+    for element in card["body"]:
+        if element["type"] == "FactSet":
+            texts += [part for fact in element["facts"] for part in (fact["title"], fact["value"])]
+    return texts
+
+
+def _commonmark() -> MarkdownIt:
+    """A CommonMark renderer that, like a chat client might, links any scheme (markdown-it itself
+    refuses javascript: links, which would hide a link that formed)."""
+    renderer = MarkdownIt("commonmark")
+    renderer.validateLink = lambda url: True
+    return renderer
+
+
+def _as_html(text: str) -> str:
+    """Text as markdown-it writes it in HTML."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+
+
+def _hostile_announcement() -> Announcement:
+    return Announcement(
+        heading=f"{HOSTILE} · SRE reports",
+        tally="1 report(s) published, 1 not published",
+        figures=[(HOSTILE, HOSTILE)],
+        lines=[
+            (f"team_report 2026-10 ({HOSTILE})", "https://sre.example.com/r/2026-10/teams/a%29b.html", None),
+            ("quick 2026-10", None, f"failed: {HOSTILE}"),
+        ],
+        more=0,
+        footer="srelib · 2026-11-01 06:00 UTC",
+        portal_url="https://sre.example.com/r",
+    )
+
+
+def test_data_in_a_teams_card_renders_as_its_own_text():
+    rendered = [
+        _commonmark().render(text)
+        for text in _markdown_fields(_adaptive_card(_hostile_announcement())["attachments"][0]["content"])
+    ]
+    every = "".join(rendered)
+    assert 'href="javascript' not in every and "<em>" not in every and "<code>" not in every
+    assert "<strong>" in every  # our own emphasis of a failure stays
+    assert every.count("<li>") == 2  # our two lines; the data's "- item" is no list item
+    links = [part.split('"')[0] for part in every.split('href="')[1:]]
+    assert links == ["https://sre.example.com/r/2026-10/teams/a%29b.html", "https://sre.example.com/r"]
+    heading = rendered[0]
+    assert heading == f"<p>{_as_html(' '.join(HOSTILE.split()))} · SRE reports</p>\n"
+
+
+@given(st.text(alphabet=st.characters(blacklist_categories=("Cc", "Cs")), min_size=1).filter(str.strip))
+def test_any_text_escaped_for_teams_markdown_renders_as_itself(text: str):
+    """CommonMark (markdown-it) renders the escaped text as one paragraph of exactly that text."""
+    rendered = _commonmark().render(_markdown(text))
+    assert rendered == f"<p>{_as_html(' '.join(text.split()))}</p>\n"
+
+
+def _mrkdwn_fields(body: dict) -> list[str]:
+    """Every text of a Block Kit message that Slack reads as mrkdwn (the header is plain_text)."""
+    texts = [body["text"]]
+    for block in body["blocks"]:
+        parts = [block.get("text"), *block.get("fields", []), *block.get("elements", [])]
+        texts += [p["text"] for p in parts if p and p["type"] == "mrkdwn"]
+    return texts
+
+
+def test_data_in_a_slack_message_cannot_mention_or_link():
+    body = _block_kit(_hostile_announcement())
+    mrkdwn = "\n".join(_mrkdwn_fields(body))
+    assert "<!channel>" not in mrkdwn and "<at>" not in mrkdwn and "&lt;!channel&gt;" in body["text"]
+    assert "\n- item" not in json.dumps(body)  # a line break in data does not start a line
+    assert body["blocks"][0]["text"] == {
+        "type": "plain_text",
+        "text": " ".join(f"{HOSTILE} · SRE reports".split()),
+        "emoji": False,
+    }
+    link = next(t for t in _mrkdwn_fields(body) if "team_report" in t)
+    assert link.startswith("• <https://sre.example.com/r/2026-10/teams/a%29b.html|team_report 2026-10 ([md]")
+
+
+# ---------------------------------------------------------------- e-mail reports (fast: parts written here)
+
+
+def test_the_weekly_digest_is_emailed_as_published_once_per_week_by_default(tmp_path: Path):
+    """The batch's published digest goes out as its parts are on disk (an embedded image becoming an
+    inline attachment), with the page's title as subject; the same week is not sent twice."""
+    from srelib.present import mail
+    from srelib.run.batch import Job, Outcome
+    from srelib.run.notify import announce, load_config
+
+    workbench = make_workbench(tmp_path / "workbench", {"api": "platform"})
+    folder = workbench.outputs_path / "2026-W43"
+    folder.mkdir(parents=True)
+    png = base64.b64encode(b"\x89PNG\r\n\x1a\nnot really").decode()
+    page = (
+        "<!DOCTYPE html><html><head><title>SRE weekly digest · week 43 of 2026</title></head><body>"
+        f'<p>Tip &lt;b&gt;</p><img src="data:image/png;base64,{png}" alt="chart"></body></html>'
+    )
+    (folder / "weekly_digest.html").write_text(page, encoding="utf-8")
+    (folder / "weekly_digest.txt").write_text("TIP OF THE WEEK: Tip <b>\n", encoding="utf-8")
+    outcome = Outcome(Job("weekly_digest", "2026-W43"), "ok", 1.0, html=str(folder / "weekly_digest.html"))
+    with Mailbox() as box:
+        publish(workbench, {"email": {"host": "127.0.0.1", "port": box.port, "security": "none",
+                                      "sender": "sre@example.com", "to": ["dev-teams@example.com"]}})  # fmt: skip
+        config = load_config(workbench)
+        assert config.email is not None and config.email.reports == ["newsletter", "weekly_digest"]
+        assert announce(workbench, [outcome], config) == ["sent the 2026-W43 weekly_digest to 1 recipient(s)"]
+        assert announce(workbench, [outcome], config) == []  # once per week
+    assert len(box.messages) == 1
+    sent = message_from_bytes(box.messages[0][1], policy=policy.default)
+    assert sent["Subject"] == "SRE weekly digest · week 43 of 2026" == mail.subject(page)
+    assert sent.get_body(("plain",)).get_content().strip() == "TIP OF THE WEEK: Tip <b>"
+    html_part = sent.get_body(("html",)).get_content()
+    image = next(p for p in sent.walk() if p.get_content_type() == "image/png")
+    assert image.get_content() == base64.b64decode(png) and "data:image" not in html_part
+    assert f'src="cid:{image["Content-ID"].strip("<>")}"' in html_part and "Tip &lt;b&gt;" in html_part

@@ -9,17 +9,20 @@ CI (``CI`` set) fails instead.
 from __future__ import annotations
 
 import http.server
+import itertools
 import json
 import os
 import random
 import shutil
 import socket
 import subprocess
+import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import parse_qsl, urlsplit
 
 import duckdb
 import httpx
@@ -27,7 +30,9 @@ import pytest
 import yaml
 
 from srelib.config import Workbench
-from srelib.sources import load_config, read_sources
+from srelib.errors import Problem
+from srelib.ingest.sources import load_config, read_sources
+from srelib.ingest.sources.base import Extract
 from tests.conftest import INCIDENT_COLUMNS, make_workbench, write_csv
 
 T0 = datetime(2026, 10, 1, tzinfo=UTC)
@@ -375,9 +380,9 @@ def test_configuration_problems_are_reported_per_option(tmp_path: Path, promethe
 
 
 def test_slos_whose_specs_have_no_queries_are_named_with_the_reason(tmp_path: Path, conformance: Path) -> None:
-    from srelib.slo_spec import load_slo_files
-    from srelib.sources.base import Extract, SourceContext
-    from srelib.sources.prometheus import Prometheus, PrometheusOptions
+    from srelib.ingest.sources.base import Extract, SourceContext
+    from srelib.ingest.sources.prometheus import Prometheus, PrometheusOptions
+    from srelib.ingest.specs import load_slo_files
 
     slos = load_slo_files([conformance / "sloth" / "plugin-getting-started.yml"])
     options = PrometheusOptions(url="http://127.0.0.1:9")
@@ -388,4 +393,234 @@ def test_slos_whose_specs_have_no_queries_are_named_with_the_reason(tmp_path: Pa
     assert extract.notes == [
         "not fetched: SLO 'myservice-requests-availability' "
         "(an SLI by Sloth plugin: its SLI rows must come from elsewhere)"
+    ]
+
+
+# ---------------------------------------------------------------- an answer is not trusted (fast: a fake server)
+
+
+class FakePrometheus:
+    """A server on 127.0.0.1 answering every GET with ``answer(query parameters, path)`` → (status,
+    headers, body chunks). It records each request's Authorization header and counts the bytes it
+    got out before the client hung up. Bounded: at most 600 polls of 0.2 s, and it stops when told."""
+
+    def __init__(self, answer: Callable[[dict[str, str], str], tuple[int, dict[str, str], Iterable[bytes]]]):
+        self.authorizations: list[str | None] = []
+        self.sent = 0
+        fake = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                fake.authorizations.append(self.headers.get("Authorization"))
+                status, headers, chunks = answer(dict(parse_qsl(urlsplit(self.path).query)), self.path)
+                self.send_response(status)
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                self.end_headers()
+                try:
+                    for chunk in chunks:
+                        self.wfile.write(chunk)
+                        fake.sent += len(chunk)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client stopped reading
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+        self.server.timeout = 0.2
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self._stop = threading.Event()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+
+    def _serve(self) -> None:
+        for _ in range(600):
+            if self._stop.is_set():
+                return
+            self.server.handle_request()
+
+    def __enter__(self) -> FakePrometheus:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self.thread.join(timeout=5)
+        self.server.server_close()
+
+
+def _matrix(times: Iterable[float], metric: dict[str, str] | None = None) -> tuple[int, dict[str, str], list[bytes]]:
+    values = [[t, "5"] for t in times]
+    body = {
+        "status": "success",
+        "data": {"resultType": "matrix", "result": [{"metric": metric or {}, "values": values}]},
+    }
+    return 200, {"Content-Type": "application/json"}, [json.dumps(body).encode()]
+
+
+def _extract(tmp_path: Path, source: dict) -> Extract:
+    """Read the configured sources in this process; the Prometheus source's extract."""
+    workbench = _workbench(tmp_path, [source])
+    extracts = read_sources(
+        load_config(tmp_path / "params" / "sources.yaml"), tmp_path, workbench.data_path, workbench.warehouse_path
+    )
+    return next(e for e in extracts if e.table == "sli")
+
+
+HOUR = _prometheus_source("URL", 60)  # a 1-hour request: samples asked at 00:01 ... 01:00, every 60 s
+ASKED_FIRST, ASKED_LAST = int((T0 + timedelta(minutes=1)).timestamp()), int((T0 + timedelta(minutes=60)).timestamp())
+
+
+def test_samples_outside_the_requested_range_are_refused_naming_the_series_and_the_time(tmp_path: Path) -> None:
+    """A faulty or spoofed server answering a 1-hour request with 100,000 buckets rewrites nothing."""
+    history = [ASKED_LAST - 60 * k for k in reversed(range(100_000))]  # the hour asked, and 69 days before it
+    with FakePrometheus(lambda params, path: _matrix(history)) as fake:
+        _workbench(tmp_path, [{**HOUR, "url": fake.url}])
+        result = _srelib(tmp_path, "ingest")
+    assert result.returncode == 2, result.stdout + result.stderr
+    first = datetime.fromtimestamp(history[0], UTC).isoformat().replace("+00:00", "Z")
+    assert (
+        "prometheus::checkout-availability.total: the answer has 99940 sample(s) at times that were not asked for, "
+        f"the first at {first} (asked: 2026-10-01T00:01:00Z to 2026-10-01T01:00:00Z, every 60s): a faulty or "
+        "spoofed server; nothing from it is kept (query: " in result.stderr
+    )
+    assert "prometheus::search-requests-availability.total: the answer has 99940 sample(s)" in result.stderr
+    assert "nothing was written" in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "warehouse" / "test.duckdb").exists()
+
+
+@pytest.mark.parametrize(
+    ("times", "said"),
+    [
+        (
+            [ASKED_FIRST, ASKED_LAST + 60],
+            "1 sample(s) at times that were not asked for, the first at 2026-10-01T01:01:00Z",
+        ),
+        (
+            [ASKED_FIRST, ASKED_FIRST + 30],
+            "1 sample(s) at times that were not asked for, the first at 2026-10-01T00:01:30Z",
+        ),
+        ([ASKED_FIRST, ASKED_FIRST], "the answer repeats the sample at 2026-10-01T00:01:00Z"),
+    ],
+    ids=["after-the-end", "between-steps", "repeated"],
+)
+def test_a_sample_not_asked_for_or_given_twice_is_refused(tmp_path: Path, times: list[int], said: str) -> None:
+    with FakePrometheus(lambda params, path: _matrix(times, {"job": "api"})) as fake:
+        extract = _extract(tmp_path, {**HOUR, "url": fake.url, "slos": ["checkout-availability"]})
+    assert [(p.column, said in p.message) for p in extract.problems] == [("checkout-availability.total", True)]
+    assert extract.records == []
+
+
+def _huge(declare_length: bool) -> Callable[[dict[str, str], str], tuple[int, dict[str, str], Iterable[bytes]]]:
+    """A 68 MB matrix, streamed 1 MB at a time (the size that took 860 MB of memory to parse)."""
+    sample = f'[{ASKED_FIRST},"1"],'.encode()
+    chunk = sample * (1024 * 1024 // len(sample))
+    head = b'{"status":"success","data":{"resultType":"matrix","result":[{"metric":{},"values":['
+    tail = f'[{ASKED_FIRST},"1"]]}}]}}}}'.encode()
+    size = len(head) + 68 * len(chunk) + len(tail)
+
+    def answer(params: dict[str, str], path: str) -> tuple[int, dict[str, str], Iterable[bytes]]:
+        headers = {"Content-Type": "application/json", **({"Content-Length": str(size)} if declare_length else {})}
+        return 200, headers, itertools.chain([head], itertools.repeat(chunk, 68), [tail])
+
+    return answer
+
+
+MEASURED_INGEST = """
+import resource, subprocess, sys
+done = subprocess.run(sys.argv[1:], capture_output=True, text=True)
+sys.stderr.write(done.stderr)
+print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024)  # MB the ingest used at most
+sys.exit(done.returncode)
+"""
+
+
+@pytest.mark.parametrize("declare_length", [False, True], ids=["streamed", "declared"])
+def test_an_answer_larger_than_max_response_mb_is_refused_unread(tmp_path: Path, declare_length: bool) -> None:
+    with FakePrometheus(_huge(declare_length)) as fake:
+        _workbench(tmp_path, [{**HOUR, "url": fake.url, "slos": ["checkout-availability"]}])
+        srelib = str(Path(sys.executable).parent / "srelib")
+        result = subprocess.run(
+            [sys.executable, "-c", MEASURED_INGEST, srelib, "ingest"],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert (
+        "prometheus::checkout-availability.total: the answer is larger than 8 MB (max_response_mb), and was not read"
+        in result.stderr
+    )
+    assert fake.sent < 30 * 1024 * 1024  # 8 MB read, the rest never left the server but for socket buffers
+    assert int(result.stdout.split()[-1]) < 400  # MB; parsing the whole answer took 860
+
+
+def test_max_response_mb_is_the_limit(tmp_path: Path) -> None:
+    times = range(ASKED_FIRST, ASKED_LAST + 1, 60)
+    with FakePrometheus(lambda params, path: _matrix(times)) as fake:
+        small = _extract(tmp_path / "a", {**HOUR, "url": fake.url, "max_response_mb": 0.001})  # 1 kB < 60 samples
+        enough = _extract(tmp_path / "b", {**HOUR, "url": fake.url, "max_response_mb": 0.01})
+    assert {p.column for p in small.problems} == {"checkout-availability.total", "search-requests-availability.total"}
+    assert all("larger than 0.001 MB (max_response_mb)" in p.message for p in small.problems)
+    assert enough.problems == [] and len(enough.records) == 2 * 60
+
+
+def test_a_bearer_token_over_plain_http_is_refused_unless_allow_insecure(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PROMETHEUS_TOKEN", "t0ken-abc-123")
+    times = range(ASKED_FIRST, ASKED_LAST + 1, 60)
+    with FakePrometheus(lambda params, path: _matrix(times)) as fake:
+        source = {**HOUR, "url": fake.url, "bearer_token_env": "PROMETHEUS_TOKEN"}
+        refused = _extract(tmp_path / "a", source)
+        assert fake.authorizations == []  # nothing was sent
+        login = _extract(tmp_path / "b", {**HOUR, "url": fake.url.replace("://", "://prom:pa55w0rd@")})
+        allowed = _extract(tmp_path / "c", {**source, "allow_insecure": True})
+    assert refused.problems == [
+        Problem(
+            "prometheus",
+            None,
+            "bearer_token_env",
+            "the bearer token ($PROMETHEUS_TOKEN) would cross the network unencrypted (http://): use https://, or "
+            "set allow_insecure: true in this source's entry of params/sources.yaml (a trusted network only)",
+        )
+    ]
+    assert [(p.column, p.message.split(" would")[0]) for p in login.problems] == [("url", "the login in the URL")]
+    assert allowed.problems == [] and len(allowed.records) == 2 * 60
+    assert "warning: the bearer token ($PROMETHEUS_TOKEN) is sent unencrypted over http:// (allow_insecure: true)" in (
+        allowed.notes
+    )
+    assert set(fake.authorizations) == {"Bearer t0ken-abc-123"}
+
+
+def test_what_a_server_echoes_never_shows_the_token_the_login_or_the_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    token, password, tenant = "t0ken-abc-123-xyz", "pa55w0rd-secret", "tenant-7f3e9a1b2c"
+    monkeypatch.setenv("PROMETHEUS_TOKEN", token)
+
+    def echo(params: dict[str, str], path: str) -> tuple[int, dict[str, str], list[bytes]]:
+        error = f"token rejected: {path} with {token!r}; see http://prom:{password}@proxy.internal/{tenant}"
+        body = {"status": "error", "errorType": "unauthorized", "error": error}
+        return 401, {"Content-Type": "application/json"}, [json.dumps(body).encode()]
+
+    with FakePrometheus(echo) as fake:
+        url = fake.url.replace("://", f"://prom:{password}@") + f"/{tenant}"
+        source = {**HOUR, "url": url, "bearer_token_env": "PROMETHEUS_TOKEN", "allow_insecure": True}
+        extract = _extract(tmp_path / "echo", source)
+    down = f"http://prom:{password}@127.0.0.1:{_free_port()}/{tenant}"
+    unreachable = _extract(tmp_path / "down", {**source, "url": down})
+    said = " ".join(p.message for p in extract.problems + unreachable.problems)
+    assert "Prometheus answered HTTP 401 unauthorized: token rejected: ***" in said
+    assert f"cannot reach Prometheus at http://***@127.0.0.1:{down.split(':')[3].split('/')[0]}/***: " in said
+    for secret in (token, password, tenant):
+        assert secret not in said
+
+
+def test_a_url_httpx_cannot_parse_is_a_problem_that_does_not_quote_it(tmp_path: Path) -> None:
+    # A '/' in the password ends the authority early: httpx would say "Invalid port: 'pa55'".
+    extract = _extract(tmp_path, {**HOUR, "url": "https://prom:pa55/w0rd@prometheus.internal:9090"})
+    assert extract.problems == [
+        Problem("prometheus", None, "url", "Value error, not a valid URL (a login in it must be percent-encoded)")
     ]

@@ -7,7 +7,6 @@ rejected with :class:`~srelib.errors.InputError` (file, row, column, message), w
 from __future__ import annotations
 
 import json
-import os
 import tempfile
 from pathlib import Path
 
@@ -16,14 +15,14 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from srelib.errors import InputError, Problem
-from srelib.slo_spec import load_slo_files
-from srelib.sources.base import SourceContext
-from srelib.sources.prometheus import Prometheus, PrometheusError, PrometheusOptions
-from srelib.validate import validate_directory
+from srelib.errors import InputError, Problem, PrometheusError
+from srelib.ingest.sources.base import SourceContext
+from srelib.ingest.sources.prometheus import Prometheus, PrometheusOptions
+from srelib.ingest.specs import load_slo_files
+from srelib.ingest.validate import validate_directory
 from tests.conftest import INCIDENT_COLUMNS, slo_document, write_csv, write_slos
 
-SETTINGS = settings(max_examples=int(os.environ.get("SRELIB_HYPOTHESIS_EXAMPLES", "60")), deadline=None)
+SETTINGS = settings(deadline=None)  # examples per test: the profile in tests/conftest.py
 
 scalars = st.one_of(
     st.none(),

@@ -12,9 +12,10 @@ import nbformat
 import papermill
 import pytest
 
-from srelib import narrative, present
 from srelib.errors import ReportError
-from srelib.run import run_report
+from srelib.present import format as show
+from srelib.present import narrative
+from srelib.run.report import run_report
 from srelib.summary import PeriodSummary
 
 
@@ -87,8 +88,8 @@ def test_report_numbers_equal_the_summary(demo_report: Path):
     for name, slo in summary.slos.items():
         row = re.search(rf"<td>{re.escape(name)}</td>.*?</tr>", html, re.S)
         assert row, name
-        assert present.attainment(slo.attainment, slo.target) in row.group(0)
-        assert present.target(slo.target) in row.group(0)
+        assert show.attainment(slo.attainment, slo.target) in row.group(0)
+        assert show.target(slo.target) in row.group(0)
     assert f'<td class="num">{summary.incidents.count}</td>' in html
     assert (
         re.search(r"\b(nan|NaN|NaT|None)\b", re.sub(r"<(script|style).*?</(script|style)>", "", html, flags=re.S))
@@ -99,7 +100,7 @@ def test_report_numbers_equal_the_summary(demo_report: Path):
 def test_budget_policy_and_comparison_sections_show_the_summary_figures(demo_report: Path):
     import html as html_module
 
-    from srelib.report import VERDICTS
+    from srelib.present.report import VERDICTS
 
     page = html_module.unescape(demo_report.read_text())
     summary = PeriodSummary.read(demo_report.parent / "summary.json")
@@ -107,8 +108,8 @@ def test_budget_policy_and_comparison_sections_show_the_summary_figures(demo_rep
     for name, budget in summary.slo_budgets.items():
         row = re.search(rf"<td>{re.escape(name)}</td>.*?</tr>", budgets, re.S)
         assert row, name
-        assert present.budget(budget.rolling.error_budget_remaining) in row.group(0)
-        assert present.attainment(budget.rolling.attainment, budget.rolling.target) in row.group(0)
+        assert show.budget(budget.rolling.error_budget_remaining) in row.group(0)
+        assert show.attainment(budget.rolling.attainment, budget.rolling.target) in row.group(0)
     for service, policy in summary.error_budget_policy.items():
         assert policy.reason in page, service
     frozen = [s for s, p in summary.error_budget_policy.items() if p.state == "release_freeze"]
@@ -120,9 +121,36 @@ def test_budget_policy_and_comparison_sections_show_the_summary_figures(demo_rep
         assert f"{comparison.mttr.n_before} / {comparison.mttr.n_after}" in comparisons
 
 
+def test_follow_up_and_readiness_sections_show_the_summary_figures(demo_report: Path):
+    import html as html_module
+
+    from srelib.present import follow_up as view
+
+    page = html_module.unescape(demo_report.read_text())
+    summary = PeriodSummary.read(demo_report.parent / "summary.json")
+    assert summary.follow_up is not None and summary.readiness is not None
+    follow_up = page[page.index("Post-incident follow-up") : page.index("Production readiness and launches")]
+    for row in view.follow_up_rows(summary):
+        assert f'<td class="num">{row["value"]}</td>' in follow_up, row
+    for row in view.overdue_action_rows(summary, 15):
+        assert row["action"] in follow_up and row["overdue"] in follow_up
+    for row in view.repeat_rows(summary):
+        assert row["incident"] in follow_up and row["open"] in follow_up
+    start = page.index("Services where that is not done")
+    policy = page[start : page.index("SEV1 and SEV2 incidents", start)]
+    for service, figures in summary.follow_up.by_service.items():
+        cells = rf"<td>{re.escape(service)}</td>.*?<td class=\"num\">{figures.actions_overdue}</td>"
+        assert re.search(cells, policy, re.S), service
+    readiness = page[page.index("Production readiness and launches") :]
+    for row in view.readiness_rows(summary):
+        assert row["value"] in readiness and row["note"] in readiness
+    for launch in summary.readiness.launches:
+        assert launch.service in readiness
+
+
 def test_summary_json_is_what_metrics_computes(demo_report: Path, demo_workbench, demo_end):
+    from srelib.ingest.warehouse import connect
     from srelib.summary import build_summary
-    from srelib.warehouse import connect
 
     written = json.loads((demo_report.parent / "summary.json").read_text())
     with connect(demo_workbench.warehouse_path) as con:
@@ -170,6 +198,51 @@ def test_notebook_defaults_work_in_jupyterlab_after_demo(demo_workbench, demo_en
     assert "srelib-chart" in outputs
 
 
+def _shown(notebook: nbformat.NotebookNode) -> list[str]:
+    """Everything a notebook's outputs show, charts' random element ids and the time the summary was
+    computed left out (another report of the period may publish the folder's summary.json anew from
+    the same data)."""
+    shown = []
+    for cell in notebook.cells:
+        for output in cell.get("outputs", []):
+            texts = [output.get("text", ""), *(str(v) for _, v in sorted(output.get("data", {}).items()))]
+            texts = [re.sub(r"srelib-chart-[0-9a-f]+", "srelib-chart-ID", t) for t in texts if t]
+            shown += [re.sub(r"computed \d{4}-\d\d-\d\dT[\d:]+[+-]\d\d:\d\d", "computed T", t) for t in texts]
+    return shown
+
+
+@pytest.mark.timeout(600)
+def test_the_notebook_kept_for_audit_re_runs_as_published_from_any_folder(demo_report: Path, tmp_path):
+    """`python -m papermill outputs/P/monthly_reliability.ipynb out.ipynb` (issue 14): the executed
+    notebook names the summary.json published beside it, so a re-run, here from a folder of its
+    own, shows the same figures, sentences and tables as the run that published it."""
+    import subprocess
+    import sys
+
+    published = demo_report.parent / "monthly_reliability.ipynb"
+    notebook = nbformat.read(published, 4)
+    parameters = notebook.metadata.papermill.parameters
+    assert parameters["summary_path"] == str((demo_report.parent / "summary.json").resolve())
+    injected = next(c for c in notebook.cells if "injected-parameters" in c.metadata.get("tags", []))
+    assert f"summary_path = {json.dumps(parameters['summary_path'])}" in injected.source
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    rerun = subprocess.run(
+        [sys.executable, "-m", "papermill", str(published), "out.ipynb", "--no-progress-bar"],
+        cwd=elsewhere,
+        capture_output=True,
+        text=True,
+    )
+    assert rerun.returncode == 0, rerun.stderr[-2000:]
+    again = nbformat.read(elsewhere / "out.ipynb", 4)
+    summary = PeriodSummary.read(demo_report.parent / "summary.json")
+    assert _shown(again) == _shown(notebook)
+    shown = "\n".join(_shown(again))
+    assert summary.title in shown and show.minutes(summary.incidents.mttr_minutes.median) in shown
+    for sentence in narrative.messages(summary, "monthly_reliability"):
+        assert sentence in shown, sentence
+
+
 def test_notebook_is_thin_and_stored_without_outputs():
     source = nbformat.read(Path(__file__).resolve().parents[1] / "notebooks" / "monthly_reliability.ipynb", 4)
     code = [c for c in source.cells if c.cell_type == "code"]
@@ -182,7 +255,7 @@ def test_notebook_is_thin_and_stored_without_outputs():
 def test_a_long_incident_list_is_cut_to_the_worst_with_a_note():
     """Dashboards list the worst 25 SEV1/SEV2 incidents, saying how many there are in all;
     reports list them all."""
-    from srelib import report
+    from srelib.present import report
     from srelib.summary import NotableIncident
 
     def incident(n: int, severity: str, minutes: float | None, open_: bool = False) -> NotableIncident:

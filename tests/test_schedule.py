@@ -8,23 +8,33 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import nbformat
 import pytest
 import yaml
 
 from srelib.config import Workbench
+from srelib.errors import ConfigError
 from srelib.period import Period
-from srelib.schedule import due_runs
+from srelib.run.catalogue import REPORTS, Subjects, expand
+from srelib.run.schedule import ScheduledReport, due_runs, scheduled_spec
+from tests.runs import probe
 
 REPO = Path(__file__).resolve().parents[1]
 
 
+MONTHLY = "monthly_probe"  # a report of the workbench's own: the schedule's logic, not a catalogue report's work
+
+
 @pytest.fixture
 def scheduled(bench: Workbench) -> Workbench:
-    """A copy of the demo workbench (its warehouse, no outputs) with a small schedule."""
-    schedule = {"reports": [{"report": "monthly_reliability", "cadence": "monthly", "due_after_days": 1, "history": 2}]}
+    """A copy of the demo workbench (its warehouse, no outputs) with a small schedule of one
+    monthly report (a probe notebook that reads the summary its run prepared)."""
+    probe(bench, MONTHLY, _READS_SUMMARY)
+    schedule = {"reports": [{"report": MONTHLY, "cadence": "monthly", "due_after_days": 1, "history": 2}]}
     (bench.root / "params" / "schedule.yaml").write_text(yaml.safe_dump(schedule), encoding="utf-8")
     return Workbench.load(bench.root)
+
+
+_READS_SUMMARY = "from srelib.summary import PeriodSummary\nsummary = PeriodSummary.read(summary_path)"
 
 
 def _srelib(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -43,8 +53,8 @@ def test_run_due_catches_up_oldest_first_once_and_logs_every_run(scheduled: Work
     assert listed.returncode == 0, listed.stderr
     lines = listed.stdout.strip().splitlines()
     assert [line.split("\t")[:3] for line in lines] == [
-        ["monthly_reliability", demo_end.previous().label, "missing"],
-        ["monthly_reliability", demo_end.label, "missing"],
+        [MONTHLY, demo_end.previous().label, "missing"],
+        [MONTHLY, demo_end.label, "missing"],
     ]
     # An hour before the last month falls due, only the one before it is due.
     early = f"{(demo_end.end + timedelta(days=1)).date().isoformat()}T05:00:00+00:00"
@@ -56,8 +66,8 @@ def test_run_due_catches_up_oldest_first_once_and_logs_every_run(scheduled: Work
     first = _srelib(scheduled.root, "run-due", "--now", now, "--workers", "2")
     assert first.returncode == 0, first.stderr
     assert [line.split("\t")[:3] for line in first.stdout.strip().splitlines()] == [
-        ["ok", "monthly_reliability", demo_end.previous().label],
-        ["ok", "monthly_reliability", demo_end.label],
+        ["ok", MONTHLY, demo_end.previous().label],
+        ["ok", MONTHLY, demo_end.label],
     ]
     again = _srelib(scheduled.root, "run-due", "--now", now)
     assert again.returncode == 0 and again.stdout.strip() == ""  # nothing is due: nothing runs
@@ -65,8 +75,8 @@ def test_run_due_catches_up_oldest_first_once_and_logs_every_run(scheduled: Work
 
     history = [json.loads(line) for line in (scheduled.outputs_path / "runs.jsonl").read_text().splitlines()]
     assert sorted((h["report"], h["period"], h["status"]) for h in history) == [  # parallel: in order of finishing
-        ("monthly_reliability", demo_end.previous().label, "ok"),
-        ("monthly_reliability", demo_end.label, "ok"),
+        (MONTHLY, demo_end.previous().label, "ok"),
+        (MONTHLY, demo_end.label, "ok"),
     ]
     assert all(h["duration_seconds"] > 0 and h["versions"]["papermill"] and h["input_fingerprint"] for h in history)
 
@@ -76,7 +86,7 @@ def test_stale_and_failed_reports_are_due_again_and_a_failure_does_not_stop_the_
     scheduled: Workbench, demo_end: Period
 ):
     now = datetime.fromisoformat(_after_due(demo_end))
-    from srelib.schedule import run_due
+    from srelib.run.schedule import run_due
 
     assert [o.status for o in run_due(scheduled, now)] == ["ok", "ok"]
     # Inputs change (a new ingest): both reports are stale.
@@ -86,20 +96,14 @@ def test_stale_and_failed_reports_are_due_again_and_a_failure_does_not_stop_the_
         con.execute("INSERT INTO ingests VALUES (now(), 'x', 'a-new-fingerprint', '{}', 'test')")
     assert {r.reason for r in due_runs(scheduled, now)} == {"inputs changed"}
     # The notebook now fails for the older month only: the newer one is still published.
-    notebooks = scheduled.root / "notebooks"
-    notebooks.mkdir()
-    source = nbformat.read(REPO / "notebooks" / "monthly_reliability.ipynb", 4)
-    source.cells.insert(
-        2,
-        nbformat.v4.new_code_cell(f"if summary.period == {demo_end.previous().label!r}: raise RuntimeError('boom')"),
-    )
-    nbformat.write(source, notebooks / "monthly_reliability.ipynb")
+    fails = f"if summary.period == {demo_end.previous().label!r}: raise RuntimeError('boom')"
+    probe(scheduled, MONTHLY, _READS_SUMMARY, fails)
     result = _srelib(scheduled.root, "run-due", "--now", now.isoformat())
     assert result.returncode == 1, result.stdout + result.stderr
     statuses = [line.split("\t")[:3] for line in result.stdout.strip().splitlines()]
     assert statuses == [
-        ["failed", "monthly_reliability", demo_end.previous().label],
-        ["ok", "monthly_reliability", demo_end.label],
+        ["failed", MONTHLY, demo_end.previous().label],
+        ["ok", MONTHLY, demo_end.label],
     ]
     assert "1 published, 1 failed" in result.stderr
     assert [(r.period.label, r.reason) for r in due_runs(scheduled, now)] == [
@@ -121,12 +125,91 @@ def test_an_unknown_report_in_the_schedule_is_a_config_error(scheduled: Workbenc
 
 
 def test_the_repository_schedule_lists_the_whole_catalogue():
-    from srelib.run import REPORTS
-    from srelib.schedule import load_schedule
+    from srelib.run.catalogue import REPORTS
+    from srelib.run.schedule import load_schedule
 
     schedule = load_schedule(Workbench.load(REPO))
     assert {entry.report for entry in schedule.reports} == set(REPORTS)
     assert datetime.now(UTC)  # the schedule parses with the org's time zone
+
+
+# ---------------------------------------------------------------------------------------------
+# Fan-out: the catalogue says which reports are one per team, SLO or initiative; expand() makes the runs
+
+SUBJECTS = Subjects(
+    teams=("payments", "search"), slos=("auth-availability", "checkout-availability"), initiatives=("toil",)
+)
+OCTOBER = Period.parse("2026-10")
+
+
+def _about(runs) -> list[tuple[str | None, dict[str, str], tuple[str, str] | None]]:
+    return [(r.team, r.parameters, r.subject) for r in runs]
+
+
+def test_a_fan_out_report_is_one_run_per_team_slo_or_initiative_and_the_others_one_run():
+    assert _about(expand(REPORTS["team_scorecard"], OCTOBER, SUBJECTS)) == [
+        ("payments", {}, None),
+        ("search", {}, None),
+    ]
+    assert _about(expand(REPORTS["slo_document"], OCTOBER, SUBJECTS)) == [
+        (None, {"slo": "auth-availability"}, ("slo", "auth-availability")),
+        (None, {"slo": "checkout-availability"}, ("slo", "checkout-availability")),
+    ]
+    assert _about(expand(REPORTS["case_study"], OCTOBER, SUBJECTS)) == [
+        (None, {"initiative": "toil"}, ("initiative", "toil"))
+    ]
+    assert _about(expand(REPORTS["monthly_reliability"], OCTOBER, SUBJECTS)) == [(None, {}, None)]
+    assert {r.period for r in expand(REPORTS["team_scorecard"], OCTOBER, SUBJECTS)} == {OCTOBER}
+
+
+def test_a_named_team_or_subject_is_the_one_run_and_other_parameters_go_to_every_run():
+    assert _about(expand(REPORTS["team_scorecard"], OCTOBER, SUBJECTS, team="search")) == [("search", {}, None)]
+    assert _about(expand(REPORTS["slo_document"], OCTOBER, SUBJECTS, parameters={"slo": "x"})) == [
+        (None, {"slo": "x"}, ("slo", "x"))
+    ]
+    assert _about(expand(REPORTS["slo_document"], OCTOBER, SUBJECTS, "search", {"note": "n"})) == [
+        ("search", {"note": "n", "slo": "auth-availability"}, ("slo", "auth-availability")),
+        ("search", {"note": "n", "slo": "checkout-availability"}, ("slo", "checkout-availability")),
+    ]
+
+
+def test_the_schedule_takes_the_fan_out_from_the_catalogue_and_accepts_the_older_plural_spelling():
+    assert scheduled_spec(ScheduledReport(report="team_scorecard")) == REPORTS["team_scorecard"]
+    for plural, singular in (("teams", "team"), ("slos", "slo"), ("initiatives", "initiative")):
+        assert ScheduledReport(report="r", fan_out=plural).fan_out == singular  # schedules written before
+    assert scheduled_spec(ScheduledReport(report="slo_document", fan_out="slos")) == REPORTS["slo_document"]
+    per_team = scheduled_spec(ScheduledReport(report="monthly_reliability", fan_out="team"))
+    assert per_team.fan_out == "team" and per_team.title == REPORTS["monthly_reliability"].title
+
+
+def test_a_fan_out_a_report_cannot_have_or_an_unknown_one_is_a_config_error():
+    with pytest.raises(ConfigError, match=r"params/schedule\.yaml: team_scorecard is one report per team"):
+        scheduled_spec(ScheduledReport(report="team_scorecard", fan_out="slo"))
+    with pytest.raises(ConfigError, match=r"params/schedule\.yaml: monthly_reliability is one report per period"):
+        scheduled_spec(ScheduledReport(report="monthly_reliability", fan_out="initiative"))
+    with pytest.raises(ValueError, match="fan_out"):
+        ScheduledReport(report="team_scorecard", fan_out="squads")
+
+
+def test_the_repository_schedule_is_due_once_per_team_slo_and_initiative_as_older_plural_schedules_were(
+    bench: Workbench, demo_end: Period
+):
+    repository = (REPO / "params" / "schedule.yaml").read_text(encoding="utf-8")
+    (bench.root / "params" / "schedule.yaml").write_text(repository, encoding="utf-8")
+    now = datetime.fromisoformat(_after_due(demo_end))
+    due = [(r.report, r.period.label, r.team, r.parameters) for r in due_runs(bench, now)]
+    month = [d for d in due if d[1] == demo_end.label]
+    subjects = Subjects.of(bench)
+    assert sorted(d[2] for d in month if d[0] == "team_scorecard") == sorted(bench.catalogue.teams)
+    assert sorted(d[3]["slo"] for d in month if d[0] == "slo_document") == sorted(subjects.slos)
+    assert sorted(d[3]["initiative"] for d in month if d[0] == "case_study") == sorted(subjects.initiatives)
+    assert len(subjects.teams) >= 4 and len(subjects.slos) >= 8 and subjects.initiatives
+    older = repository
+    for report, plural in (("team_scorecard", "teams"), ("slo_document", "slos"), ("case_study", "initiatives")):
+        older = older.replace(f"{{report: {report}, ", f"{{report: {report}, fan_out: {plural}, ")
+    assert older.count(", fan_out: ") == 3
+    (bench.root / "params" / "schedule.yaml").write_text(older, encoding="utf-8")
+    assert [(r.report, r.period.label, r.team, r.parameters) for r in due_runs(bench, now)] == due
 
 
 @pytest.mark.timeout(600)
@@ -135,9 +218,7 @@ def test_srelib_run_without_a_report_runs_the_schedules_reports_for_that_kind_of
 ):
     result = _srelib(scheduled.root, "run", "--period", demo_end.label)
     assert result.returncode == 0, result.stderr
-    assert [line.split("\t")[:3] for line in result.stdout.strip().splitlines()] == [
-        ["ok", "monthly_reliability", demo_end.label]
-    ]
+    assert [line.split("\t")[:3] for line in result.stdout.strip().splitlines()] == [["ok", MONTHLY, demo_end.label]]
     several = _srelib(
         scheduled.root, "run", "executive_summary", "team_scorecard", "--period", demo_end.label, "--team", "payments"
     )
@@ -152,11 +233,7 @@ def test_srelib_run_without_a_report_runs_the_schedules_reports_for_that_kind_of
 
 
 def _kernel_killer(workbench: Workbench, cell: str) -> None:
-    notebooks = workbench.root / "notebooks"
-    notebooks.mkdir(exist_ok=True)
-    source = nbformat.read(REPO / "notebooks" / "executive_summary.ipynb", 4)
-    source.cells.insert(2, nbformat.v4.new_code_cell(cell))
-    nbformat.write(source, notebooks / "executive_summary.ipynb")
+    probe(workbench, "kernel_killer", _READS_SUMMARY, cell)
 
 
 @pytest.mark.timeout(600)
@@ -164,7 +241,7 @@ def test_a_kernel_that_dies_is_restarted_and_one_that_keeps_dying_fails_cleanly(
     scheduled: Workbench, demo_end: Period, tmp_path: Path
 ):
     from srelib.errors import ReportError
-    from srelib.run import run_report
+    from srelib.run.report import run_report
 
     marker = tmp_path / "died-once"
     _kernel_killer(
@@ -172,14 +249,14 @@ def test_a_kernel_that_dies_is_restarted_and_one_that_keeps_dying_fails_cleanly(
         f"import os, pathlib\nmarker = pathlib.Path({str(marker)!r})\n"
         "if not marker.exists():\n    marker.touch()\n    os._exit(1)",
     )
-    result = run_report(scheduled, "executive_summary", demo_end, backoff=0.1)
+    result = run_report(scheduled, "kernel_killer", demo_end, backoff=0.1)
     manifest = json.loads((result.html.parent / "manifest.json").read_text())
-    assert manifest["reports"]["executive_summary"]["attempts"] == 2 and result.html.is_file()
+    assert manifest["reports"]["kernel_killer"]["attempts"] == 2 and result.html.is_file()
 
     _kernel_killer(scheduled, "import os\nos._exit(1)")
     before = result.html.read_bytes()
     with pytest.raises(ReportError, match="the kernel died 3 times"):
-        run_report(scheduled, "executive_summary", demo_end, backoff=0.1)
+        run_report(scheduled, "kernel_killer", demo_end, backoff=0.1)
     assert result.html.read_bytes() == before  # the earlier report is intact
     last = json.loads((scheduled.outputs_path / "runs.jsonl").read_text().splitlines()[-1])
     assert last["status"] == "failed" and last["attempts"] == 3
@@ -188,7 +265,7 @@ def test_a_kernel_that_dies_is_restarted_and_one_that_keeps_dying_fails_cleanly(
 def test_retention_removes_old_period_folders_whole_and_keeps_the_rest(scheduled: Workbench, demo_end: Period):
     import os
 
-    from srelib.schedule import apply_retention
+    from srelib.run.schedule import apply_retention
 
     outputs = scheduled.outputs_path
     for label in ("2020-01", "2020-Q1", "2020-W05", demo_end.label):
@@ -212,3 +289,98 @@ def test_retention_removes_old_period_folders_whole_and_keeps_the_rest(scheduled
     assert not [p for p in outputs.iterdir() if p.name.startswith(".removed-")]
     assert "2020-01" not in (outputs / "index.html").read_text()
     assert apply_retention(scheduled, now) == []  # idempotent
+
+
+# ---- yearly reports --------------------------------------------------------------------------------
+
+
+ANNUAL = "annual_probe"  # a workbench notebook of its own: every kind of period, a year included
+
+
+@pytest.fixture
+def yearly(tmp_path: Path) -> Workbench:
+    """A small workbench in Berlin with an empty warehouse and one yearly report, due five days
+    after its year at 06:00, the last two years kept."""
+    from srelib.ingest.validate import validate_directory
+    from srelib.ingest.warehouse import load
+    from tests.conftest import INCIDENT_COLUMNS, make_workbench, write_csv
+
+    workbench = make_workbench(tmp_path / "workbench", {"api": "platform"}, timezone="Europe/Berlin")
+    incident = dict(incident_id="I1", service="api", severity="SEV3", started_at="2024-06-01T10:00:00Z")
+    write_csv(tmp_path / "data" / "incidents.csv", INCIDENT_COLUMNS, [incident])
+    dataset = validate_directory(tmp_path / "data")
+    load(dataset, workbench.warehouse_path)
+    dataset.con.close()
+    probe(workbench, ANNUAL)
+    schedule = {
+        "reports": [{"report": ANNUAL, "cadence": "yearly", "due_after_days": 5, "due_at": "06:00", "history": 2}],
+        "retention": {"years": 2},
+    }
+    (workbench.root / "params" / "schedule.yaml").write_text(yaml.safe_dump(schedule), encoding="utf-8")
+    return Workbench.load(workbench.root)
+
+
+def test_a_yearly_report_falls_due_days_after_new_year_in_the_org_time_zone(yearly: Workbench):
+    # 6 January 2027, 06:00 in Berlin (UTC+1) is 05:00 UTC: a second before, 2026 is not due yet.
+    before = datetime(2027, 1, 6, 4, 59, 59, tzinfo=UTC)
+    assert [(r.report, r.period.label, r.reason) for r in due_runs(yearly, before)] == [
+        (ANNUAL, "2024", "missing"),
+        (ANNUAL, "2025", "missing"),
+    ]
+    at = datetime(2027, 1, 6, 5, 0, tzinfo=UTC)
+    due = due_runs(yearly, at)
+    assert [r.period.label for r in due] == ["2025", "2026"]
+    assert due[-1].due_at.isoformat() == "2027-01-06T06:00:00+01:00"
+    assert due[-1].period.start_utc == datetime(2025, 12, 31, 23)
+    from tests.conftest import run_cli
+
+    jobs = run_cli(yearly.root, "due", "--now", at.isoformat())
+    assert jobs.returncode == 0, jobs.stderr
+    assert [line.split("\t")[:3] for line in jobs.stdout.strip().splitlines()] == [
+        [ANNUAL, "2025", "missing"],
+        [ANNUAL, "2026", "missing"],
+    ]
+
+
+def test_srelib_run_without_a_report_runs_the_yearly_ones_for_a_year(yearly: Workbench):
+    from srelib.run.schedule import period_jobs
+
+    assert [(j.report, j.period) for j in period_jobs(yearly, Period.parse("2026", "Europe/Berlin"))] == [
+        (ANNUAL, "2026")
+    ]
+    (yearly.root / "params" / "schedule.yaml").write_text("reports: []\n", encoding="utf-8")
+    with pytest.raises(Exception, match="schedules no report for years"):
+        period_jobs(Workbench.load(yearly.root), Period.parse("2026"))
+
+
+def test_retention_keeps_the_configured_years(yearly: Workbench):
+    from srelib.run.schedule import apply_retention
+
+    outputs = yearly.outputs_path
+    for label in ("2023", "2024", "2025", "2024-Q1"):
+        folder = outputs / label
+        folder.mkdir(parents=True)
+        manifest = {"period": label, "title": label, "team": None, "subject": None, "reports": {}}
+        (folder / "manifest.json").write_text(json.dumps(manifest))
+    # In 2026 the two years kept are 2024 and 2025; quarters are kept (no `quarters:` given).
+    assert apply_retention(yearly, datetime(2026, 3, 1, tzinfo=UTC)) == ["2023"]
+    assert sorted(p.name for p in outputs.iterdir() if p.is_dir()) == ["2024", "2024-Q1", "2025"]
+
+
+@pytest.mark.parametrize(
+    ("days", "after", "expected"),
+    [
+        (0, datetime(2026, 3, 1), datetime(2027, 1, 1, 6, 0)),
+        (5, datetime(2026, 3, 1), datetime(2027, 1, 6, 6, 0)),
+        (31, datetime(2026, 3, 1), datetime(2027, 2, 1, 6, 0)),
+        (58, datetime(2026, 3, 1), datetime(2027, 2, 28, 6, 0)),  # the last day every year has
+        (59, datetime(2026, 3, 1), datetime(2026, 3, 1, 6, 0)),  # 29 February or 1 March: daily
+    ],
+)
+def test_the_daemon_fires_a_yearly_report_when_its_year_falls_due(days, after, expected):
+    from srelib.period import zone
+    from srelib.run.daemon import trigger_for
+
+    berlin = zone("Europe/Berlin")
+    trigger = trigger_for(ScheduledReport(report="r", cadence="yearly", due_after_days=days), "Europe/Berlin")
+    assert trigger.get_next_fire_time(None, after.replace(tzinfo=berlin)) == expected.replace(tzinfo=berlin)

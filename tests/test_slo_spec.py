@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from srelib.slo_spec import SloCatalogue, load_slo_files, parse_duration, spec_files
+from srelib.ingest.specs import SloCatalogue, load_slo_files, parse_duration, spec_files
 from tests.conftest import CONFORMANCE
 
 SPEC_FOLDERS = ("openslo", "oslo", "sloth")
@@ -242,6 +242,65 @@ def test_a_label_that_is_not_text_is_a_problem_naming_it(tmp_path):
     assert catalogue.slos == []
 
 
+@pytest.mark.parametrize(
+    ("labels", "expected"),
+    [
+        ("[team, payments]", "slos.yaml:1:metadata.labels: expected a mapping, got list"),
+        ("{team: [[payments]]}", "slos.yaml:1:metadata.labels.team: expected text or a list of text"),
+        ("{team: [{name: payments}]}", "slos.yaml:1:metadata.labels.team: expected text or a list of text"),
+    ],
+)
+def test_labels_are_a_mapping_of_text_or_lists_of_text(tmp_path, labels, expected):
+    catalogue = _spec(tmp_path, _v1(labels=labels))
+    assert [str(p) for p in catalogue.problems] == [expected]
+    assert catalogue.slos == []
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (
+            ("metadata: {", "metadata: {displayName: {a: 1}, "),
+            "slos.yaml:1:metadata.displayName: expected text, got a mapping",
+        ),
+        (
+            ("  service: web\n", "  service: web\n  description: [a, b]\n"),
+            "slos.yaml:1:spec.description: expected text, got a list",
+        ),
+    ],
+)
+def test_a_display_name_or_description_that_is_not_text_is_a_problem_naming_it(tmp_path, change, expected):
+    catalogue = _spec(tmp_path, _v1().replace(*change))
+    assert [str(p) for p in catalogue.problems] == [expected]
+    assert catalogue.slos == []
+
+
+def test_a_display_name_or_description_written_as_a_number_reads_as_text(tmp_path):
+    text = (
+        _v1()
+        .replace("metadata: {", "metadata: {displayName: 2026, ")
+        .replace("  service: web\n", "  service: web\n  description: 42\n")
+    )
+    slo = _spec(tmp_path, text).slos[0]
+    assert (slo.display_name, slo.description) == ("2026", "42")
+
+
+def test_a_sloth_description_that_is_not_text_is_a_problem_naming_it(tmp_path):
+    sloth = """\
+version: prometheus/v1
+service: web
+labels: {owner: payments}
+slos:
+  - name: availability
+    objective: 99.9
+    description: {text: nope}
+    sli: {raw: {error_ratio_query: "x"}}
+"""
+    catalogue = _spec(tmp_path, sloth)
+    assert [str(p) for p in catalogue.problems] == ["slos.yaml:1:slos[0].description: expected text, got a mapping"]
+    assert catalogue.slos == []
+
+
 @needs_corpus
 def test_oslo_v1_slo_with_list_labels_belongs_to_its_first_team():
     slo = _load(CONFORMANCE / "oslo" / "validate__v1.yaml").slos[0]
@@ -419,11 +478,13 @@ def test_sloth_plugin_slis_load_without_queries():
     assert (slo.target, slo.team) == (0.999, "myteam")  # Sloth: the owner label when there is no team
 
 
-def test_budget_minutes_match_design():
-    from srelib.slo_spec import SloSpec, TimeWindow
+def test_a_30_day_window_is_43200_minutes_so_its_budget_at_999_is_43_2():
+    from srelib.ingest.specs import SloSpec, TimeWindow
+    from srelib.metrics.slo import error_budget
 
     slo = SloSpec(name="x", service="s", target=0.999, time_window=TimeWindow("30d"))
-    assert slo.budget_minutes == pytest.approx(43.2)  # DESIGN.md: 99.9 % over 30 days = 43.2 min
+    assert slo.time_window.minutes == 43_200
+    assert error_budget(slo.target, slo.time_window.minutes) == pytest.approx(43.2)  # docs/metrics.md
 
 
 def test_durations():

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -13,9 +11,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from srelib.errors import InputError
-from srelib.sources import ADAPTERS, load_config, read_sources
-from srelib.sources.base import read_records, to_iso
-from srelib.validate import validate_directory
+from srelib.ingest.sources import ADAPTERS, load_config, read_sources
+from srelib.ingest.sources.base import read_records, to_iso
+from srelib.ingest.validate import validate_directory
 from tests.conftest import INCIDENT_COLUMNS, make_workbench, run_cli, slo_document, write_csv, write_slos
 
 
@@ -220,14 +218,12 @@ def test_ingest_reads_params_sources_yaml(tmp_path):
         yaml.safe_dump({"sources": [{"kind": "pagerduty", "path": "pd.json"}]})
     )
     data = _data_without_incidents(tmp_path / "data")
-    result = subprocess.run(
-        [sys.executable, "-m", "srelib", "ingest", "--data", str(data)], cwd=tmp_path, capture_output=True, text=True
-    )
+    result = run_cli(tmp_path, "ingest", "--data", str(data))
     assert result.returncode == 0, result.stderr
     assert "2 incidents" in result.stdout
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     st.text(max_size=40),
     st.one_of(st.none(), st.sampled_from(["%d/%m/%Y", "%H:%M", "%Y"])),
@@ -238,7 +234,7 @@ def test_timestamp_conversion_never_raises(value, fmt, tz):
     assert result is None or isinstance(result, str)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.binary(max_size=300))
 def test_hostile_files_give_problems_not_crashes(tmp_path, content):
     for name in ("x.csv", "x.json", "x.parquet", "x.csv.gz", "x.json.gz"):
@@ -248,7 +244,7 @@ def test_hostile_files_give_problems_not_crashes(tmp_path, content):
         assert all(p.file == name for p in found.problems)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     st.lists(
         st.dictionaries(

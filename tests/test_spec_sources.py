@@ -8,8 +8,8 @@ import pytest
 import yaml
 
 from srelib.errors import InputError
-from srelib.sources import load_config, read_sources
-from srelib.validate import validate_directory
+from srelib.ingest.sources import load_config, read_sources
+from srelib.ingest.validate import validate_directory
 from tests.conftest import CONFORMANCE, INCIDENT_COLUMNS, slo_document, write_csv, write_slos
 from tests.test_slo_spec import EXPECTED, conformance, needs_corpus  # noqa: F401 (conformance: a fixture)
 

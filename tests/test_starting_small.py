@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from srelib.validate import validate_directory
+from srelib.ingest.validate import validate_directory
 from tests.conftest import INCIDENT_COLUMNS, make_workbench, run_cli, slo_document, write_csv, write_slos
 
 INCIDENTS = [
@@ -119,11 +119,11 @@ def test_incidents_only_get_the_monthly_report(tmp_path):
 
 def test_a_quarter_without_anything_to_measure_value_with_says_what_to_add(tmp_path):
     """Incidents alone: the QBR tells the team what value needs, not that it delivered USD 0."""
-    from srelib import narrative
     from srelib.config import Workbench
+    from srelib.ingest.warehouse import in_memory
     from srelib.period import Period
+    from srelib.present import narrative
     from srelib.summary import build_summary
-    from srelib.warehouse import in_memory
 
     root = _incidents_only(tmp_path)
     workbench = Workbench.load(root)

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from srelib.errors import InputError
-from srelib.validate import validate_directory
-from tests.conftest import INCIDENT_COLUMNS, make_workbench, slo_document, write_csv, write_slos
+from srelib.ingest.validate import validate_directory
+from tests.conftest import INCIDENT_COLUMNS, make_workbench, run_cli, slo_document, write_csv, write_slos
 
 GOOD_INCIDENT = dict(
     incident_id="I1",
@@ -253,15 +251,62 @@ def _digest(path: Path) -> str:
 def test_bad_input_exits_2_and_leaves_the_warehouse_as_it_was(tmp_path):
     workbench = make_workbench(tmp_path, {"api": "platform"})
     good = dataset(tmp_path / "good")
-    run = [sys.executable, "-m", "srelib"]
-    subprocess.run([*run, "ingest", "--data", str(good)], cwd=tmp_path, check=True, capture_output=True)
+    assert run_cli(tmp_path, "ingest", "--data", str(good)).returncode == 0
     before = _digest(workbench.warehouse_path)
     bad = dataset(tmp_path / "bad", incidents=[{**GOOD_INCIDENT, "incident_id": "I2", "started_at": "nope"}])
-    result = subprocess.run([*run, "ingest", "--data", str(bad)], cwd=tmp_path, capture_output=True, text=True)
+    result = run_cli(tmp_path, "ingest", "--data", str(bad))
     assert result.returncode == 2
     assert "incidents.csv:2:started_at: not an ISO 8601 timestamp: 'nope'" in result.stderr
     assert "Traceback" not in result.stderr
     assert _digest(workbench.warehouse_path) == before
-    result = subprocess.run([*run, "validate", str(bad)], cwd=tmp_path, capture_output=True, text=True)
+    result = run_cli(tmp_path, "validate", str(bad))
     assert result.returncode == 2
     assert result.stderr.strip().endswith("1 problem(s) found; nothing was written.")
+
+
+# ---- one rule table, two backends -------------------------------------------------------------
+
+_VALID_TEXT = {
+    "text": "a",
+    "timestamp": "2026-10-01T10:00:00Z",
+    "date": "2026-10-01",
+    "count": "9",
+    "number": "1",
+    "bool": "true",
+    "object": '{"team": "a"}',
+}
+
+
+def _valid_row(schema) -> dict[str, str]:
+    return {c.name: c.choices[0] if c.choices else _VALID_TEXT[c.type] for c in schema.columns}
+
+
+def _every_rule():
+    from srelib.ingest.rules import rules
+    from srelib.ingest.schemas import TABLES
+
+    return [
+        pytest.param(schema, rule, id=f"{schema.name}:{rule.column}:{rule.kind}")
+        for schema in TABLES.values()
+        for rule in rules(schema)
+    ]
+
+
+@pytest.mark.parametrize(("schema", "rule"), _every_rule())
+def test_the_pandas_and_sql_backends_report_each_rule_with_the_same_problems(schema, rule):
+    """Every rule in the table, broken by its own example rows, gives the same problems whether the
+    rows are checked in pandas (light tables) or in DuckDB's SQL (heavy tables)."""
+    import pandas as pd
+
+    from srelib.ingest.validate import check_with_pandas, check_with_sql, stage_text, staging_connection
+
+    rows = [{**_valid_row(schema), **change} for change in rule.example]
+    frame = pd.DataFrame(rows, dtype="object").assign(_file="t.csv", _row=range(2, len(rows) + 2))
+    slos = frozenset({"a"})
+    con = staging_connection()
+    by_pandas = check_with_pandas(con, schema, frame.copy(), slos=slos)
+    stage_text(con, schema, frame, append=False)
+    by_sql = check_with_sql(con, schema, slos)
+    assert by_pandas, f"the example rows of {rule.kind!r} break no rule"
+    assert all(p.message.startswith(rule.kind) for p in by_pandas), by_pandas  # this rule's problems only
+    assert sorted(map(str, by_sql)) == sorted(map(str, by_pandas))

@@ -5,8 +5,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from srelib.validate import validate_directory
-from srelib.warehouse import load
+from srelib.ingest.validate import validate_directory
+from srelib.ingest.warehouse import load
 from tests.conftest import INCIDENT_COLUMNS, slo_document, write_csv, write_slos
 
 INCIDENT = dict(

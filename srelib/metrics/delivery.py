@@ -21,12 +21,14 @@
 
 from __future__ import annotations
 
+import statistics
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
 import duckdb
 
+from srelib.metrics.incidents import minutes_to_resolve_sql
 from srelib.metrics.scope import Scope
 from srelib.metrics.stats import DurationStats, duration_sql
 from srelib.period import Period, Window, zone
@@ -47,6 +49,24 @@ class Delivery:
     failed_deployment_recovery_minutes: DurationStats
     recovery_band: str | None
     band_window: str  # the three months the bands look at
+
+
+def caused_incident_sql(table: str = "") -> str:
+    """SQL: the deployment caused an incident (its ``incident_id`` is set): a change failure."""
+    at = f"{table}." if table else ""
+    return f"trim(coalesce({at}incident_id, '')) <> ''"
+
+
+def lead_time_sql(table: str = "") -> str:
+    """SQL: a deployment's lead time in minutes, deployed_at − commit_at; NULL when not positive
+    (fourkeys leaves those out as automated changes)."""
+    at = f"{table}." if table else ""
+    return f"CASE WHEN {at}deployed_at > {at}commit_at THEN epoch({at}deployed_at - {at}commit_at) / 60.0 END"
+
+
+def change_failure_rate(failures: int, deployments: int) -> float | None:
+    """Deployments that caused an incident ÷ deployments; None without deployments (fourkeys)."""
+    return None if not deployments else failures / deployments
 
 
 def time_band(minutes: float | None) -> str | None:
@@ -75,19 +95,13 @@ def frequency_band(days_per_week: list[int], months_deployed: list[int]) -> str 
     ``months_deployed`` — for each week, the number of weeks with a deployment in its month."""
     if not days_per_week:
         return None
-    if _median(days_per_week) >= 3:
+    if statistics.median(days_per_week) >= 3:
         return "Daily"
-    if _median([1 if d else 0 for d in days_per_week]) >= 1:
+    if statistics.median([1 if d else 0 for d in days_per_week]) >= 1:
         return "Weekly"
-    if _median(months_deployed) >= 1:
+    if statistics.median(months_deployed) >= 1:
         return "Monthly"
     return "Yearly"
-
-
-def _median(values: list[int]) -> float:
-    ordered = sorted(values)
-    n = len(ordered)
-    return float(ordered[n // 2]) if n % 2 else (ordered[n // 2 - 1] + ordered[n // 2]) / 2
 
 
 def _scoped_deployments(scope: Scope, span: Period | Window) -> tuple[str, list[object]]:
@@ -115,10 +129,8 @@ def delivery(con: duckdb.DuckDBPyConnection, period: Period, scope: Scope) -> De
         lead_time_minutes=here["lead"],
         lead_time_band=time_band(look_back["lead"].median),
         change_failures=here["failures"],
-        change_failure_rate=None if not here["deployments"] else round(here["failures"] / here["deployments"], 6),
-        change_failure_band=change_failure_band(
-            None if not look_back["deployments"] else look_back["failures"] / look_back["deployments"]
-        ),
+        change_failure_rate=_rounded(change_failure_rate(here["failures"], here["deployments"])),
+        change_failure_band=change_failure_band(change_failure_rate(look_back["failures"], look_back["deployments"])),
         failed_deployment_recovery_minutes=here["recovery"],
         recovery_band=time_band(look_back["recovery"].median),
         band_window=three_months.label,
@@ -127,18 +139,17 @@ def delivery(con: duckdb.DuckDBPyConnection, period: Period, scope: Scope) -> De
 
 def _figures(con: duckdb.DuckDBPyConnection, span: Period | Window, scope: Scope) -> dict[str, Any]:
     scoped, params = _scoped_deployments(scope, span)
-    lead = "CASE WHEN deployed_at > commit_at THEN epoch(deployed_at - commit_at) / 60.0 END"
     row = con.execute(
-        f"""SELECT count(*), count(*) FILTER (WHERE trim(coalesce(incident_id, '')) <> ''), {duration_sql(lead)}
+        f"""SELECT count(*), count(*) FILTER (WHERE {caused_incident_sql()}), {duration_sql(lead_time_sql())}
             FROM ({scoped})""",
         params,
     ).fetchall()[0]
     # Recovery: incidents caused by a deployment (any deployment), started in the span.
     catalogue, catalogue_params = scope.catalogue_sql()
     recovery = con.execute(
-        f"""SELECT {duration_sql("epoch(i.resolved_at - i.started_at) / 60.0")}
+        f"""SELECT {duration_sql(minutes_to_resolve_sql("i"))}
             FROM incidents i LEFT JOIN {catalogue} c ON c.service = i.service
-            WHERE i.incident_id IN (SELECT incident_id FROM deployments WHERE trim(coalesce(incident_id, '')) <> '')
+            WHERE i.incident_id IN (SELECT incident_id FROM deployments WHERE {caused_incident_sql()})
               AND i.started_at >= ? AND i.started_at < ?
               AND (?::VARCHAR IS NULL OR coalesce(i.team, c.team) = ?::VARCHAR)""",
         [*catalogue_params, span.start_utc, span.end_utc, scope.team, scope.team],
@@ -179,3 +190,7 @@ def _frequency(con: duckdb.DuckDBPyConnection, span: Window, scope: Scope, timez
         by_month[(w.year, w.month)] = by_month.get((w.year, w.month), 0) + (1 if n else 0)
     months_deployed = [by_month[(w.year, w.month)] for w in per_week]
     return frequency_band(list(per_week.values()), months_deployed)
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 6)

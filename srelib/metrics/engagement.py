@@ -1,12 +1,15 @@
 """Awareness and impact KPIs, each against its target in ``params/targets.yaml`` (docs/metrics.md).
 
-From the ``engagement`` table (rows whose ``date`` falls in the period, org time zone):
+From the ``engagement`` table (rows whose ``date`` falls in the period, org time zone), over the
+activity kinds of ``params/activities.yaml`` (their family and unit say which KPI a row feeds):
 
-- ``training_participation_rate`` = Σreached ÷ Σaudience over ``training`` rows with an audience.
+- ``training_participation_rate`` = Σreached ÷ Σaudience over rows of the education family
+  (training, courses, drills, hands-on learning) with an audience.
 - ``newsletter_open_rate`` = Σreached (opens) ÷ Σaudience (recipients) over ``newsletter`` rows.
-- ``documentation_views`` = Σreached over ``doc_page`` and ``blog`` rows.
-- ``event_attendance`` = Σreached over events: ``lunch_and_learn``, ``deep_dive``,
-  ``office_hours``, ``workshop``, ``drill`` and ``training``.
+- ``documentation_views`` = Σreached over the other kinds measured in views (docs, wiki, blog,
+  podcast and video).
+- ``event_attendance`` = Σreached over events: the kinds measured in sessions, attendees or
+  completions (what people take part in).
 - ``collaboration_events`` = events (as above) held with a named team;
   ``teams_engaged`` = distinct teams named on any engagement row.
 
@@ -17,10 +20,11 @@ end ÷ (teams × practices), with each practice's rate and its trend. From ``aut
 (tool usage): ``automation_runs`` = runs in the period, with runs per automation and the
 teams using them.
 
-Count targets are the whole org's, per month (``teams_engaged``: per period); for weeks and
-quarters they scale with the period's length (target × days ÷ 30.44). A team's counts are
-shown without a target; its rates are held to the org's. A KPI meets its target when value ≥ target (or ≤ for
-``higher_is_better: false``); without a target, ``met`` is None.
+Count targets are the whole org's, per calendar month (``teams_engaged``: per period, whatever
+its kind); a week, quarter or year is held to its own kind's target
+(:func:`srelib.metrics.targets.period_target`: a month is a month whatever its days). A team's
+counts are shown without a target; its rates are held to the org's. A KPI meets its target when
+value ≥ target (or ≤ for ``higher_is_better: false``); without a target, ``met`` is None.
 """
 
 from __future__ import annotations
@@ -29,14 +33,27 @@ from dataclasses import dataclass, field
 
 import duckdb
 
-from srelib.config import Targets
+from srelib.config import Activities, Targets
 from srelib.metrics.scope import Scope
+from srelib.metrics.targets import meets, period_target
 from srelib.period import Period
 
-EVENTS = ("lunch_and_learn", "deep_dive", "office_hours", "workshop", "drill", "training")
 RATES = {"training_participation_rate", "newsletter_open_rate", "practice_adoption_rate"}
 PER_MONTH = {"documentation_views", "event_attendance", "collaboration_events", "automation_runs"}
-DAYS_PER_MONTH = 365.25 / 12
+
+
+def event_kinds(activities: Activities) -> list[str]:
+    """The kinds people take part in (measured in sessions, attendees or completions), not content read."""
+    return [key for key, kind in activities.kinds.items() if kind.unit != "views"]
+
+
+def content_kinds(activities: Activities) -> list[str]:
+    """The kinds read or watched (measured in views), other than the newsletter, which has its own rate."""
+    return [key for key, kind in activities.kinds.items() if kind.unit == "views" and key != "newsletter"]
+
+
+def training_kinds(activities: Activities) -> list[str]:
+    return [key for key, kind in activities.kinds.items() if kind.family == "education"]
 
 
 @dataclass(frozen=True)
@@ -67,8 +84,14 @@ class Engagement:
 
 
 def engagement(
-    con: duckdb.DuckDBPyConnection, period: Period, scope: Scope, targets: Targets, trend: list[Period]
+    con: duckdb.DuckDBPyConnection,
+    period: Period,
+    scope: Scope,
+    targets: Targets,
+    trend: list[Period],
+    activities: Activities | None = None,
 ) -> Engagement:
+    activities = activities or Activities()
     team = scope.team
     params = [period.first_day, period.shift(1).first_day, team, team]
     where = "date >= ? AND date < ? AND (?::VARCHAR IS NULL OR team = ?::VARCHAR)"
@@ -81,7 +104,7 @@ def engagement(
             params,
         ).fetchall()
     )
-    events = list(EVENTS)
+    events = event_kinds(activities)
     collaboration, teams_engaged = con.execute(
         f"""SELECT count(*) FILTER (WHERE kind IN (SELECT unnest(?::VARCHAR[])) AND trim(coalesce(team, '')) <> ''),
                    count(DISTINCT nullif(trim(team), ''))
@@ -89,12 +112,18 @@ def engagement(
         [events, *params],
     ).fetchall()[0]
 
-    def rate(kind: str) -> float | None:
-        _, _, audience, reached = kinds.get(kind, (0, 0, None, None))
-        return None if not audience else round(float(reached) / float(audience), 6)
+    def rate(*of: str) -> float | None:
+        audience = sum(float(kinds[k][2] or 0) for k in of if k in kinds)
+        reached = sum(float(kinds[k][3] or 0) for k in of if k in kinds)
+        return None if not audience else round(reached / audience, 6)
 
-    adoption, adoption_rate = _adoption(con, period, scope)
-    trend_rates = {p.label: _adoption(con, p, scope)[0] for p in trend}
+    def reach(of: list[str]) -> float:
+        return float(sum(int(kinds.get(k, (0, 0))[1] or 0) for k in of))
+
+    practices = [r[0] for r in con.execute("SELECT DISTINCT practice FROM adoption ORDER BY practice").fetchall()]
+    teams_of_scope = [scope.team] if scope.team else _teams(con, scope)  # read once for every trend period
+    adoption, adoption_rate = _adoption(con, period, teams_of_scope, practices)
+    trend_rates = {p.label: _adoption(con, p, teams_of_scope, practices)[0] for p in trend}
     tools = con.execute(
         """SELECT automation, count(*) FROM automation_runs
            WHERE ran_at >= ? AND ran_at < ? AND (?::VARCHAR IS NULL OR team = ?::VARCHAR)
@@ -107,10 +136,10 @@ def engagement(
         [period.start_utc, period.end_utc, team, team],
     ).fetchall()[0][0]
     values: dict[str, float | None] = {
-        "training_participation_rate": rate("training"),
+        "training_participation_rate": rate(*training_kinds(activities)),
         "newsletter_open_rate": rate("newsletter"),
-        "documentation_views": float(sum(int(kinds.get(k, (0, 0))[1] or 0) for k in ("doc_page", "blog"))),
-        "event_attendance": float(sum(int(kinds.get(k, (0, 0))[1] or 0) for k in EVENTS)),
+        "documentation_views": reach(content_kinds(activities)),
+        "event_attendance": reach(events),
         "collaboration_events": float(collaboration or 0),
         "teams_engaged": float(teams_engaged or 0),
         "practice_adoption_rate": adoption_rate,
@@ -118,16 +147,18 @@ def engagement(
     }
     return Engagement(
         kpis={name: _kpi(name, value, targets, period, scope) for name, value in values.items()},
-        events={k: int(kinds[k][0]) for k in EVENTS if k in kinds},
+        events={k: int(kinds[k][0]) for k in events if k in kinds},
         adoption=adoption,
         adoption_trend=trend_rates,
         tool_usage={r[0]: int(r[1]) for r in tools},
         tool_teams=int(tool_teams or 0),
-        upcoming=_upcoming(con, period, scope),
+        upcoming=_upcoming(con, period, scope, events),
     )
 
 
-def _upcoming(con: duckdb.DuckDBPyConnection, period: Period, scope: Scope, days: int = 31) -> list[UpcomingEvent]:
+def _upcoming(
+    con: duckdb.DuckDBPyConnection, period: Period, scope: Scope, events: list[str], days: int = 31
+) -> list[UpcomingEvent]:
     """Events planned in the ``days`` after the period (a team also sees the org-wide ones)."""
     first = period.shift(1).first_day
     rows = con.execute(
@@ -135,7 +166,7 @@ def _upcoming(con: duckdb.DuckDBPyConnection, period: Period, scope: Scope, days
            WHERE date >= ? AND date < ?::DATE + to_days(?) AND list_contains(?::VARCHAR[], kind)
              AND (?::VARCHAR IS NULL OR team = ?::VARCHAR OR trim(coalesce(team, '')) = '')
            ORDER BY date, kind, title""",
-        [first, first, days, list(EVENTS), scope.team, scope.team],
+        [first, first, days, events, scope.team, scope.team],
     ).fetchall()
     return [UpcomingEvent(*r) for r in rows]
 
@@ -145,20 +176,18 @@ def _kpi(name: str, value: float | None, targets: Targets, period: Period, scope
     configured = targets.targets.get(name)
     if configured is None or (scope.team and unit == "count"):  # count targets are the whole org's
         return Kpi(value, None, None, unit)
-    scale = period.days / DAYS_PER_MONTH if name in PER_MONTH else 1.0
-    target = round(configured.target * scale, 4)
-    if value is None:
-        return Kpi(None, target, None, unit)
-    met = value >= target if configured.higher_is_better else value <= target
-    return Kpi(value, target, met, unit)
+    if name in PER_MONTH:  # per calendar period: a month is a month whatever its days
+        c = configured
+        target = period_target(period.kind, c.target, c.per_week, c.per_quarter, c.per_year)
+    else:
+        target = configured.target
+    return Kpi(value, target, meets(value, target, configured.higher_is_better), unit)
 
 
 def _adoption(
-    con: duckdb.DuckDBPyConnection, period: Period, scope: Scope
+    con: duckdb.DuckDBPyConnection, period: Period, teams: list[str], practices: list[str]
 ) -> tuple[dict[str, float | None], float | None]:
-    """Each practice's adoption rate at the period end (teams that adopted it ÷ teams), and overall."""
-    teams = [scope.team] if scope.team else _teams(con, scope)
-    practices = [r[0] for r in con.execute("SELECT DISTINCT practice FROM adoption ORDER BY practice").fetchall()]
+    """Each practice's adoption rate at the period end (``teams`` that adopted it ÷ ``teams``), and overall."""
     if not teams or not practices:
         return {}, None
     rows = dict(

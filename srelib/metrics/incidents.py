@@ -1,4 +1,4 @@
-"""Incident metrics (DESIGN.md, "Metric semantics").
+"""Incident metrics (docs/metrics.md).
 
 An incident belongs to the period containing its ``started_at``. Durations in minutes,
 over the period's incidents that have both timestamps:
@@ -19,15 +19,23 @@ from datetime import datetime
 
 import duckdb
 
+from srelib.ingest.schemas import SEVERITIES
 from srelib.metrics.scope import Scope, periods_sql
 from srelib.metrics.stats import DurationStats, duration_sql
 from srelib.period import Period, Window
-from srelib.schemas import SEVERITIES
+
+
+def minutes_to_resolve_sql(table: str = "") -> str:
+    """SQL: an incident's time to resolve in minutes, resolved_at − started_at (NULL while open).
+    ``table``: the incidents' alias in the query, if any (``"i"``)."""
+    at = f"{table}." if table else ""
+    return f"epoch({at}resolved_at - {at}started_at) / 60.0"
+
 
 DURATIONS = {
     "mttd_minutes": "epoch(detected_at - started_at) / 60.0",
     "mtta_minutes": "epoch(acknowledged_at - coalesce(detected_at, started_at)) / 60.0",
-    "mttr_minutes": "epoch(resolved_at - started_at) / 60.0",
+    "mttr_minutes": minutes_to_resolve_sql(),
     "mttm_minutes": "epoch(mitigated_at - started_at) / 60.0",
 }
 
@@ -59,12 +67,7 @@ class IncidentRecord:
     resolved_at: datetime | None
     customer_impact: bool | None
     postmortem_url: str | None
-
-    @property
-    def minutes_to_resolve(self) -> float | None:
-        if self.resolved_at is None:
-            return None
-        return round((self.resolved_at - self.started_at).total_seconds() / 60, 4)
+    minutes_to_resolve: float | None  # None while open
 
 
 def scoped_incidents(scope: Scope, periods: Sequence[Period | Window]) -> tuple[str, list[object]]:
@@ -134,12 +137,12 @@ def incident_list(
     rows = con.execute(
         f"""
         SELECT incident_id, title, service, owner, severity, started_at, resolved_at,
-               customer_impact, postmortem_url
+               customer_impact, postmortem_url, {minutes_to_resolve_sql()}
         FROM ({scoped}) WHERE severity IN (SELECT unnest(?::VARCHAR[]))
         ORDER BY started_at, incident_id""",
         [*params, list(severities)],
     ).fetchall()
-    return [IncidentRecord(*row) for row in rows]
+    return [IncidentRecord(*[*row[:-1], None if row[-1] is None else round(row[-1], 4)]) for row in rows]
 
 
 def all_teams(con: duckdb.DuckDBPyConnection, scope: Scope) -> list[str]:

@@ -23,7 +23,10 @@ import duckdb
 
 from srelib.config import Initiative
 from srelib.metrics.compare import Comparison, RateComparison, compare, compare_rates
+from srelib.metrics.incidents import minutes_to_resolve_sql
 from srelib.metrics.scope import Scope
+from srelib.metrics.stats import exact_sum_sql
+from srelib.metrics.value import toil_hours
 from srelib.period import Period
 
 
@@ -90,7 +93,7 @@ def _effect(con: duckdb.DuckDBPyConnection, period: Period, scope: Scope, initia
     catalogue, catalogue_params = scope.catalogue_sql()
     for key, (lo, hi) in spans.items():
         rows = con.execute(
-            f"""SELECT epoch(i.resolved_at - i.started_at) / 60.0, i.customer_impact
+            f"""SELECT {minutes_to_resolve_sql("i")}, i.customer_impact
                 FROM incidents i LEFT JOIN {catalogue} c ON c.service = i.service
                 WHERE i.started_at >= ? AND i.started_at < ?
                   AND (len(?::VARCHAR[]) = 0 OR list_contains(?::VARCHAR[], i.service))
@@ -101,7 +104,7 @@ def _effect(con: duckdb.DuckDBPyConnection, period: Period, scope: Scope, initia
         counts[key] = len(rows)
         impacting[key] = sum(1 for r in rows if r[1])
     costs = {key: _daily_costs(con, lo, hi, services) for key, (lo, hi) in spans.items()}
-    toil = {key: _toil_hours(con, lo, hi, scope) for key, (lo, hi) in spans.items()}
+    toil = {key: toil_hours(con, lo, hi, scope) for key, (lo, hi) in spans.items()}
     return dataclasses.replace(
         effect,
         mttr=compare(durations["before"], durations["after"]),
@@ -116,19 +119,10 @@ def _effect(con: duckdb.DuckDBPyConnection, period: Period, scope: Scope, initia
 def _daily_costs(con: duckdb.DuckDBPyConnection, lo: datetime, hi: datetime, services: list[str]) -> list[float]:
     """EffectiveCost per UTC day of [lo, hi) over ``services`` (rows allocated to their start day)."""
     rows = con.execute(
-        """SELECT CAST("ChargePeriodStart" AS DATE) AS day, sum("EffectiveCost") FROM costs
+        f"""SELECT CAST("ChargePeriodStart" AS DATE) AS day, {exact_sum_sql('"EffectiveCost"')} FROM costs
            WHERE "ChargePeriodStart" >= ? AND "ChargePeriodStart" < ?
              AND (len(?::VARCHAR[]) = 0 OR list_contains(?::VARCHAR[], "ServiceName"))
            GROUP BY day ORDER BY day""",
         [lo, hi, services, services],
     ).fetchall()
     return [float(r[1]) for r in rows]
-
-
-def _toil_hours(con: duckdb.DuckDBPyConnection, lo: datetime, hi: datetime, scope: Scope) -> float:
-    row = con.execute(
-        """SELECT sum(minutes_saved) / 60.0 FROM automation_runs
-           WHERE ran_at >= ? AND ran_at < ? AND (?::VARCHAR IS NULL OR team = ?::VARCHAR)""",
-        [lo, hi, scope.team, scope.team],
-    ).fetchall()
-    return float(row[0][0] or 0.0)

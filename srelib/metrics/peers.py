@@ -15,9 +15,11 @@ from dataclasses import asdict, dataclass
 
 import duckdb
 
-from srelib.metrics.incidents import scoped_incidents
+from srelib.metrics.delivery import caused_incident_sql, change_failure_rate, lead_time_sql
+from srelib.metrics.incidents import minutes_to_resolve_sql, scoped_incidents
 from srelib.metrics.scope import Scope
 from srelib.metrics.slo import SloResult
+from srelib.metrics.stats import median_sql
 from srelib.period import Period
 
 
@@ -43,7 +45,7 @@ def team_figures(
         r[0]: r[1:]
         for r in con.execute(
             f"""SELECT owner, count(*), count(*) FILTER (WHERE customer_impact),
-                       quantile_cont(epoch(resolved_at - started_at) / 60.0, 0.5)
+                       {median_sql(minutes_to_resolve_sql())}
                 FROM ({scoped}) WHERE owner IS NOT NULL GROUP BY owner""",
             params,
         ).fetchall()
@@ -53,9 +55,7 @@ def team_figures(
         r[0]: r[1:]
         for r in con.execute(
             f"""SELECT coalesce(d.team, c.team) AS owner, count(*),
-                       count(*) FILTER (WHERE trim(coalesce(d.incident_id, '')) <> ''),
-                       quantile_cont(CASE WHEN d.deployed_at > d.commit_at
-                                          THEN epoch(d.deployed_at - d.commit_at) / 60.0 END, 0.5)
+                       count(*) FILTER (WHERE {caused_incident_sql("d")}), {median_sql(lead_time_sql("d"))}
                 FROM deployments d LEFT JOIN {catalogue} c ON c.service = d.service
                 WHERE d.deployed_at >= ? AND d.deployed_at < ? GROUP BY owner""",
             [*catalogue_params, period.start_utc, period.end_utc],
@@ -74,6 +74,7 @@ def team_figures(
         deploys, failures, lead = deployments.get(team, (0, 0, None))
         mine = [s for s in slos.values() if s.team == team and s.status != "no_data"]
         met = sum(1 for s in mine if s.status in ("met", "at_risk"))
+        rate = change_failure_rate(int(failures), int(deploys))
         result[team] = TeamFigures(
             incidents=int(count),
             customer_impacting=int(impacting),
@@ -82,7 +83,7 @@ def team_figures(
             slos_met=met,
             slos_met_ratio=None if not mine else round(met / len(mine), 6),
             deployments=int(deploys),
-            change_failure_rate=None if not deploys else round(failures / deploys, 6),
+            change_failure_rate=None if rate is None else round(rate, 6),
             median_lead_time_minutes=None if lead is None else round(float(lead), 4),
             adoption_rate=None if not practices else round(int(adopted.get(team, 0)) / practices, 6),
         )

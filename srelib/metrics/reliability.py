@@ -112,10 +112,9 @@ def reliability(
     baseline: Window | None,
     data_start: datetime | None,
 ) -> Reliability:
-    spans: dict[str, tuple[Period | Window, str]] = {
-        "previous": (period.previous(), period.previous().title),
-        "year_ago": (period.year_ago(), period.year_ago().title),
-    }
+    spans: dict[str, tuple[Period | Window, str]] = {"previous": (period.previous(), period.previous().title)}
+    if period.kind != "year":  # a year's previous period is the year before: compared once
+        spans["year_ago"] = (period.year_ago(), period.year_ago().title)
     if baseline is not None:
         spans["baseline"] = (baseline, baseline.label)
     durations = _durations(con, [period, *(s for s, _ in spans.values())], scope)

@@ -14,7 +14,7 @@ from srelib.period import Period, Window
 class Scope:
     """A team (None: the whole org) and the service → team catalogue that resolves it.
 
-    DESIGN.md: with a team, the incidents whose ``team`` is that team (an incident's own
+    docs/metrics.md: with a team, the incidents whose ``team`` is that team (an incident's own
     team column wins; the catalogue fills it in when empty), and the SLOs of the team's
     services.
     """

@@ -1,4 +1,4 @@
-"""SLO attainment, error budget and status for a period (DESIGN.md, "Metric semantics").
+"""SLO attainment, error budget and status for a period (docs/metrics.md).
 
 - Occurrences: attainment = Σgood / Σtotal over the SLI buckets whose timestamp lies in the
   period.
@@ -24,14 +24,43 @@ from typing import Any
 import duckdb
 
 from srelib.metrics.scope import Scope
+from srelib.metrics.stats import exact_sum_sql
 from srelib.period import Period, Window
-
-STATUSES = ("met", "at_risk", "breached", "no_data")
 
 
 def attainment_ratio(good: float, total: float) -> float | None:
     """Σgood / Σtotal; None without traffic."""
     return None if total == 0 else good / total
+
+
+def attainment(
+    budgeting_method: str, good: float, total: float, slices: float, good_slices: float, slice_ratio_sum: float
+) -> float | None:
+    """Attainment by the OpenSLO budgeting method, from the sums over the buckets or slices measured.
+
+    Occurrences: Σgood / Σtotal. Timeslices: good slices / slices with traffic. RatioTimeslices:
+    the mean of the slices' good/total ratios (their sum ÷ slices). None without traffic.
+    """
+    if budgeting_method == "Occurrences":
+        return attainment_ratio(good, total)
+    if budgeting_method == "Timeslices":
+        return attainment_ratio(good_slices, slices)
+    return attainment_ratio(slice_ratio_sum, slices)
+
+
+def time_slice_sql(seconds: str) -> str:
+    """SQL: the number of the time slice of ``seconds`` seconds an SLI bucket falls in (by its start)."""
+    return f'epoch_us("timestamp") // (CAST({seconds} AS BIGINT) * 1000000)'
+
+
+def slice_sums_sql(slice_target: str) -> str:
+    """SQL: over slices with traffic (columns ``good``, ``total``), the slices, the good ones (good/total ≥
+    ``slice_target``) and the sum of their ratios, the inputs of :func:`attainment`."""
+    return (
+        "count(*) FILTER (WHERE total > 0) AS slices, "
+        f"count(*) FILTER (WHERE total > 0 AND good / total >= {slice_target}) AS good_slices, "
+        f"{exact_sum_sql('CASE WHEN total > 0 THEN good / total END')} AS ratio_sum"
+    )
 
 
 def error_budget_remaining(attainment: float | None, target: float) -> float | None:
@@ -51,16 +80,10 @@ def slo_status(attainment: float | None, remaining: float | None, target: float,
     return "met"
 
 
-def budget_minutes(target: float, window_minutes: float) -> float:
-    """Error budget of a time window in minutes: (1 − target) × window (99.9 % over 30 d = 43.2)."""
-    return (1 - target) * window_minutes
-
-
-def burn_rate(bad: float, total: float, target: float) -> float | None:
-    """(bad / total over a window) / (1 − target): 1 spends the budget exactly over the SLO window."""
-    if total == 0 or target >= 1:
-        return None
-    return (bad / total) / (1 - target)
+def error_budget(target: float, amount: float) -> float:
+    """The error budget of an amount of events or minutes: (1 − target) × amount (99.9 % over 30 d =
+    43.2 minutes; over 10,000 events, 10 bad events)."""
+    return (1 - target) * amount
 
 
 @dataclass(frozen=True)
@@ -150,7 +173,7 @@ def slo_results(
     for width, sliced in widths.items():
         query, query_params = _per_period(
             periods,
-            f'slo, epoch_us("timestamp") // {width * 1_000_000} AS slice, sum(good) AS good, sum(total) AS total',
+            f"slo, {time_slice_sql(str(width))} AS slice, sum(good) AS good, sum(total) AS total",
             "AND slo IN (SELECT unnest(?::VARCHAR[]))",
             [sliced],
             having="sum(total) > 0",
@@ -162,12 +185,10 @@ def slo_results(
         WITH events AS ({events}),
         slices AS ({" UNION ALL ".join(slice_parts)}),
         slice_summary AS (
-            SELECT period, slo, count(*) AS slices,
-                   count(*) FILTER (WHERE good / total >= d.time_slice_target) AS good_slices,
-                   avg(good / total) AS mean_ratio
+            SELECT period, slo, {slice_sums_sql("d.time_slice_target")}
             FROM slices JOIN slos d ON d.name = slices.slo GROUP BY ALL
         )
-        SELECT e.period, e.slo, e.good, e.total, s.slices, s.good_slices, s.mean_ratio
+        SELECT e.period, e.slo, e.good, e.total, s.slices, s.good_slices, s.ratio_sum
         FROM events e LEFT JOIN slice_summary s USING (period, slo)
         WHERE list_contains(?::VARCHAR[], e.slo)""",
         [*params, *slice_params, names],
@@ -175,19 +196,13 @@ def slo_results(
     measured = {(r[0], r[1]): r[2:] for r in rows}
     for period in periods:
         for d in definitions:
-            good, total, slices, good_slices, mean_ratio = measured.get(
-                (period.label, d.name), (0, 0, None, None, None)
-            )
+            good, total, slices, good_slices, ratio_sum = measured.get((period.label, d.name), (0, 0, None, None, None))
             good, total = int(good or 0), int(total or 0)
-            if d.budgeting_method == "Occurrences":
-                attainment = attainment_ratio(good, total)
-            elif d.budgeting_method == "Timeslices":
-                attainment = attainment_ratio(good_slices or 0, slices or 0)
-            else:  # RatioTimeslices
-                attainment = None if not slices else float(mean_ratio)
-            remaining = error_budget_remaining(attainment, d.target)
-            minutes = (period.end_utc - period.start_utc).total_seconds() / 60
-            budget = budget_minutes(d.target, minutes) if d.target < 1 else None
+            attained = attainment(
+                d.budgeting_method, good, total, int(slices or 0), int(good_slices or 0), float(ratio_sum or 0)
+            )
+            remaining = error_budget_remaining(attained, d.target)
+            budget = error_budget(d.target, period.minutes) if d.target < 1 else None
             consumed = None if remaining is None else 1 - remaining
             result[period.label][d.name] = SloResult(
                 service=d.service,
@@ -196,14 +211,14 @@ def slo_results(
                 budgeting_method=d.budgeting_method,
                 good=good,
                 total=total,
-                attainment=None if attainment is None else round(attainment, 8),
+                attainment=None if attained is None else round(attained, 8),
                 error_budget_remaining=None if remaining is None else round(remaining, 6),
-                status=slo_status(attainment, remaining, d.target, at_risk_below),
+                status=slo_status(attained, remaining, d.target, at_risk_below),
                 slices=None if d.budgeting_method == "Occurrences" else int(slices or 0),
                 good_slices=None if d.budgeting_method == "Occurrences" else int(good_slices or 0),
                 display_name=d.display_name,
                 window=d.window_duration,
-                window_budget_minutes=round(budget_minutes(d.target, d.window_minutes), 4),
+                window_budget_minutes=round(error_budget(d.target, d.window_minutes), 4),
                 budget_consumed=None if consumed is None else round(consumed, 6),
                 budget_minutes=None if budget is None else round(budget, 4),
                 budget_consumed_minutes=None if consumed is None or budget is None else round(consumed * budget, 4),

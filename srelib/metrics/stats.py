@@ -10,7 +10,7 @@ class DurationStats:
     """``{n, mean, median, p90}`` of durations in minutes; all None when n = 0.
 
     p90 interpolates linearly between closest ranks (numpy's default, DuckDB's
-    ``quantile_cont``), as DESIGN.md specifies.
+    ``quantile_cont``), as docs/metrics.md specifies.
     """
 
     n: int = 0
@@ -32,4 +32,18 @@ def _clean(value: float | None) -> float | None:
 
 def duration_sql(expr: str) -> str:
     """The four aggregates of :class:`DurationStats` over ``expr`` (NULLs ignored)."""
-    return f"count({expr}), avg({expr}), quantile_cont({expr}, 0.5), quantile_cont({expr}, 0.9)"
+    # avg, not an exact sum: incidents are few (one thread), and an exact mean rounds differently at
+    # exact ties (12.20625 minutes), which would change published figures.
+    return f"count({expr}), avg({expr}), {median_sql(expr)}, quantile_cont({expr}, 0.9)"
+
+
+def median_sql(expr: str) -> str:
+    """The median of ``expr``, interpolated between the two middle values (numpy's ``median``)."""
+    return f"quantile_cont({expr}, 0.5)"
+
+
+def exact_sum_sql(expr: str) -> str:
+    """Σ ``expr`` over DECIMAL(38, 12): exact, so the same rows give the same bits however DuckDB's
+    threads split them (a parallel ``sum`` of DOUBLE adds in an order that varies run to run).
+    Each value is rounded to 12 decimals first; the result is a ``Decimal``."""
+    return f"sum(CAST({expr} AS DECIMAL(38, 12)))"

@@ -35,6 +35,7 @@ import duckdb
 
 from srelib.config import Initiative, Workbench
 from srelib.metrics.scope import Scope
+from srelib.metrics.stats import exact_sum_sql
 from srelib.period import Period, Window
 
 DAYS_PER_MONTH = 365.25 / 12
@@ -105,6 +106,7 @@ class Value:
     costs: Costs
     satisfaction: Satisfaction
     roi: Roi
+    saved: float = 0.0  # toil automated + cost initiative savings: what the team saved, before downtime avoided
 
 
 def value(
@@ -121,6 +123,7 @@ def value(
         toil=toil,
         costs=costs,
         satisfaction=_satisfaction(con, period, scope),
+        saved=round(toil.value + costs.savings, 2),
         roi=Roi(
             currency=settings.currency,
             toil_value=toil.value,
@@ -134,11 +137,30 @@ def value(
     )
 
 
+def toil_hours_sql() -> str:
+    """SQL: the hours of toil the automation runs replaced, Σ ``minutes_saved`` ÷ 60.
+
+    A DOUBLE sum, not :func:`~srelib.metrics.stats.exact_sum_sql`: the exact sum lands the demo's
+    toil value on an exact tie (6,334.125) that rounds to .12 where published reports say .13.
+    Deterministic while the runs of a query fit one DuckDB row group (122,880 rows)."""
+    return "sum(minutes_saved) / 60.0"
+
+
+def toil_hours(con: duckdb.DuckDBPyConnection, start: datetime, end: datetime, scope: Scope) -> float:
+    """Hours of toil removed by the scope's automation runs in [start, end)."""
+    row = con.execute(
+        f"""SELECT {toil_hours_sql()} FROM automation_runs
+            WHERE ran_at >= ? AND ran_at < ? AND (?::VARCHAR IS NULL OR team = ?::VARCHAR)""",
+        [start, end, scope.team, scope.team],
+    ).fetchall()
+    return float(row[0][0] or 0.0)
+
+
 def _toil(con: duckdb.DuckDBPyConnection, period: Period, scope: Scope, rate: float) -> Toil:
     rows = con.execute(
-        """SELECT automation, count(*), sum(minutes_saved) / 60.0 FROM automation_runs
-           WHERE ran_at >= ? AND ran_at < ? AND (?::VARCHAR IS NULL OR team = ?::VARCHAR)
-           GROUP BY automation ORDER BY automation""",
+        f"""SELECT automation, count(*), {toil_hours_sql()} FROM automation_runs
+            WHERE ran_at >= ? AND ran_at < ? AND (?::VARCHAR IS NULL OR team = ?::VARCHAR)
+            GROUP BY automation ORDER BY automation""",
         [period.start_utc, period.end_utc, scope.team, scope.team],
     ).fetchall()
     hours = sum(float(r[2]) for r in rows)
@@ -159,7 +181,7 @@ def _cost_between(
     """
     owned, owners = scope.catalogue_sql()[1]
     rows = con.execute(
-        """
+        f"""
         WITH rows AS (
             SELECT "ServiceName" AS service, "EffectiveCost" AS effective, "BilledCost" AS billed,
                    coalesce(nullif(trim(json_extract_string("Tags", '$.team')), ''),
@@ -172,7 +194,7 @@ def _cost_between(
             FROM costs
             WHERE "ChargePeriodStart" < $end AND coalesce("ChargePeriodEnd", "ChargePeriodStart") >= $start
         )
-        SELECT service, sum(effective * share), sum(billed * share) FROM rows
+        SELECT service, {exact_sum_sql("effective * share")}, {exact_sum_sql("billed * share")} FROM rows
         WHERE share > 0
           AND (len($services) = 0 OR list_contains($services, service))
           AND ($team IS NULL OR owner = $team)
@@ -236,8 +258,9 @@ def impact_minutes(con: duckdb.DuckDBPyConnection, span: Period | Window, scope:
     from srelib.metrics.incidents import scoped_incidents
 
     scoped, params = scoped_incidents(scope, [span])
+    impacted = "epoch(least(coalesce(resolved_at, ?::TIMESTAMP), ?::TIMESTAMP) - started_at) / 60.0"
     row = con.execute(
-        f"""SELECT sum(epoch(least(coalesce(resolved_at, ?::TIMESTAMP), ?::TIMESTAMP) - started_at) / 60.0)
+        f"""SELECT {exact_sum_sql(impacted)}
             FROM ({scoped}) WHERE customer_impact""",
         [span.end_utc, span.end_utc, *params],
     ).fetchall()

@@ -1,0 +1,54 @@
+"""The reports the workbench publishes: each one's name, title, periods and fan-out, declared once.
+
+A :class:`ReportSpec` says what a report is; :data:`REPORTS` holds the packaged ones (one
+:func:`register` line each). Notebooks take their header's title from here (``report.title``);
+:mod:`srelib.run.catalogue` expands a report into its runs. See ``docs/architecture.md``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+FanOut = Literal["team", "slo", "initiative"]
+FAN_OUTS: tuple[FanOut, ...] = ("team", "slo", "initiative")
+
+
+@dataclass(frozen=True)
+class ReportSpec:
+    name: str  # the notebook is NAME.ipynb; the published page NAME.html
+    title: str  # the page's title and header
+    period_kinds: tuple[str, ...] = ("month", "quarter", "week", "year")
+    email: bool = False  # published as the e-mail parts the notebook displays, not as nbconvert HTML
+    fan_out: FanOut | None = None  # one report per team, SLO or initiative, each in its own folder
+
+    @property
+    def notebook(self) -> str:
+        return f"{self.name}.ipynb"
+
+
+REPORTS: dict[str, ReportSpec] = {}
+
+
+def register(spec: ReportSpec) -> ReportSpec:
+    REPORTS[spec.name] = spec
+    return spec
+
+
+# In the order the portal, the schedule and the demo list them.
+register(ReportSpec("monthly_reliability", "Monthly reliability report"))
+register(ReportSpec("newsletter", "SRE newsletter", ("month",), email=True))
+register(ReportSpec("engagement", "Engagement and adoption"))
+register(ReportSpec("executive_summary", "Executive summary"))
+register(ReportSpec("team_scorecard", "Team scorecard", fan_out="team"))
+register(ReportSpec("slo_document", "SLO document", fan_out="slo"))
+register(ReportSpec("case_study", "Case study", ("month", "quarter", "year"), fan_out="initiative"))
+register(ReportSpec("quarterly_business_impact", "Quarterly business impact", ("quarter",)))
+register(ReportSpec("weekly_digest", "SRE weekly digest", ("week",), email=True))
+register(ReportSpec("programme_scorecard", "SRE programme scorecard", ("month", "quarter", "year")))
+register(ReportSpec("annual_review", "Annual review", ("year",)))
+
+
+def title(name: str) -> str:
+    """A packaged report's title, for its notebook's header: ``report.header(summary, title("engagement"))``."""
+    return REPORTS[name].title

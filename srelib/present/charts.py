@@ -1,0 +1,550 @@
+"""Charts (Altair) over a PeriodSummary's aggregated trend, drawn without any network.
+
+Altair's default renderers load Vega from a CDN, and its ``mimetype`` renderer writes
+output that fails nbformat validation. :func:`enable` registers the ``srelib`` renderer:
+each chart becomes a ``<div>`` plus a ``vegaEmbed(...)`` call, and the Vega, Vega-Lite
+and Vega-Embed libraries (vl-convert's offline bundle) are emitted once per kernel as an
+HTML output. The result draws in nbconvert HTML, voila and JupyterLab alike, offline.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from functools import cache
+from typing import Any
+
+import altair as alt
+import pandas as pd
+import vl_convert
+
+from srelib.present import format as show
+from srelib.summary import PeriodSummary
+
+__all__ = [
+    "RENDERER",
+    "SEVERITY_COLOURS",
+    "STATUS_COLOURS",
+    "activities_by_family",
+    "adoption_trend",
+    "budget_burners",
+    "bundle_html",
+    "burn_down",
+    "chart_html",
+    "enable",
+    "incidents_by_severity",
+    "javascript_bundle",
+    "programme_timeline",
+    "slo_status_grid",
+    "survey_trend",
+    "time_to_resolve",
+    "year_engagement",
+    "year_incidents",
+    "year_value",
+]
+
+RENDERER = "srelib"
+SEVERITY_COLOURS = {"SEV1": "#7f0000", "SEV2": "#c62828", "SEV3": "#ef6c00", "SEV4": "#f9a825", "SEV5": "#9e9e9e"}
+STATUS_COLOURS = {"Met": "#2e7d32", "At risk": "#f9a825", "Breached": "#c62828", "No data": "#e0e0e0"}
+
+
+def _script_safe(text: str) -> str:
+    """JSON placed inside <script> must not be able to close it or open a comment."""
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+@cache
+def javascript_bundle() -> str:
+    version = alt.SCHEMA_VERSION.lstrip("v").rsplit(".", 1)[0]
+    known = vl_convert.get_vegalite_versions()
+    # The stub says snippet is required; the docs say None gives the default (window globals).
+    return vl_convert.javascript_bundle(None, vl_version=version if version in known else None)  # type: ignore[arg-type]
+
+
+def bundle_html() -> str:
+    """The chart libraries as one inline script (about 0.9 MB), to emit once per page."""
+    return f'<script type="text/javascript">{javascript_bundle()}</script>'
+
+
+def chart_html(spec: dict[str, Any]) -> str:
+    element = f"srelib-chart-{uuid.uuid4().hex[:12]}"
+    payload = _script_safe(json.dumps(spec, sort_keys=True))
+    return (
+        f'<div id="{element}" class="srelib-chart"></div>\n'
+        '<script type="text/javascript">(function () {\n'
+        f"  var el = document.getElementById('{element}');\n"
+        f"  var spec = {payload};\n"
+        "  function draw() {\n"
+        "    window.vegaEmbed(el, spec, {actions: false, renderer: 'svg'}).catch(function (err) {\n"
+        "      el.textContent = 'This chart could not be drawn: ' + err; });\n"
+        "  }\n"
+        "  if (window.vegaEmbed) { draw(); } else { window.addEventListener('load', draw); }\n"
+        "})();</script>"
+    )
+
+
+def _renderer(spec: dict[str, Any], **_options: Any) -> dict[str, str]:
+    return {"text/html": chart_html(spec), "text/plain": "<chart>"}
+
+
+alt.renderers.register(RENDERER, _renderer)
+
+
+def enable() -> Any:
+    """Use the offline renderer; returns the libraries' HTML to display once (IPython HTML)."""
+    from IPython.display import HTML
+
+    alt.renderers.enable(RENDERER)
+    alt.data_transformers.disable_max_rows()
+    return HTML(bundle_html())
+
+
+def _covered(summary: PeriodSummary) -> list[Any]:
+    return [p for p in summary.trend if p.covered]
+
+
+def incidents_by_severity(summary: PeriodSummary) -> alt.Chart | None:
+    """Stacked bars: incidents started per period, by severity."""
+    rows = [
+        {"period": p.period, "severity": sev, "incidents": n}
+        for p in _covered(summary)
+        for sev, n in p.incidents.by_severity.items()
+    ]
+    if not rows or not any(r["incidents"] for r in rows):
+        return None
+    frame = pd.DataFrame(rows)
+    return (
+        alt.Chart(frame, title="Incidents per period, by severity")
+        .mark_bar()
+        .encode(
+            x=alt.X("period:O", title=None, axis=alt.Axis(labelAngle=-45)),
+            y=alt.Y("sum(incidents):Q", title="Incidents"),
+            color=alt.Color(
+                "severity:N",
+                scale=alt.Scale(domain=list(SEVERITY_COLOURS), range=list(SEVERITY_COLOURS.values())),
+                legend=alt.Legend(title="Severity"),
+            ),
+            order=alt.Order("severity:N", sort="descending"),
+            tooltip=["period:O", "severity:N", "incidents:Q"],
+        )
+        .properties(width=560, height=220)
+    )
+
+
+def time_to_resolve(summary: PeriodSummary) -> alt.Chart | None:
+    """Median and p90 time to resolve per period, in hours (medians lead: means mislead)."""
+    rows = []
+    for p in _covered(summary):
+        stats = p.incidents.mttr_minutes
+        for label, value in (("median", stats.median), ("p90", stats.p90)):
+            if value is not None:
+                rows.append(
+                    {
+                        "period": p.period,
+                        "statistic": label,
+                        "hours": round(value / 60, 3),
+                        "shown": show.minutes(value),
+                        "resolved": stats.n,
+                    }
+                )
+    if not rows:
+        return None
+    frame = pd.DataFrame(rows)
+    return (
+        alt.Chart(frame, title="Time to resolve (median and 90th percentile)")
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("period:O", title=None, axis=alt.Axis(labelAngle=-45)),
+            y=alt.Y("hours:Q", title="Hours"),
+            color=alt.Color(
+                "statistic:N",
+                scale=alt.Scale(domain=["median", "p90"], range=["#1f4e79", "#9ecae1"]),
+                legend=alt.Legend(title=None),
+            ),
+            tooltip=["period:O", "statistic:N", alt.Tooltip("shown:N", title="time"), "resolved:Q"],
+        )
+        .properties(width=560, height=220)
+    )
+
+
+def slo_status_grid(summary: PeriodSummary) -> alt.Chart | None:
+    """One cell per SLO and period, coloured by status, attainment in the tooltip."""
+    rows = [
+        {
+            "period": p.period,
+            "slo": name,
+            "status": show.STATUS_LABELS[r.status],
+            "attainment": show.attainment(r.attainment, r.target),
+            "target": show.target(r.target),
+        }
+        for p in _covered(summary)
+        for name, r in p.slos.items()
+    ]
+    if not rows:
+        return None
+    frame = pd.DataFrame(rows)
+    return (
+        alt.Chart(frame, title="SLO status per period")
+        .mark_rect(stroke="white")
+        .encode(
+            x=alt.X("period:O", title=None, axis=alt.Axis(labelAngle=-45)),
+            y=alt.Y("slo:N", title=None),
+            color=alt.Color(
+                "status:N",
+                scale=alt.Scale(domain=list(STATUS_COLOURS), range=list(STATUS_COLOURS.values())),
+                legend=alt.Legend(title="Status"),
+            ),
+            tooltip=["slo:N", "period:O", "status:N", "attainment:N", "target:N"],
+        )
+        .properties(width=560, height=alt.Step(18))
+    )
+
+
+def burn_down(summary: PeriodSummary, limit: int = 8, only: list[str] | None = None) -> alt.Chart | None:
+    """Error budget left over each SLO's window, day by day through the period.
+
+    The ``limit`` SLOs with the least budget left at the period end are drawn (all of them when
+    fewer), so the chart stays readable; the rest are in the budget table.
+    """
+    series = {
+        name: [p for p in b.burn_down if p.remaining is not None]
+        for name, b in summary.slo_budgets.items()
+        if any(p.remaining is not None for p in b.burn_down) and (only is None or name in only)
+    }
+    if not series:
+        return None
+    worst = sorted(series, key=lambda n: (series[n][-1].remaining or 0.0, n))[:limit]
+    rows = [
+        {
+            "day": p.day,
+            "slo": name,
+            "percent": round(100 * max(p.remaining or 0.0, -1.0), 2),  # clipped at −100 %
+            "left": show.budget(p.remaining),
+        }
+        for name in worst
+        for p in series[name]
+    ]
+    frame = pd.DataFrame(rows)
+    title = "Error budget left over each SLO's window" + (f" (the {limit} lowest)" if len(series) > limit else "")
+    lines = (
+        alt.Chart(frame, title=title)
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("day:T", title=None),
+            y=alt.Y("percent:Q", title="Budget left (%)", scale=alt.Scale(domainMax=100)),
+            color=alt.Color("slo:N", legend=alt.Legend(title="SLO")),
+            tooltip=["slo:N", alt.Tooltip("day:T", format="%Y-%m-%d"), alt.Tooltip("left:N", title="budget left")],
+        )
+    )
+    zero = alt.Chart(pd.DataFrame({"percent": [0]})).mark_rule(color="#c62828", strokeDash=[4, 4]).encode(y="percent:Q")
+    return (lines + zero).properties(width=560, height=240)
+
+
+def adoption_trend(summary: PeriodSummary) -> alt.Chart | None:
+    """Share of teams that have adopted each SRE practice, at the end of each period."""
+    if summary.engagement is None:
+        return None
+    covered = {p.period for p in _covered(summary)}
+    rows = [
+        {"period": period, "practice": practice.replace("_", " "), "percent": round(100 * rate, 1)}
+        for period, rates in summary.engagement.adoption_trend.items()
+        if period in covered
+        for practice, rate in rates.items()
+        if rate is not None
+    ]
+    if not rows:
+        return None
+    return (
+        alt.Chart(pd.DataFrame(rows), title="SRE practice adoption (share of teams)")
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("period:O", title=None, axis=alt.Axis(labelAngle=-45)),
+            y=alt.Y("percent:Q", title="Teams (%)", scale=alt.Scale(domain=[0, 100])),
+            color=alt.Color("practice:N", legend=alt.Legend(title="Practice")),
+            tooltip=["period:O", "practice:N", "percent:Q"],
+        )
+        .properties(width=560, height=220)
+    )
+
+
+def activities_by_family(summary: PeriodSummary) -> alt.VConcatChart | None:
+    """One chart per activity family: how many of each kind were held in each trend period."""
+    from srelib.present.activities import FAMILY_TITLES
+
+    a = summary.activities
+    if a is None:
+        return None
+    panels = []
+    for family, title in FAMILY_TITLES.items():
+        rows = [
+            {"period": period, "activity": activity.title, "held": n}
+            for activity in a.kinds.values()
+            if activity.family == family and any(activity.counts.values())
+            for period, n in activity.counts.items()
+        ]
+        if not rows:
+            continue
+        panels.append(
+            alt.Chart(pd.DataFrame(rows), title=f"{title}: activities held per period")
+            .mark_bar()
+            .encode(
+                x=alt.X("period:O", title=None, axis=alt.Axis(labelAngle=-45)),
+                y=alt.Y("sum(held):Q", title="Held"),
+                color=alt.Color("activity:N", legend=alt.Legend(title=title)),
+                tooltip=["period:O", "activity:N", alt.Tooltip("sum(held):Q", title="held")],
+            )
+            .properties(width=520, height=140)
+        )
+    if not panels:
+        return None
+    return alt.vconcat(*panels).resolve_scale(color="independent")
+
+
+def survey_trend(summary: PeriodSummary) -> alt.VConcatChart | None:
+    """Each survey's mean score per question over the trend periods, with its target as a line."""
+    panels = []
+    for survey in summary.surveys.values():
+        rows = [
+            {"period": period, "question": q.question or "(no question given)", "mean": mean}
+            for q in survey.questions
+            for period, mean in q.trend.items()
+            if mean is not None
+        ]
+        if not rows:
+            continue
+        low, high = survey.scale
+        lines = (
+            alt.Chart(pd.DataFrame(rows))
+            .mark_line(point=True)
+            .encode(
+                x=alt.X("period:O", title=None, axis=alt.Axis(labelAngle=-45)),
+                y=alt.Y("mean:Q", title="Mean score", scale=alt.Scale(domain=[low, high])),
+                color=alt.Color("question:N", legend=alt.Legend(title="Question", labelLimit=360)),
+                tooltip=["period:O", "question:N", alt.Tooltip("mean:Q", format=".2f")],
+            )
+        )
+        layers: alt.Chart | alt.LayerChart = lines
+        if survey.target is not None:
+            rule = (
+                alt.Chart(pd.DataFrame({"target": [survey.target]}))
+                .mark_rule(color="#c62828", strokeDash=[4, 4])
+                .encode(y="target:Q")
+            )
+            layers = lines + rule
+        panels.append(layers.properties(title=f"{survey.title}: mean score per question", width=520, height=160))
+    if not panels:
+        return None
+    return alt.vconcat(*panels).resolve_scale(color="independent")
+
+
+# ---- the annual review: a year month by month (PeriodSummary.year) ----
+
+
+def _year_months(summary: PeriodSummary) -> list[Any]:
+    return [m for m in summary.year.months if m.covered] if summary.year else []
+
+
+def year_incidents(summary: PeriodSummary) -> alt.VConcatChart | None:
+    """The year's covered months: incidents started (SEV1 and SEV2 apart) and the median time to resolve."""
+    months = _year_months(summary)
+    if not any(m.incidents for m in months):
+        return None
+    counts = pd.DataFrame(
+        [
+            {"month": m.period, "which": which, "incidents": n}
+            for m in months
+            for which, n in (("All incidents", m.incidents), ("SEV1 and SEV2", m.high_severity))
+        ]
+    )
+    bars = (  # the SEV1 and SEV2 bar drawn over the month's whole bar, never stacked on it
+        alt.Chart(counts, title="Incidents per month")
+        .mark_bar()
+        .encode(
+            x=alt.X("month:O", title=None),
+            y=alt.Y("incidents:Q", title="Incidents", stack=None),
+            color=alt.Color(
+                "which:N",
+                scale=alt.Scale(domain=["All incidents", "SEV1 and SEV2"], range=["#9e9e9e", "#c62828"]),
+                legend=alt.Legend(title=None),
+            ),
+            order=alt.Order("which:N"),
+            tooltip=["month:O", "which:N", "incidents:Q"],
+        )
+        .properties(width=560, height=160)
+    )
+    resolve = pd.DataFrame(
+        [{"month": m.period, "minutes": m.mttr_median_minutes} for m in months if m.mttr_median_minutes is not None]
+    )
+    if resolve.empty:
+        return alt.vconcat(bars)
+    line = (
+        alt.Chart(resolve, title="Median time to resolve per month")
+        .mark_line(point=True, color="#1f4e79")
+        .encode(
+            x=alt.X("month:O", title=None),
+            y=alt.Y("minutes:Q", title="Minutes"),
+            tooltip=["month:O", alt.Tooltip("minutes:Q", format=".0f")],
+        )
+        .properties(width=560, height=140)
+    )
+    return alt.vconcat(bars, line)
+
+
+def year_value(summary: PeriodSummary) -> alt.Chart | None:
+    """Value delivered and programme cost, accumulated over the year's covered programme months."""
+    y = summary.year
+    if y is None or y.value is None:
+        return None
+    rows = [
+        {"month": m.period, "what": what, "amount": amount}
+        for m in y.months
+        for what, amount in (("Value delivered", m.cumulative_value), ("Programme cost", m.cumulative_cost))
+        if amount is not None
+    ]
+    if not rows:
+        return None
+    return (
+        alt.Chart(pd.DataFrame(rows), title=f"Value and cost accumulated through the year ({y.value.currency})")
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("month:O", title=None),
+            y=alt.Y("amount:Q", title=y.value.currency),
+            color=alt.Color(
+                "what:N",
+                scale=alt.Scale(domain=["Value delivered", "Programme cost"], range=["#2e7d32", "#c62828"]),
+                legend=alt.Legend(title=None),
+            ),
+            tooltip=["month:O", "what:N", alt.Tooltip("amount:Q", format=",.0f")],
+        )
+        .properties(width=560, height=200)
+    )
+
+
+def year_engagement(summary: PeriodSummary) -> alt.VConcatChart | None:
+    """The programme's reach month by month: activities held, teams engaged and collaboration events;
+    practice adoption and training participation as shares."""
+    months = [m for m in (summary.year.months if summary.year else []) if m.teams_engaged is not None]
+    if not months:
+        return None
+    counts = pd.DataFrame(
+        [
+            {"month": m.period, "figure": figure, "value": value}
+            for m in months
+            for figure, value in (
+                ("Activities held", m.activities),
+                ("Teams engaged", m.teams_engaged),
+                ("Collaboration events", m.collaboration_events),
+            )
+            if value is not None
+        ]
+    )
+    shares = pd.DataFrame(
+        [
+            {"month": m.period, "figure": figure, "percent": round(100 * value, 1)}
+            for m in months
+            for figure, value in (
+                ("Practice adoption", m.practice_adoption_rate),
+                ("Training participation", m.training_participation_rate),
+            )
+            if value is not None
+        ]
+    )
+    panels = [
+        alt.Chart(counts, title="Engagement per month")
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("month:O", title=None),
+            y=alt.Y("value:Q", title="Count"),
+            color=alt.Color("figure:N", legend=alt.Legend(title=None)),
+            tooltip=["month:O", "figure:N", "value:Q"],
+        )
+        .properties(width=560, height=160)
+    ]
+    if not shares.empty:
+        panels.append(
+            alt.Chart(shares, title="Adoption and participation (%)")
+            .mark_line(point=True)
+            .encode(
+                x=alt.X("month:O", title=None),
+                y=alt.Y("percent:Q", title="%", scale=alt.Scale(domain=[0, 100])),
+                color=alt.Color("figure:N", legend=alt.Legend(title=None)),
+                tooltip=["month:O", "figure:N", "percent:Q"],
+            )
+            .properties(width=560, height=160)
+        )
+    return alt.vconcat(*panels).resolve_scale(color="independent")
+
+
+def budget_burners(summary: PeriodSummary, limit: int = 10) -> alt.LayerChart | None:
+    """The share of its error budget each SLO consumed over the year, most first, against the whole budget."""
+    burners = summary.year.budget_burners[:limit] if summary.year else []
+    rows = [
+        {"slo": b.display_name or b.slo, "percent": round(100 * b.budget_consumed, 1)}
+        for b in burners
+        if b.budget_consumed is not None
+    ]
+    if not rows:
+        return None
+    order = [str(r["slo"]) for r in rows]
+    bars = (
+        alt.Chart(pd.DataFrame(rows))
+        .mark_bar(color="#e07a1f")
+        .encode(
+            x=alt.X("percent:Q", title="Error budget consumed over the year (%)"),
+            y=alt.Y("slo:N", sort=order, title=None, axis=alt.Axis(labelLimit=320)),
+            tooltip=["slo:N", "percent:Q"],
+        )
+    )
+    whole = (
+        alt.Chart(pd.DataFrame({"percent": [100]})).mark_rule(color="#c62828", strokeDash=[4, 4]).encode(x="percent:Q")
+    )
+    return (bars + whole).properties(title="Error budget consumed, most first", width=520, height=22 * len(rows))
+
+
+PROGRAMME_COLOURS = {  # a phase's or milestone's status: its colour
+    "Done": "#2e7d32",
+    "Done late": "#f9a825",
+    "In progress": "#1f4e79",
+    "On plan": "#9e9e9e",
+    "Upcoming": "#e0e0e0",
+    "Late": "#c62828",
+}
+
+
+def programme_timeline(summary: PeriodSummary) -> alt.LayerChart | alt.FacetChart | None:
+    """The plan on a time line: each phase a bar over its dates, each milestone a bar from its due
+    day to the day it was first met (a point when on the day or without one), coloured by status,
+    with a rule at the period's end (the "as of" of every status)."""
+    from srelib.present.programme import timeline_rows
+
+    rows = timeline_rows(summary)
+    if not rows or summary.programme is None:
+        return None
+    frame = pd.DataFrame(rows)
+    order = list(dict.fromkeys(frame["row"]))
+    statuses = [s for s in PROGRAMME_COLOURS if s in set(frame["status"])]
+    y = alt.Y("row:N", title=None, sort=order, axis=alt.Axis(labelLimit=320))
+    colour = alt.Color(
+        "status:N",
+        scale=alt.Scale(domain=statuses, range=[PROGRAMME_COLOURS[s] for s in statuses]),
+        legend=alt.Legend(title="Status"),
+    )
+    tooltip = ["row:N", "status:N", "detail:N"]
+    bars = (
+        alt.Chart(frame)
+        .mark_bar(height=10)
+        .encode(x=alt.X("start:T", title=None), x2="end:T", y=y, color=colour, tooltip=tooltip)
+    )
+    points = (
+        alt.Chart(frame[frame["kind"] == "milestone"])
+        .mark_point(filled=True, size=70, shape="diamond")
+        .encode(x="due:T", y=y, color=colour, tooltip=tooltip)
+    )
+    as_of = (
+        alt.Chart(pd.DataFrame({"as_of": [summary.programme.as_of]}))
+        .mark_rule(color="#333333", strokeDash=[4, 4])
+        .encode(x="as_of:T")
+    )
+    return alt.layer(bars, points, as_of, title=f"The plan as of {summary.title}").properties(
+        width=560, height=max(160, 22 * len(order))
+    )

@@ -1,0 +1,276 @@
+"""Key messages from a PeriodSummary, in plain language (Jinja2 → Markdown).
+
+The template (``templates/narrative/<report>.md.j2``) holds the wording; this module hands
+it values already computed and formatted, every data value escaped for the output format.
+Empty periods and missing values read naturally ("no incidents this month").
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from srelib.metrics.compare import Comparison
+from srelib.present import activities as activity_words
+from srelib.present import format as show
+from srelib.present import highlights
+from srelib.present.follow_up import follow_up_sentence_values, readiness_sentence_values
+from srelib.resources import templates_dir
+from srelib.summary import PeriodSummary
+
+_MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]<>()#+!|~$])")
+
+
+def escape_markdown(value: Any) -> str:
+    """Data shown literally in Markdown: no emphasis, links, HTML or maths from its characters."""
+    return _MARKDOWN_SPECIALS.sub(r"\\\1", html.escape(str(value), quote=False))
+
+
+@cache
+def _environment(folder: Path) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(folder),
+        autoescape=False,  # Markdown, not HTML: values are escaped by the `v` filter
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["join_and"] = show.join
+    return env
+
+
+def context(summary: PeriodSummary) -> dict[str, Any]:
+    """Everything the narrative template may say, computed and formatted."""
+    incidents = summary.incidents
+    previous = summary.previous
+    prev_count = previous.incidents.count if previous else None
+    change = None
+    if previous is not None:
+        diff = incidents.count - prev_count  # type: ignore[operator]
+        change = {
+            "diff": abs(diff),
+            "direction": "more" if diff > 0 else "fewer" if diff < 0 else "same",
+            "title": previous.title,
+            "count": prev_count,
+        }
+    severities = [f"{n} {sev}" for sev, n in incidents.by_severity.items() if n and sev in ("SEV1", "SEV2")]
+    mttr_now = incidents.mttr_minutes.median
+    comparisons = summary.reliability.comparisons if summary.reliability else {}
+    mttr = None
+    if mttr_now is not None:
+        mttr = {"median": show.minutes(mttr_now), "n": incidents.mttr_minutes.n, "against": None}
+        versus = comparisons.get("previous")
+        if versus is not None and versus.covered and versus.mttr.n_before:
+            mttr["against"] = _comparison(versus.mttr, versus.title)
+    baseline = comparisons.get("baseline")
+    since = None
+    if baseline is not None and baseline.covered and baseline.mttr.verdict in ("improved", "worsened"):
+        since = {
+            "label": show.span_title(baseline.start, baseline.end, summary.timezone),
+            "mttr": _comparison(baseline.mttr, baseline.title),
+            "rate": None  # a count is called fewer or more only when the rate test is clear
+            if baseline.incidents.change_ratio is None
+            or baseline.incident_rate is None
+            or baseline.incident_rate.verdict not in ("improved", "worsened")
+            else {
+                "percent": f"{abs(100 * baseline.incidents.change_ratio):.0f} %",
+                "direction": "fewer" if baseline.incidents.change < 0 else "more",
+                "expected": f"{baseline.incidents.other_scaled:.0f}",
+            },
+        }
+    by_status: dict[str, list[dict[str, str]]] = {s: [] for s in show.STATUS_LABELS}
+    for name, slo in summary.slos.items():
+        by_status[slo.status].append(
+            {
+                "name": name,
+                "attainment": show.attainment(slo.attainment, slo.target),
+                "target": show.target(slo.target),
+                "remaining": show.budget(slo.error_budget_remaining),
+            }
+        )
+    return {
+        "period": summary.title,
+        "period_kind": summary.kind,
+        "scope": f"team {summary.team}" if summary.team else summary.org,
+        "team": summary.team,
+        "incidents": {
+            "count": incidents.count,
+            "open": incidents.open,
+            "customer_impacting": incidents.customer_impacting,
+            "serious": severities,
+            "change": change,
+        },
+        "mttd": show.minutes(incidents.mttd_minutes.median) if incidents.mttd_minutes.n else None,
+        "mtta": show.minutes(incidents.mtta_minutes.median) if incidents.mtta_minutes.n else None,
+        "mttr": mttr,
+        "since_programme": since,
+        "slos": {"total": len(summary.slos), **by_status},
+        "value": _value(summary),
+        "delivery": _delivery(summary),
+        "engagement": _engagement(summary),
+        "activities": _activities(summary),
+        "follow_up": follow_up_sentence_values(summary),
+        "readiness": readiness_sentence_values(summary),
+        "wins": [h.text for h in highlights.wins(summary, limit=3)],
+        "risks": [h.text for h in highlights.risks(summary, limit=3)],
+    }
+
+
+def _value(summary: PeriodSummary) -> dict[str, Any] | None:
+    """The value figures to tell, or None; ``{"measured": False}`` when there is nothing to measure
+    value with yet (no automation runs, cost initiatives, downtime cost or programme cost): a team
+    that starts small is told what to add, not that it delivered nothing."""
+    v = summary.value
+    if v is None:
+        return None
+    if not (v.toil.runs or v.costs.initiatives or v.roi.downtime_avoided_value or v.roi.programme_cost):
+        return {"measured": False}
+    cur = v.roi.currency
+    return {
+        "measured": True,
+        "delivered": show.money(v.roi.value_delivered, cur),
+        "cost": show.money(v.roi.programme_cost, cur) if v.roi.programme_cost else None,
+        "roi": show.ratio(v.roi.roi) if v.roi.roi is not None else None,
+        "toil_hours": f"{v.toil.hours_saved:,.0f}",
+        "toil_value": show.money(v.toil.value, cur),
+        "savings": show.money(v.costs.savings, cur) if v.costs.savings else None,
+        "downtime": show.money(v.roi.downtime_avoided_value, cur) if v.roi.downtime_avoided_value else None,
+    }
+
+
+def _engagement(summary: PeriodSummary) -> dict[str, Any] | None:
+    e = summary.engagement
+    if e is None or not any(k.value for k in e.kpis.values()):
+        return None
+    targeted = {n: k for n, k in e.kpis.items() if k.met is not None}
+    overall = e.kpis.get("practice_adoption_rate")
+    return {
+        "targeted": len(targeted),
+        "met": [_in_sentence(show.KPI_LABELS.get(n, n)) for n, k in targeted.items() if k.met],
+        "missed": [_in_sentence(show.KPI_LABELS.get(n, n)) for n, k in targeted.items() if not k.met],
+        "adoption": show.ratio(overall.value) if overall and overall.value is not None else None,
+        "upcoming": [f"{u.title or u.kind.replace('_', ' ')} on {u.date}" for u in e.upcoming],
+    }
+
+
+def _activities(summary: PeriodSummary) -> dict[str, Any] | None:
+    """The activities to tell: the kinds with a target that met it or not, those that lapsed."""
+    a = summary.activities
+    if a is None or not a.kinds:
+        return None
+    targeted = [k for k in a.kinds.values() if k.met is not None]
+    return {
+        "held": f"{a.count:,}",
+        "reach": f"{a.reach:,}",
+        "targeted": len(targeted),
+        "met": len([k for k in targeted if k.met]),
+        "missed": [k.title for k in targeted if not k.met],
+        "lapsed": activity_words.lapse_texts(summary),
+    }
+
+
+def _in_sentence(label: str) -> str:
+    """ "Newsletter open rate (...)" → "newsletter open rate"; acronyms ("SRE ...") stay as they are."""
+    short = label.split(" (")[0]
+    return short if short[:2].isupper() else short[0].lower() + short[1:]
+
+
+def _delivery(summary: PeriodSummary) -> dict[str, Any] | None:
+    d = summary.delivery
+    if d is None or not d.deployments:
+        return None
+    return {
+        "deployments": f"{d.deployments:,}",
+        "frequency": d.deployment_frequency_band,
+        "lead_time": show.minutes(d.lead_time_minutes.median),
+        "failure_rate": show.ratio(d.change_failure_rate, 1),
+    }
+
+
+def _comparison(comparison: Comparison, title: str) -> dict[str, Any]:
+    """A before/after comparison as the narrative may state it (see srelib.metrics.compare)."""
+    return {
+        "verdict": comparison.verdict,
+        "before": show.minutes(comparison.median_before),
+        "after": show.minutes(comparison.median_after),
+        "n_before": comparison.n_before,
+        "title": title,
+    }
+
+
+def render(summary: PeriodSummary, report: str = "monthly_reliability", fmt: str = "markdown", **extra: Any) -> str:
+    """The report's key messages as Markdown (``fmt="markdown"``) or plain text (``"text"``).
+
+    ``extra`` adds to the template's context (e.g. ``case``: an initiative's comparisons, from
+    :func:`case_context`).
+    """
+    env = _environment(templates_dir() / "narrative")
+    template = env.get_template(f"{report}.md.j2")
+    escape = escape_markdown if fmt == "markdown" else str
+    text = template.render(**context(summary), **extra, v=escape)
+    return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
+
+
+def messages(summary: PeriodSummary, report: str = "monthly_reliability", **extra: Any) -> list[str]:
+    """The key messages as plain-text sentences (one per bullet)."""
+    text = render(summary, report, fmt="text", **extra)
+    return [line[2:].strip() for line in text.splitlines() if line.startswith("- ")]
+
+
+def case_context(summary: PeriodSummary, initiative: str) -> dict[str, Any]:
+    """What a case study may say about ``initiative``: each comparison with its verdict."""
+    effect = summary.initiatives[initiative]
+    cur = summary.value.roi.currency if summary.value else ""
+
+    def durations(c: Comparison | None) -> dict[str, Any] | None:
+        if c is None:
+            return None
+        return {
+            "verdict": c.verdict,
+            "before": show.minutes(c.median_before),
+            "after": show.minutes(c.median_after),
+            "n_before": c.n_before,
+            "n_after": c.n_after,
+        }
+
+    def rates(r: Any) -> dict[str, Any] | None:
+        if r is None:
+            return None
+        return {
+            "verdict": r.verdict,
+            "before": f"{r.count_before / r.days_before:.2f}",
+            "after": f"{r.count_after / r.days_after:.2f}" if r.days_after else show.MISSING,
+            "change": show.ratio(None if r.rate_ratio is None else abs(1 - r.rate_ratio)),
+        }
+
+    cost = effect.daily_cost
+    return {
+        "case": {
+            "title": effect.title,
+            "start": effect.start,
+            "started": effect.started,
+            "days_before": f"{effect.days_before:.0f}",
+            "days_after": f"{effect.days_after:.0f}",
+            "mttr": durations(effect.mttr),
+            "incidents": rates(effect.incident_rate),
+            "impact": rates(effect.impact_rate),
+            "cost": None
+            if cost is None
+            else {
+                "verdict": cost.verdict,
+                "before": show.money(cost.median_before, cur),
+                "after": show.money(cost.median_after, cur),
+            },
+            "toil": None
+            if effect.toil_hours_per_day_after is None
+            else {
+                "before": f"{effect.toil_hours_per_day_before:.1f}",
+                "after": f"{effect.toil_hours_per_day_after:.1f}",
+            },
+        }
+    }
