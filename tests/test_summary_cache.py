@@ -187,3 +187,34 @@ def test_a_warehouse_with_nothing_ingested_is_never_cached(workbench, computed, 
     for _ in range(2):
         SummaryCache(workbench, folder=folder).get(OCTOBER, None)
     assert len(computed) == 2 and not list(folder.glob("*.json"))
+
+
+def test_a_summary_in_memory_is_not_shown_after_an_ingest(workbench, computed, tmp_path):
+    """A dashboard's kernel keeps the summaries it showed last; an ingest makes them stale."""
+    cache = SummaryCache(workbench, folder=tmp_path / "cache", memory=4)
+    assert cache.get(OCTOBER, None).input_fingerprint == cache.get(OCTOBER, None).input_fingerprint
+    assert len(computed) == 1
+    new_ingest(workbench, "a-new-fingerprint")
+    assert cache.get(OCTOBER, None).input_fingerprint == "a-new-fingerprint"
+    assert cache.get(OCTOBER, "platform").input_fingerprint == "a-new-fingerprint"
+    assert computed == [("2026-10", None, False), ("2026-10", None, False), ("2026-10", "platform", True)]
+
+
+def test_a_stored_summary_is_read_without_opening_the_warehouse_while_it_is_unchanged(workbench, tmp_path, monkeypatch):
+    """Opening DuckDB to read the latest fingerprint costs about 20 ms of each dashboard view."""
+    real, opened = summary_cache.connect, []
+
+    def counting(path):
+        opened.append(path)
+        return real(path)
+
+    monkeypatch.setattr(summary_cache, "connect", counting)
+    folder = tmp_path / "cache"
+    SummaryCache(workbench, folder=folder).get(OCTOBER, None)  # another kernel, say, computed it
+    cache = SummaryCache(workbench, folder=folder)
+    for _ in range(3):
+        cache.get(OCTOBER, None)
+    assert len(opened) == 2  # the first kernel's computation, and this one's first look
+    new_ingest(workbench, "a-new-fingerprint")
+    assert cache.get(OCTOBER, None).input_fingerprint == "a-new-fingerprint"
+    assert len(opened) == 3

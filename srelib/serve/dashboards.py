@@ -151,8 +151,9 @@ class Dashboard:
 
         def draw(summary: PeriodSummary) -> None:
             view.clear_output(wait=True)
+            built = build(summary)
             with view:
-                display(report.chart(build(summary), empty))
+                display(report.chart(None if built is None else charts.drawn(built), empty))
 
         self.views.append((draw, view))
         return view

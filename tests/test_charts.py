@@ -1,0 +1,64 @@
+"""Charts as the dashboards redraw them: the spec the reports validate, drawn without validating again."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import altair as alt
+
+from srelib.ingest.validate import validate_directory
+from srelib.ingest.warehouse import load
+from srelib.period import Period
+from srelib.present import charts
+from srelib.run.summary_cache import SummaryCache
+from tests.conftest import INCIDENT_COLUMNS, make_workbench, slo_document, write_csv, write_slos
+
+
+def test_a_dashboard_draws_the_spec_a_report_validates(tmp_path: Path):
+    bench = make_workbench(tmp_path, {"api": "platform"})
+    data = tmp_path / "data"
+    write_csv(
+        data / "incidents.csv",
+        INCIDENT_COLUMNS,
+        [
+            dict(
+                incident_id="I1",
+                service="api",
+                severity="SEV2",
+                started_at="2026-10-01T10:00:00Z",
+                resolved_at="2026-10-01T11:30:00Z",
+            )
+        ],
+    )
+    write_csv(
+        data / "sli.csv",
+        ["timestamp", "slo", "good", "total"],
+        [dict(timestamp="2026-10-01T10:00:00Z", slo="api-availability", good=9, total=10)],
+    )
+    write_slos(data, [slo_document("api-availability", "api", 0.99)])
+    dataset = validate_directory(data)
+    load(dataset, bench.warehouse_path)
+    dataset.con.close()
+    summary = SummaryCache(bench).get(Period.parse("2026-10", "UTC"), None)
+    for build in (charts.incidents_by_severity, charts.time_to_resolve, charts.slo_status_grid):
+        chart = build(summary)
+        assert chart is not None, build.__name__
+        drawn = charts.drawn(chart).data
+        shown = json.loads(re.search(r"var spec = (.*);\n", drawn).group(1))
+        assert shown == json.loads(json.dumps(chart.to_dict(), sort_keys=True))  # validated against the schema
+        tooltips = shown["encoding"]["tooltip"]
+        assert tooltips and all(t["field"] and t["type"] for t in tooltips)
+
+
+def test_tooltips_given_as_shorthand_are_the_channels_altair_would_make():
+    assert charts._tooltip("period:O", alt.Tooltip("shown:N", title="time")) == [
+        alt.Tooltip("period:O"),
+        alt.Tooltip("shown:N", title="time"),
+    ]
+    frame = alt.Chart(alt.Data(values=[{"period": "a"}])).mark_bar()
+    assert (
+        frame.encode(tooltip=charts._tooltip("period:O", "n:Q")).to_dict()
+        == frame.encode(tooltip=["period:O", "n:Q"]).to_dict()
+    )
