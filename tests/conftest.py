@@ -231,6 +231,25 @@ def make_workbench(root: Path, services: dict[str, str], timezone: str = "UTC") 
     return Workbench.load(root)
 
 
+def ingest_small(workbench: Workbench, incidents: list[dict[str, object]], sli_at: str) -> None:
+    """Ingest ``incidents`` (rows of incidents.csv), one SLI bucket at ``sli_at`` (9 good of 10)
+    and the SLO it measures (api-availability of service api, 99 %) into ``workbench``."""
+    from srelib.ingest.validate import validate_directory
+    from srelib.ingest.warehouse import load
+
+    data = workbench.root / "data"
+    write_csv(data / "incidents.csv", INCIDENT_COLUMNS, incidents)
+    write_csv(
+        data / "sli.csv",
+        ["timestamp", "slo", "good", "total"],
+        [dict(timestamp=sli_at, slo="api-availability", good=9, total=10)],
+    )
+    write_slos(data, [slo_document("api-availability", "api", 0.99)])
+    dataset = validate_directory(data)
+    load(dataset, workbench.warehouse_path)
+    dataset.con.close()
+
+
 @pytest.fixture(scope="session")
 def demo_end() -> Period:
     return Period.latest_complete("month")

@@ -43,38 +43,21 @@ HOSTILE = '<script>window.__hacked = 1</script><img src=x onerror="window.__hack
 
 
 def test_hostile_incident_titles_are_shown_literally(browser, tmp_path):
-    from srelib.ingest.validate import validate_directory
-    from srelib.ingest.warehouse import load
     from srelib.period import Period
     from srelib.run.report import run_report
-    from tests.conftest import INCIDENT_COLUMNS, make_workbench, slo_document, write_csv, write_slos
+    from tests.conftest import ingest_small, make_workbench
 
     workbench = make_workbench(tmp_path, {"api": "platform"})
-    data = tmp_path / "data"
-    write_csv(
-        data / "incidents.csv",
-        INCIDENT_COLUMNS,
-        [
-            dict(
-                incident_id="I1",
-                title=HOSTILE,
-                service="api",
-                severity="SEV1",
-                started_at="2026-10-02T10:00:00Z",
-                resolved_at="2026-10-02T11:00:00Z",
-                postmortem_url="javascript:alert(1)",
-            )
-        ],
+    incident = dict(
+        incident_id="I1",
+        title=HOSTILE,
+        service="api",
+        severity="SEV1",
+        started_at="2026-10-02T10:00:00Z",
+        resolved_at="2026-10-02T11:00:00Z",
+        postmortem_url="javascript:alert(1)",
     )
-    write_csv(
-        data / "sli.csv",
-        ["timestamp", "slo", "good", "total"],
-        [dict(timestamp="2026-10-02T10:00:00Z", slo="api-availability", good=9, total=10)],
-    )
-    write_slos(data, [slo_document("api-availability", "api", 0.99)])
-    dataset = validate_directory(data)
-    load(dataset, workbench.warehouse_path)
-    dataset.con.close()
+    ingest_small(workbench, [incident], sli_at="2026-10-02T10:00:00Z")
     html = run_report(workbench, "monthly_reliability", Period.parse("2026-10")).html
     page, problems = open_offline(browser, html.as_uri())
     page.wait_for_selector(".srelib-chart svg")

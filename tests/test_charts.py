@@ -8,39 +8,16 @@ from pathlib import Path
 
 import altair as alt
 
-from srelib.ingest.validate import validate_directory
-from srelib.ingest.warehouse import load
 from srelib.period import Period
 from srelib.present import charts
 from srelib.run.summary_cache import SummaryCache
-from tests.conftest import INCIDENT_COLUMNS, make_workbench, slo_document, write_csv, write_slos
+from tests.conftest import ingest_small, make_workbench
 
 
 def test_a_dashboard_draws_the_spec_a_report_validates(tmp_path: Path):
     bench = make_workbench(tmp_path, {"api": "platform"})
-    data = tmp_path / "data"
-    write_csv(
-        data / "incidents.csv",
-        INCIDENT_COLUMNS,
-        [
-            dict(
-                incident_id="I1",
-                service="api",
-                severity="SEV2",
-                started_at="2026-10-01T10:00:00Z",
-                resolved_at="2026-10-01T11:30:00Z",
-            )
-        ],
-    )
-    write_csv(
-        data / "sli.csv",
-        ["timestamp", "slo", "good", "total"],
-        [dict(timestamp="2026-10-01T10:00:00Z", slo="api-availability", good=9, total=10)],
-    )
-    write_slos(data, [slo_document("api-availability", "api", 0.99)])
-    dataset = validate_directory(data)
-    load(dataset, bench.warehouse_path)
-    dataset.con.close()
+    incident = dict(incident_id="I1", service="api", severity="SEV2", started_at="2026-10-01T10:00:00Z")
+    ingest_small(bench, [dict(incident, resolved_at="2026-10-01T11:30:00Z")], sli_at="2026-10-01T10:00:00Z")
     summary = SummaryCache(bench).get(Period.parse("2026-10", "UTC"), None)
     for build in (charts.incidents_by_severity, charts.time_to_resolve, charts.slo_status_grid):
         chart = build(summary)

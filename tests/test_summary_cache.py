@@ -15,13 +15,11 @@ import pytest
 
 from srelib import __version__
 from srelib.config import Workbench
-from srelib.ingest.validate import validate_directory
-from srelib.ingest.warehouse import load
 from srelib.period import Period
 from srelib.run import summary_cache
 from srelib.run.summary_cache import SummaryCache, shared_summary
 from srelib.summary import PeriodSummary
-from tests.conftest import INCIDENT_COLUMNS, make_workbench, slo_document, write_csv, write_slos
+from tests.conftest import ingest_small, make_workbench
 
 OCTOBER = Period.parse("2026-10", "UTC")
 
@@ -31,22 +29,9 @@ def ingested(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A small workbench with one ingest: incidents and SLIs of October 2026, two teams."""
     root = tmp_path_factory.mktemp("ingested")
     bench = make_workbench(root, {"api": "platform", "web": "frontend"})
-    data = root / "data"
     incident = dict(service="api", severity="SEV2", started_at="2026-10-01T10:00:00Z")
-    write_csv(
-        data / "incidents.csv",
-        INCIDENT_COLUMNS,
-        [dict(incident, incident_id="I1", resolved_at="2026-10-01T11:00:00Z"), dict(incident, incident_id="I2")],
-    )
-    write_csv(
-        data / "sli.csv",
-        ["timestamp", "slo", "good", "total"],
-        [dict(timestamp="2026-10-01T10:00:00Z", slo="api-availability", good=9, total=10)],
-    )
-    write_slos(data, [slo_document("api-availability", "api", 0.99)])
-    dataset = validate_directory(data)
-    load(dataset, bench.warehouse_path)
-    dataset.con.close()
+    incidents = [dict(incident, incident_id="I1", resolved_at="2026-10-01T11:00:00Z"), dict(incident, incident_id="I2")]
+    ingest_small(bench, incidents, sli_at="2026-10-01T10:00:00Z")
     return root
 
 
