@@ -274,6 +274,31 @@ class FollowUp(BaseModel):
             raise ValueError(f"unknown repeat_match {', '.join(unknown)}: use cause, title or service")
         return value
 
+    def problems(self, activities: Activities, written: set[str]) -> list[str]:
+        """The activity kinds the file names (``written``: its keys) that params/activities.yaml
+        does not configure, by kind or alias. The defaults name the seed's kinds: a workbench that
+        configures others simply has no reviews of those kinds."""
+        known = set(activities.kinds) | set(activities.aliases)
+        named = {"prr_kind": [self.prr_kind], "review_kinds": self.review_kinds}
+        return [
+            f"{key}: {kind!r} is not an activity kind of params/activities.yaml "
+            f"(configured: {', '.join(sorted(activities.kinds))})"
+            for key, kinds in named.items()
+            if key in written
+            for kind in kinds
+            if kind not in known
+        ]
+
+    def with_kinds(self, activities: Activities) -> FollowUp:
+        """Aliases (``prr``) read as the kinds they name, as ingest stores the engagement rows."""
+        aliases = activities.aliases
+        return self.model_copy(
+            update={
+                "prr_kind": aliases.get(self.prr_kind, self.prr_kind),
+                "review_kinds": [aliases.get(k, k) for k in self.review_kinds],
+            }
+        )
+
 
 class Target(BaseModel):
     """A KPI's target: ``target`` is a rate's, or a count's per calendar month; a count may also name
@@ -943,7 +968,16 @@ class Workbench:
         problems = workbench.programme.problems(workbench.org.programme_start, workbench.activities, written)
         if problems:
             raise ConfigError(f"{params / 'programme.yaml'}: {'; '.join(problems)}")
-        return replace(workbench, programme=workbench.programme.with_kinds(workbench.activities))
+        follow_file = params / "follow_up.yaml"
+        written_keys = set(_load_yaml(follow_file) or {}) if follow_file.exists() else set()
+        problems = workbench.follow_up.problems(workbench.activities, written_keys)
+        if problems:
+            raise ConfigError(f"{follow_file}: {'; '.join(problems)}")
+        return replace(
+            workbench,
+            programme=workbench.programme.with_kinds(workbench.activities),
+            follow_up=workbench.follow_up.with_kinds(workbench.activities),
+        )
 
     @classmethod
     def find(cls, start: Path | None = None, required: bool = True) -> Workbench:

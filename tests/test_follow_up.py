@@ -303,6 +303,22 @@ def test_policy_section_names_services_with_overdue_actions_and_missing_postmort
     }
 
 
+def test_the_tables_name_the_severities_the_policy_requires_postmortems_for(tmp_path):
+    from srelib.present import report
+    from srelib.present.follow_up import follow_up_rows
+
+    (tmp_path / "params").mkdir()
+    (tmp_path / "params" / "error_budget_policy.yaml").write_text("postmortem_severities: [SEV1]\n")
+    summary = _summary(tmp_path)
+    assert summary.follow_up.postmortem_severities == ["SEV1"]
+    assert follow_up_rows(summary)[0]["label"] == (
+        "Postmortems written, of those due (SEV1 and incidents over the budget share)"
+    )
+    assert "Overdue SEV1 actions" in report.postmortem_policy_table(summary).data
+    default = _summary(tmp_path / "default")
+    assert "(SEV1, SEV2 and incidents over the budget share)" in follow_up_rows(default)[0]["label"]
+
+
 def test_empty_period_has_zero_follow_up(tmp_path):
     workbench = _workbench(tmp_path)
     with in_memory(validate_directory(_data(tmp_path / "data"))) as con:
@@ -403,10 +419,52 @@ def test_bad_action_rows_name_file_row_and_column(tmp_path):
             "actions.csv:5:action: required value is empty",
             "actions.csv:6:closed_at: timestamp has no UTC offset (write 2026-10-03T14:05:00Z or +02:00): "
             "'2026-10-21T10:00:00'",
-            "actions.csv:7:action: duplicate row for key (incident_id, action): already on an earlier row",
-            "actions.csv:7:incident_id: duplicate row for key (incident_id, action): already on an earlier row",
+            "actions.csv:7:action: duplicate action item (the same action_id, or without one incident_id and action): "
+            "already on an earlier row",
         ]
     )
+
+
+def test_an_action_id_identifies_an_action_item_in_validation_and_on_reingest(tmp_path):
+    """Two items of an incident may share a summary when the tracker keys them apart; an item whose
+    summary was edited in the tracker replaces its row instead of leaving the old one open."""
+    from srelib.ingest.warehouse import connect, load
+
+    workbench = _workbench(tmp_path)
+    data = _data(tmp_path / "data")
+    keyed = [
+        _action("P1", "Add alerting", "2026-10-20", action_id="PM-1"),
+        _action("P1", "Add alerting", "2026-10-22", action_id="PM-2"),
+        _action("P2", "Fix login", "2026-10-20"),
+    ]
+    write_csv(data / "actions.csv", ACTION_COLUMNS, keyed)
+    dataset = validate_directory(data)
+    load(dataset, workbench.warehouse_path)
+    dataset.con.close()
+    edited = [
+        _action("P1", "Add alerting on 5xx", "2026-10-20", "2026-10-19T10:00:00Z", action_id="PM-1"),
+        _action("P1", "Add alerting", "2026-10-22", action_id="PM-2"),
+        _action("P2", "Fix login", "2026-10-25"),
+    ]
+    write_csv(data / "actions.csv", ACTION_COLUMNS, edited)
+    dataset = validate_directory(data)
+    load(dataset, workbench.warehouse_path)
+    dataset.con.close()
+    with connect(workbench.warehouse_path) as con:
+        rows = con.execute("SELECT action_id, action, due, closed_at IS NOT NULL FROM actions ORDER BY all").fetchall()
+    assert [(r[0], r[1], r[2].isoformat(), r[3]) for r in rows] == [
+        ("PM-1", "Add alerting on 5xx", "2026-10-20", True),
+        ("PM-2", "Add alerting", "2026-10-22", False),
+        (None, "Fix login", "2026-10-25", False),
+    ]
+    duplicates = [_action(incident, "A", "2026-10-20", action_id="PM-7") for incident in ("P1", "P2")]
+    write_csv(data / "actions.csv", ACTION_COLUMNS, duplicates)
+    with pytest.raises(InputError) as caught:
+        validate_directory(data)
+    assert [str(p) for p in caught.value.problems] == [
+        "actions.csv:3:action: duplicate action item (the same action_id, or without one incident_id and action): "
+        "already on an earlier row"
+    ]
 
 
 def test_bad_launch_rows_fail_validate_with_exit_2(tmp_path):
@@ -621,3 +679,16 @@ def test_days_overdue_are_local_calendar_days_across_the_spring_change(due: date
     from srelib.metrics.follow_up import days_overdue
 
     assert days_overdue(due, Period.parse("2026-03", "Europe/Berlin")) == days
+
+
+def test_review_kinds_must_be_configured_activity_kinds_and_aliases_are_read_as_their_kinds(tmp_path):
+    from srelib.config import ConfigError
+
+    with pytest.raises(ConfigError) as caught:
+        _workbench(tmp_path / "unknown", follow_up={"prr_kind": "prr_meeting", "review_kinds": ["prr", "design_chat"]})
+    message = str(caught.value)
+    assert "follow_up.yaml" in message and "prr_kind: 'prr_meeting' is not an activity kind" in message
+    assert "review_kinds: 'design_chat' is not" in message and message.count("is not an activity kind") == 2
+    assert "configured: architecture_review" in message
+    aliased = _workbench(tmp_path / "aliased", follow_up={"prr_kind": "prr", "review_kinds": ["prr"]}).follow_up
+    assert (aliased.prr_kind, aliased.review_kinds) == ("production_readiness_review", ["production_readiness_review"])

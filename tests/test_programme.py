@@ -18,7 +18,7 @@ import yaml
 from srelib.config import ConfigError, Workbench
 from srelib.ingest.validate import validate_directory
 from srelib.ingest.warehouse import in_memory
-from srelib.metrics.programme import compare, direction
+from srelib.metrics.programme import compare, direction, programme_month
 from srelib.period import Period
 from srelib.run.programme import run_history
 from srelib.summary import build_summary
@@ -135,6 +135,25 @@ def _programme(workbench: Workbench, data: Path, period: str, team: str | None =
 def bench(tmp_path: Path) -> tuple[Workbench, Path]:
     workbench = _workbench(tmp_path)
     return workbench, _data(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("start", "day", "month"),
+    [
+        (date(2026, 3, 15), date(2026, 3, 15), 1),
+        (date(2026, 3, 15), date(2026, 4, 14), 1),
+        (date(2026, 3, 15), date(2026, 4, 15), 2),
+        (date(2026, 1, 31), date(2026, 2, 27), 1),  # month 2 starts on 28 February (the month's last day)
+        (date(2026, 1, 31), date(2026, 2, 28), 2),
+        (date(2026, 1, 31), date(2026, 3, 30), 2),
+        (date(2026, 1, 31), date(2026, 3, 31), 3),
+        (date(2024, 1, 30), date(2024, 2, 29), 2),  # leap year: 30 January + 1 month = 29 February
+        (date(2025, 11, 1), date(2026, 10, 31), 12),
+        (date(2025, 11, 1), date(2026, 11, 1), 13),
+    ],
+)
+def test_programme_month_starts_where_a_due_month_ends(start, day, month):
+    assert programme_month(start, day) == month
 
 
 def test_phase_status_at_the_boundaries_in_the_org_time_zone(bench):
@@ -416,3 +435,24 @@ def test_a_criterions_figure_reads_as_the_reports_write_it(path: str, value: flo
     from srelib.present.programme import figure
 
     assert figure(path, value) == shown
+
+
+def test_an_action_item_is_evidence_from_its_creation_or_its_incident_not_its_due_day():
+    import duckdb
+
+    from srelib.metrics.programme import table_evidence
+
+    con = duckdb.connect()
+    con.execute("CREATE TABLE incidents (incident_id VARCHAR, started_at TIMESTAMP)")
+    con.execute("CREATE TABLE actions (incident_id VARCHAR, action VARCHAR, due DATE, created_at TIMESTAMP)")
+    con.execute("INSERT INTO incidents VALUES ('I1', '2026-09-20 08:00:00'), ('I2', '2026-10-03 23:30:00')")
+    con.execute(
+        "INSERT INTO actions VALUES ('I1', 'created in October, due before', '2026-09-01', '2026-10-10 12:00:00'),"
+        " ('I2', 'no created_at: its incident started 4 October in Berlin', '2026-08-01', NULL),"
+        " ('I9', 'neither', '2026-07-01', NULL)"
+    )
+    september, october = Period.parse("2026-09", "Europe/Berlin"), Period.parse("2026-10", "Europe/Berlin")
+    before = table_evidence(con, "actions", september, "Europe/Berlin")
+    assert (before.first, before.figure) == (None, 0.0)
+    found = table_evidence(con, "actions", october.shift(1), "Europe/Berlin")
+    assert (found.first, found.figure) == (date(2026, 10, 4), 2)

@@ -295,11 +295,19 @@ def _key_rules(schema: FileSchema) -> list[Rule]:
     if schema.summed:  # line items: rows sharing a key are summed, not repeated
         return []
     key = list(schema.key)
-    partition = ", ".join(f'"{k}"' for k in key)
+    identity = schema.identity
+    if identity is None:
+        partition = ", ".join(f'"{k}"' for k in key)
+    else:  # rows giving the identity are partitioned by it alone; the others by the key
+        partition = ", ".join([f'"{identity}"', *(f'CASE WHEN "{identity}" IS NULL THEN "{k}" END' for k in key)])
     sql = f"count(*) OVER (PARTITION BY {partition} ORDER BY _file, _row ROWS UNBOUNDED PRECEDING) > 1"
 
     def bad(frame: pd.DataFrame, slos: frozenset[str]) -> pd.Series:
-        return frame.duplicated(subset=key, keep="first")
+        if identity is None:
+            return frame.duplicated(subset=key, keep="first")
+        given = frame[identity].notna()
+        parts = {identity: frame[identity], **{k: frame[k].where(~given) for k in key}}
+        return pd.DataFrame(parts).duplicated(keep="first")
 
     twice: tuple[dict[str, str | None], ...] = ({}, {})
     if schema.duplicate:  # the table names its own repeats (one problem, on the key's last column)

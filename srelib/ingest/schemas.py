@@ -82,6 +82,10 @@ class FileSchema:
     replaced_by: tuple[str, str] | None = None
     # The source adapter that reads the canonical file, when the file is a vendor format (costs: FOCUS).
     reader: str | None = None
+    # A column that, where a row gives it, identifies the row alone instead of the key (a tracker's
+    # issue key): two rows are the same when both give it and it is equal, or when either lacks it
+    # and their keys are equal. An edited summary then replaces its row instead of leaving the old one.
+    identity: str | None = None
 
     @property
     def required(self) -> list[str]:
@@ -246,6 +250,10 @@ ACTIONS = FileSchema(
         Column("url"),
     ),
     key=("incident_id", "action"),
+    identity="action_id",
+    duplicate=(
+        "duplicate action item (the same action_id, or without one incident_id and action): already on an earlier row"
+    ),
     orderings=(Ordering("created_at", "closed_at"),),
 )
 

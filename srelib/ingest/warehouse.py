@@ -135,7 +135,7 @@ def load(dataset: Dataset, target: Path | None) -> dict[str, int]:
             if schema.replaced_by:
                 _delete_covered(con, table, staged, *schema.replaced_by)
             elif schema.key:
-                _delete_matching(con, table, staged, schema.key)
+                _delete_matching(con, table, staged, schema.key, schema.identity)
             columns = ", ".join(f'"{c.name}"' for c in schema.columns)
             con.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {staged}")
         slo_rows = [_slo_row(s) for s in dataset.slos.slos]
@@ -177,13 +177,20 @@ def _delete_covered(con: duckdb.DuckDBPyConnection, table: str, staged: str, gro
             WHERE t."{group}" IS NOT DISTINCT FROM s.grp AND t."{time}" BETWEEN s.lo AND s.hi)""")
 
 
-def _delete_matching(con: duckdb.DuckDBPyConnection, table: str, staged: str, key: tuple[str, ...]) -> None:
+def _delete_matching(
+    con: duckdb.DuckDBPyConnection, table: str, staged: str, key: tuple[str, ...], identity: str | None = None
+) -> None:
     """Delete the rows of ``table`` whose key is in ``staged``: re-ingesting replaces, never duplicates.
+    With an ``identity`` column (FileSchema.identity), rows that both give it match on it alone.
 
     Tables keyed by time (SLI buckets) are first narrowed to the staged time range, so appending
     a new month to a year of buckets does not compare it with the whole year.
     """
     match = " AND ".join(f't."{k}" IS NOT DISTINCT FROM s."{k}"' for k in key)
+    if identity is not None:
+        given = f't."{identity}" IS NOT NULL AND s."{identity}" IS NOT NULL'
+        match = f'CASE WHEN {given} THEN t."{identity}" = s."{identity}" ELSE {match} END'
+
     if "timestamp" in key:
         low, high = con.execute(f'SELECT min("timestamp"), max("timestamp") FROM {staged}').fetchone() or (None, None)
         if low is None:

@@ -128,6 +128,7 @@ class FollowUpFigures:
     repeats_with_open_actions: list[RepeatWithOpenActions] = field(default_factory=list)
     by_service: dict[str, ServiceFollowUp] = field(default_factory=dict)
     repeats_by_service: dict[str, int] = field(default_factory=dict)  # service → its repeats, as ``repeats``
+    postmortem_severities: list[str] = field(default_factory=lambda: ["SEV1", "SEV2"])  # the policy's
 
 
 _NOT_LETTERS = re.compile(r"[^a-z]+")
@@ -184,6 +185,7 @@ def follow_up(
         repeats_with_open_actions=with_open,
         by_service=_by_service(postmortems, actions, period, scope, policy, tz),
         repeats_by_service=per_service,
+        postmortem_severities=list(policy.postmortem_severities),
     )
 
 

@@ -177,6 +177,14 @@ class Found:
     figure: float | None
 
 
+# Tables whose rows came to be at another time than their schema's first dated column says: an
+# action item exists from its created_at, else its incident's start (as follow_up counts it), not
+# from its due day. A timestamp, naive UTC.
+DATED_BY = {
+    "actions": "coalesce(t.created_at, (SELECT min(i.started_at) FROM incidents i WHERE i.incident_id = t.incident_id))"
+}
+
+
 def time_column(table: str) -> str:
     """The column a table's rows are dated by: its first required timestamp or date, else its first one."""
     columns = TABLES[table].columns
@@ -222,10 +230,14 @@ def table_evidence(con: duckdb.DuckDBPyConnection, table: str, end: Period, tz: 
     """The table's first row before ``end``; its figure: the rows before ``end``."""
     if not has_table(con, table):
         return Found(None, 0.0)
-    column = time_column(table)
+    if table in DATED_BY:
+        dated, timestamp = DATED_BY[table], True
+    else:
+        column = time_column(table)
+        dated, timestamp = f't."{column}"', TABLES[table].column(column).type == "timestamp"
     first, rows = con.execute(
-        f'SELECT min("{column}"), count(*) FROM "{table}" WHERE "{column}" < ?',  # names from the schemas
-        [end.start_utc if TABLES[table].column(column).type == "timestamp" else end.first_day],
+        f'SELECT min({dated}), count({dated}) FROM "{table}" t WHERE {dated} < ?',  # names from the schemas
+        [end.start_utc if timestamp else end.first_day],
     ).fetchall()[0]
     if first is None:
         return Found(None, 0.0)
@@ -417,6 +429,14 @@ def communications(
 # ---- the programme -----------------------------------------------------------------------------------
 
 
+def programme_month(start: date, day: date) -> int:
+    """The programme month ``day`` falls in (``day`` on or after ``start``): month *n* runs from
+    ``add_months(start, n - 1)`` to the day before ``add_months(start, n)``, as a milestone's
+    ``due_month`` ends (so a programme starting on 31 January has its month 2 from 28 February)."""
+    month = (day.year - start.year) * 12 + day.month - start.month + 1
+    return month - (add_months(start, month - 1) > day)
+
+
 def due_day(milestone: Milestone, spans: Mapping[str, tuple[date, date]], start: date | None) -> date:
     if milestone.due is not None:
         return milestone.due
@@ -522,9 +542,7 @@ def programme_status(
     )
     month = None
     if programme_start is not None and end > programme_start:
-        last_day = end - timedelta(days=1)
-        month = (last_day.year - programme_start.year) * 12 + last_day.month - programme_start.month + 1
-        month -= last_day.day < programme_start.day
+        month = programme_month(programme_start, end - timedelta(days=1))
     return ProgrammeStatus(
         as_of=(end - timedelta(days=1)).isoformat(),
         start=None if programme_start is None else programme_start.isoformat(),

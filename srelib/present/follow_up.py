@@ -25,7 +25,8 @@ def follow_up_rows(summary: PeriodSummary) -> list[dict[str, str]]:
     due = p.done + p.missing
     rows = [
         {
-            "label": "Postmortems written, of those due (SEV1, SEV2 and incidents over the budget share)",
+            "label": f"Postmortems written, of those due ({', '.join(f.postmortem_severities)} "
+            "and incidents over the budget share)",
             "value": f"{p.done} of {due} ({show.ratio(p.completion)})" if due else "none due",
             "note": _postmortem_note(p.missing, p.pending),
         },
@@ -112,7 +113,7 @@ def repeat_rows(summary: PeriodSummary) -> list[dict[str, str]]:
 
 def postmortem_policy_rows(summary: PeriodSummary) -> list[dict[str, str]]:
     """Per service, what the error budget policy asks and is not done: postmortems missing, overdue
-    actions of SEV1/SEV2 incidents."""
+    actions of incidents of the policy's severities."""
     if summary.follow_up is None:
         return []
     return [

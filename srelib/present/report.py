@@ -515,11 +515,12 @@ def repeat_table(summary: PeriodSummary) -> Any:
 
 
 def postmortem_policy_table(summary: PeriodSummary) -> Any:
+    severities = "/".join(summary.follow_up.postmortem_severities) if summary.follow_up else ""
     columns = [
         ("service", "Service", False),
         ("status", "Postmortem follow-up", False),
         ("missing", "Postmortems missing", False),
-        ("overdue", "Overdue SEV1/SEV2 actions", True),
+        ("overdue", f"Overdue {severities} actions", True),
         ("oldest", "Oldest overdue", True),
     ]
     return table(postmortem_policy_rows(summary), columns, "Every required postmortem and its actions are on time.")
