@@ -432,24 +432,25 @@ def test_an_action_id_identifies_an_action_item_in_validation_and_on_reingest(tm
 
     workbench = _workbench(tmp_path)
     data = _data(tmp_path / "data")
+
+    def ingest(actions: list[dict]) -> None:
+        write_csv(data / "actions.csv", ACTION_COLUMNS, actions)
+        dataset = validate_directory(data)
+        load(dataset, workbench.warehouse_path)
+        dataset.con.close()
+
     keyed = [
         _action("P1", "Add alerting", "2026-10-20", action_id="PM-1"),
         _action("P1", "Add alerting", "2026-10-22", action_id="PM-2"),
         _action("P2", "Fix login", "2026-10-20"),
     ]
-    write_csv(data / "actions.csv", ACTION_COLUMNS, keyed)
-    dataset = validate_directory(data)
-    load(dataset, workbench.warehouse_path)
-    dataset.con.close()
+    ingest(keyed)
     edited = [
         _action("P1", "Add alerting on 5xx", "2026-10-20", "2026-10-19T10:00:00Z", action_id="PM-1"),
         _action("P1", "Add alerting", "2026-10-22", action_id="PM-2"),
         _action("P2", "Fix login", "2026-10-25"),
     ]
-    write_csv(data / "actions.csv", ACTION_COLUMNS, edited)
-    dataset = validate_directory(data)
-    load(dataset, workbench.warehouse_path)
-    dataset.con.close()
+    ingest(edited)
     with connect(workbench.warehouse_path) as con:
         rows = con.execute("SELECT action_id, action, due, closed_at IS NOT NULL FROM actions ORDER BY all").fetchall()
     assert [(r[0], r[1], r[2].isoformat(), r[3]) for r in rows] == [
