@@ -8,6 +8,8 @@ a module imports only from its own layer or the layers before it; ``config``, ``
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -117,3 +119,18 @@ def test_the_rule_catches_an_upward_import_even_a_lazy_one(tmp_path):
     assert violations(rogue, root) == [
         "srelib/metrics/rogue.py:5: srelib.metrics.rogue (metrics) imports srelib.present.narrative (present)"
     ]
+
+
+def test_a_srelib_process_imports_jsonschema_without_compiling_the_iri_grammars():
+    """rfc3987_syntax compiles its grammars at import (about a second of every process that imports
+    altair, nbformat or jupyter_events); srelib defers it to the first IRI check, which still works."""
+    code = (
+        "import sys, srelib, jsonschema, altair, nbformat\n"
+        "assert 'rfc3987_syntax.syntax_helpers' not in sys.modules\n"
+        "check = jsonschema.Draft202012Validator.FORMAT_CHECKER\n"
+        "assert check.conforms('https://example.com/ä', 'iri') and not check.conforms('https://exa mple.com', 'iri')\n"
+        "assert 'rfc3987_syntax.syntax_helpers' in sys.modules\n"
+        "import rfc3987_syntax\n"
+        "assert rfc3987_syntax.RFC3987_SYNTAX_TERMS[0] == 'iri'\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
