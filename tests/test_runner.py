@@ -244,6 +244,7 @@ def test_the_dask_executor_runs_the_same_jobs_on_a_cluster(bench: Workbench, dem
         "dask",
         "--scheduler-address",
         "tcp://127.0.0.1:9",
+        env={"DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT": "2s"},  # Dask's own setting, 30 s by default
         timeout=120,
     )
     assert down.returncode == 1 and "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in down.stderr

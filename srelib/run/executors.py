@@ -324,12 +324,13 @@ class DaskCluster(Executor):
 
     def run(self, root: Path, jobs: list[Job], options: RunOptions, listener: Listener, stop: Stop) -> list[Outcome]:
         try:
+            import dask
             from distributed import Client
         except ImportError as exc:
             raise UsageError("--executor dask needs dask.distributed: pip install 'srelib[dask]'") from exc
         address = self.scheduler_address
-        try:
-            client = Client(address, timeout="15s", set_as_default=False)
+        try:  # connecting gives up after Dask's own connect timeout (distributed.comm.timeouts.connect)
+            client = Client(address, timeout=dask.config.get("distributed.comm.timeouts.connect"), set_as_default=False)
         except (OSError, TimeoutError) as exc:
             raise SrelibError(f"cannot reach the Dask scheduler at {address}: {exc}") from exc
         results: dict[int, Outcome] = {}

@@ -75,8 +75,9 @@ def warm(
                     computed.add((label, team))
                 except Exception as exc:
                     log(f"cannot compute {label} {team or 'organisation'}: {exc}")
-            if number == 0:  # the page's first view, and a team change from it
-                log(f"dashboard views of {labels[0]} ready: {len(computed)} summaries")
+            if number == 0 or number >= len(labels):  # a period with its teams (the page's first one first)
+                label = batch[0][0]
+                log(f"dashboard views of {label} ready: {sum(view[0] == label for view in computed)} summaries")
         if labels:
             tried = (fingerprint, tried[1] + 1 if tried[0] == fingerprint else 1)
             missed = len(labels) * len(teams) - len(computed)
