@@ -196,14 +196,50 @@ class ServiceCatalogue(BaseModel):
             raise UsageError(f"unknown team {team!r}: known teams are {known}")
 
 
+class Assumption(BaseModel):
+    """A figure the value rests on, with the range a finance partner would defend: ``low``,
+    ``base`` and ``high`` (low ≤ base ≤ high), or one number for all three."""
+
+    model_config = ConfigDict(extra="forbid")
+    low: float = Field(ge=0)
+    base: float = Field(ge=0)
+    high: float = Field(ge=0)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_number(cls, value: Any) -> Any:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return {"low": value, "base": value, "high": value}
+        return value
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Assumption:
+        if not self.low <= self.base <= self.high:
+            raise ValueError(f"low ≤ base ≤ high does not hold: {self.low:g}, {self.base:g}, {self.high:g}")
+        return self
+
+    @property
+    def ranged(self) -> bool:
+        return self.low != self.high
+
+
+def _nothing() -> Assumption:
+    return Assumption(low=0.0, base=0.0, high=0.0)
+
+
 class ValueConfig(BaseModel):
-    """``params/value.yaml``: what an hour, a minute of downtime and the programme cost."""
+    """``params/value.yaml``: what an hour, a minute of downtime and the programme cost, each a
+    number or a range (``{low: 60, base: 120, high: 200}``)."""
 
     model_config = ConfigDict(extra="forbid")
     currency: str = "USD"
-    hourly_rate: float = Field(default=0.0, ge=0, description="loaded cost of an engineer hour")
-    downtime_cost_per_minute: float = Field(default=0.0, ge=0, description="customer-impacting incident minute")
-    programme_cost_per_month: float = Field(default=0.0, ge=0, description="people, tools and training of the SRE team")
+    hourly_rate: Assumption = Field(default_factory=_nothing, description="loaded cost of an engineer hour")
+    downtime_cost_per_minute: Assumption = Field(
+        default_factory=_nothing, description="customer-impacting incident minute"
+    )
+    programme_cost_per_month: Assumption = Field(
+        default_factory=_nothing, description="people, tools and training of the SRE team"
+    )
 
 
 class Initiative(BaseModel):

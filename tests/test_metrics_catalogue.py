@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from srelib.config import ErrorBudgetPolicy, Initiative, Target, Targets, Workbench
+from srelib.config import ErrorBudgetPolicy, Initiative, Target, Targets, ValueConfig, Workbench
 from srelib.errors import InputError
 from srelib.ingest.validate import validate_directory
 from srelib.ingest.warehouse import in_memory
@@ -387,8 +387,8 @@ def _value_workbench(tmp_path: Path) -> tuple[Workbench, Path]:
         workbench.root,
         workbench.org,
         workbench.catalogue,
-        value=workbench.value.model_copy(
-            update={"hourly_rate": 100.0, "downtime_cost_per_minute": 10.0, "programme_cost_per_month": 30_000.0}
+        value=ValueConfig.model_validate(
+            {"hourly_rate": 100.0, "downtime_cost_per_minute": 10.0, "programme_cost_per_month": 30_000.0}
         ),
         initiatives=workbench.initiatives.model_copy(
             update={

@@ -24,16 +24,27 @@ Definitions (docs/metrics.md, "Value"); money in ``params/value.yaml``'s currenc
   value + initiative savings + downtime avoided value, and programme cost =
   ``programme_cost_per_month`` × the period's days ÷ (365.25 ÷ 12). None without a programme cost,
   and for a team (the programme's cost is not split across teams; its value components are).
+- **ROI range**: the assumptions of ``params/value.yaml`` each have a low, base and high figure,
+  and the downtime avoided has a 95 % interval: the baseline's customer-impacting minutes per day
+  from a percentile bootstrap over the baseline's days (10,000 resamples of its days, fixed seed).
+  The range is the lowest and highest ROI (and value delivered) over every combination of those
+  ends; ``positive``: the ROI stays above zero at all of them. Sensitivity: the ROI with one of
+  them at its low and at its high, the others at base (a tornado, widest swing first). Shares:
+  each component ÷ value delivered.
 """
 
 from __future__ import annotations
 
+import itertools
+import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import duckdb
+import numpy as np
 
-from srelib.config import Initiative, Workbench
+from srelib.config import Initiative, ValueConfig, Workbench
+from srelib.metrics.compare import RESAMPLES, SEED
 from srelib.metrics.scope import Scope
 from srelib.metrics.stats import exact_sum_sql
 from srelib.period import Period, Window
@@ -89,6 +100,34 @@ class Satisfaction:
 
 
 @dataclass(frozen=True)
+class Sensitivity:
+    """One assumption (or ``downtime_avoided_minutes``, the statistical one) at its low and high
+    figures, the others at base."""
+
+    name: str
+    low: float
+    high: float
+    value_low: float  # value delivered with it at its low figure
+    value_high: float
+    roi_low: float | None  # None for a team (no programme cost)
+    roi_high: float | None
+
+
+@dataclass(frozen=True)
+class RoiRange:
+    low: float | None  # the lowest ROI over every combination of the ranges' ends
+    high: float | None
+    value_low: float  # value delivered, lowest and highest over the same combinations
+    value_high: float
+    downtime_avoided_low: float | None  # minutes: the 95 % interval (bootstrap over the baseline's days)
+    downtime_avoided_high: float | None
+    positive: bool | None  # the ROI above zero at every combination (None: no ROI)
+    sensitivity: list[Sensitivity] = field(default_factory=list)  # widest ROI (else value) swing first
+    shares: dict[str, float] = field(default_factory=dict)  # toil, initiatives, downtime ÷ value delivered
+    initiative_shares: dict[str, float] = field(default_factory=dict)  # each cost initiative's savings ÷ it
+
+
+@dataclass(frozen=True)
 class Roi:
     currency: str
     toil_value: float
@@ -98,6 +137,7 @@ class Roi:
     value_delivered: float
     programme_cost: float | None  # the whole programme's: not split across teams (None for a team)
     roi: float | None
+    range: RoiRange | None = None  # with the assumptions' ranges and the downtime interval
 
 
 @dataclass(frozen=True)
@@ -113,12 +153,17 @@ def value(
     con: duckdb.DuckDBPyConnection, period: Period, scope: Scope, workbench: Workbench, baseline: Window | None
 ) -> Value:
     settings = workbench.value
-    toil = _toil(con, period, scope, settings.hourly_rate)
+    toil, hours = _toil(con, period, scope, settings.hourly_rate.base)
     costs = _costs(con, period, scope, workbench.initiatives.initiatives, settings.currency)
-    avoided = _downtime_avoided(con, period, scope, baseline)
-    avoided_value = None if avoided is None else round(avoided * settings.downtime_cost_per_minute, 2)
-    delivered = round(toil.value + costs.savings + (avoided_value or 0.0), 2)
-    programme = None if scope.team else round(settings.programme_cost_per_month * period.days / DAYS_PER_MONTH, 2)
+    avoided, interval = _downtime_avoided(con, period, scope, baseline)
+    by_initiative = {i.name: i.savings for i in costs.initiatives if i.savings is not None}
+    inputs = RoiInputs(hours, costs.savings, avoided, period.days, scope.team is None, by_initiative)
+    base = roi_at(
+        inputs,
+        settings.hourly_rate.base,
+        settings.downtime_cost_per_minute.base,
+        settings.programme_cost_per_month.base,
+    )
     return Value(
         toil=toil,
         costs=costs,
@@ -129,11 +174,116 @@ def value(
             toil_value=toil.value,
             initiative_savings=costs.savings,
             downtime_avoided_minutes=None if avoided is None else round(avoided, 2),
-            downtime_avoided_value=avoided_value,
-            value_delivered=delivered,
-            programme_cost=programme,
-            roi=None if not programme else round((delivered - programme) / programme, 6),
+            downtime_avoided_value=base.downtime_value,
+            value_delivered=base.delivered,
+            programme_cost=base.programme_cost,
+            roi=base.roi,
+            range=roi_range(inputs, settings, interval, base),
         ),
+    )
+
+
+@dataclass(frozen=True)
+class RoiInputs:
+    """What the ROI is computed from, besides the assumptions."""
+
+    toil_hours: float
+    savings: float
+    downtime_avoided_minutes: float | None  # None: no baseline
+    days: float  # the period's
+    programme: bool  # the organisation's (a team has no programme cost)
+    by_initiative: dict[str, float] = field(default_factory=dict)  # each cost initiative's savings
+
+
+@dataclass(frozen=True)
+class RoiFigures:
+    toil_value: float
+    downtime_value: float | None
+    delivered: float
+    programme_cost: float | None
+    roi: float | None
+
+
+def roi_at(
+    inputs: RoiInputs,
+    hourly_rate: float,
+    downtime_cost_per_minute: float,
+    programme_cost_per_month: float,
+    downtime_avoided_minutes: float | None = None,
+) -> RoiFigures:
+    """The value delivered and ROI at these assumptions (``downtime_avoided_minutes``: instead of
+    the measured figure), rounded as published: the one ROI formula."""
+    minutes = inputs.downtime_avoided_minutes if downtime_avoided_minutes is None else downtime_avoided_minutes
+    toil_value = round(inputs.toil_hours * hourly_rate, 2)
+    downtime = None if minutes is None else round(minutes * downtime_cost_per_minute, 2)
+    delivered = round(toil_value + inputs.savings + (downtime or 0.0), 2)
+    programme = round(programme_cost_per_month * inputs.days / DAYS_PER_MONTH, 2) if inputs.programme else None
+    roi = None if not programme else round((delivered - programme) / programme, 6)
+    return RoiFigures(toil_value, downtime, delivered, programme, roi)
+
+
+DOWNTIME_INTERVAL = "downtime_avoided_minutes"  # the statistical range, beside the assumptions
+
+
+def roi_range(
+    inputs: RoiInputs, settings: ValueConfig, interval: tuple[float, float] | None, base: RoiFigures
+) -> RoiRange:
+    """The ROI and value delivered over the assumptions' ranges and the downtime interval."""
+    ends: dict[str, tuple[float, float, float]] = {
+        name: (a.low, a.base, a.high)
+        for name, a in (
+            ("hourly_rate", settings.hourly_rate),
+            ("downtime_cost_per_minute", settings.downtime_cost_per_minute),
+            ("programme_cost_per_month", settings.programme_cost_per_month),
+        )
+    }
+    minutes = inputs.downtime_avoided_minutes
+    if minutes is not None and interval is not None:
+        ends[DOWNTIME_INTERVAL] = (interval[0], minutes, interval[1])
+
+    def at(chosen: dict[str, float]) -> RoiFigures:
+        figures = {name: chosen.get(name, middle) for name, (_, middle, _) in ends.items()}
+        return roi_at(
+            inputs,
+            figures["hourly_rate"],
+            figures["downtime_cost_per_minute"],
+            figures["programme_cost_per_month"],
+            figures.get(DOWNTIME_INTERVAL),
+        )
+
+    corners = [
+        at(dict(zip(ends, choice, strict=True)))
+        for choice in itertools.product(*({low, high} for low, _, high in ends.values()))
+    ]
+    rois = [c.roi for c in corners if c.roi is not None]
+    sensitivity = []
+    for name, (low, _, high) in ends.items():
+        if low == high:
+            continue
+        down, up = at({name: low}), at({name: high})
+        sensitivity.append(
+            Sensitivity(name, round(low, 4), round(high, 4), down.delivered, up.delivered, down.roi, up.roi)
+        )
+    sensitivity.sort(
+        key=lambda s: (
+            -abs((s.roi_high or 0.0) - (s.roi_low or 0.0)) if base.roi is not None else -abs(s.value_high - s.value_low)
+        )
+    )
+    components = {"toil": base.toil_value, "initiatives": inputs.savings, "downtime": base.downtime_value or 0.0}
+    positive = base.delivered > 0
+    shares = {k: round(v / base.delivered, 6) for k, v in components.items()} if positive else {}
+    initiative_shares = {k: round(v / base.delivered, 6) for k, v in inputs.by_initiative.items()} if positive else {}
+    return RoiRange(
+        low=min(rois) if rois else None,
+        high=max(rois) if rois else None,
+        value_low=min(c.delivered for c in corners),
+        value_high=max(c.delivered for c in corners),
+        downtime_avoided_low=None if interval is None else round(interval[0], 2),
+        downtime_avoided_high=None if interval is None else round(interval[1], 2),
+        positive=None if not rois else min(rois) > 0,
+        sensitivity=sensitivity,
+        shares=shares,
+        initiative_shares=initiative_shares,
     )
 
 
@@ -156,7 +306,8 @@ def toil_hours(con: duckdb.DuckDBPyConnection, start: datetime, end: datetime, s
     return float(row[0][0] or 0.0)
 
 
-def _toil(con: duckdb.DuckDBPyConnection, period: Period, scope: Scope, rate: float) -> Toil:
+def _toil(con: duckdb.DuckDBPyConnection, period: Period, scope: Scope, rate: float) -> tuple[Toil, float]:
+    """The period's toil removed, and its hours unrounded (what the ROI multiplies)."""
     rows = con.execute(
         f"""SELECT automation, count(*), {toil_hours_sql()} FROM automation_runs
             WHERE ran_at >= ? AND ran_at < ? AND (?::VARCHAR IS NULL OR team = ?::VARCHAR)
@@ -164,12 +315,13 @@ def _toil(con: duckdb.DuckDBPyConnection, period: Period, scope: Scope, rate: fl
         [period.start_utc, period.end_utc, scope.team, scope.team],
     ).fetchall()
     hours = sum(float(r[2]) for r in rows)
-    return Toil(
+    toil = Toil(
         runs=sum(int(r[1]) for r in rows),
         hours_saved=round(hours, 4),
         value=round(hours * rate, 2),
         by_automation={r[0]: round(float(r[2]), 4) for r in rows},
     )
+    return toil, hours
 
 
 def _cost_between(
@@ -269,11 +421,38 @@ def impact_minutes(con: duckdb.DuckDBPyConnection, span: Period | Window, scope:
 
 def _downtime_avoided(
     con: duckdb.DuckDBPyConnection, period: Period, scope: Scope, baseline: Window | None
-) -> float | None:
+) -> tuple[float | None, tuple[float, float] | None]:
+    """The minutes avoided against the baseline rate, and their 95 % interval: the baseline's
+    minutes per day from a percentile bootstrap over its days (each resample draws as many days
+    as the baseline has, with replacement), times the period's days, less the period's minutes."""
     if baseline is None:
-        return None
-    per_day = impact_minutes(con, baseline, scope) / baseline.days
-    return per_day * period.days - impact_minutes(con, period, scope)
+        return None, None
+    actual = impact_minutes(con, period, scope)
+    daily = daily_impact_minutes(con, baseline, scope)
+    avoided = float(daily.sum()) / baseline.days * period.days - actual
+    rng = np.random.default_rng(SEED)
+    per_day = daily[rng.integers(0, daily.size, size=(RESAMPLES, daily.size), dtype=np.int32)].sum(axis=1)
+    low, high = np.percentile(per_day / baseline.days, [2.5, 97.5])
+    return avoided, (float(low) * period.days - actual, float(high) * period.days - actual)
+
+
+def daily_impact_minutes(con: duckdb.DuckDBPyConnection, span: Window | Period, scope: Scope) -> np.ndarray:
+    """:func:`impact_minutes` of ``span`` per day of it (24 h from its start; the last may be shorter),
+    days without any included: what the downtime interval resamples."""
+    from srelib.metrics.incidents import scoped_incidents
+
+    days = max(1, math.ceil(span.days))
+    scoped, params = scoped_incidents(scope, [span])
+    impacted = "epoch(least(coalesce(resolved_at, ?::TIMESTAMP), ?::TIMESTAMP) - started_at) / 60.0"
+    rows = con.execute(
+        f"""SELECT floor(epoch(started_at - ?::TIMESTAMP) / 86400)::BIGINT AS day, {exact_sum_sql(impacted)}
+            FROM ({scoped}) WHERE customer_impact GROUP BY day""",
+        [span.start_utc, span.end_utc, span.end_utc, *params],
+    ).fetchall()
+    daily = np.zeros(days)
+    for day, minutes in rows:
+        daily[min(int(day), days - 1)] += float(minutes)
+    return daily
 
 
 def _satisfaction(con: duckdb.DuckDBPyConnection, period: Period, scope: Scope) -> Satisfaction:

@@ -36,6 +36,7 @@ __all__ = [
     "incidents_by_severity",
     "javascript_bundle",
     "programme_timeline",
+    "roi_tornado",
     "slo_status_grid",
     "survey_trend",
     "time_to_resolve",
@@ -567,3 +568,45 @@ def programme_timeline(summary: PeriodSummary) -> alt.LayerChart | alt.FacetChar
     return alt.layer(bars, points, as_of, title=f"The plan as of {summary.title}").properties(
         width=560, height=max(160, 22 * len(order))
     )
+
+
+def roi_tornado(summary: PeriodSummary) -> alt.LayerChart | None:
+    """What moves the return most: a bar per assumption (and the downtime interval) from the ROI at
+    its low figure to the ROI at its high one, the others at base; the base ROI as a rule."""
+    v = summary.value
+    if v is None or v.roi.range is None or v.roi.roi is None or not v.roi.range.sensitivity:
+        return None
+    from srelib.present.rows import ASSUMPTION_LABELS
+
+    rows = [
+        {
+            "assumption": ASSUMPTION_LABELS.get(s.name, s.name),
+            "from": round(100 * min(s.roi_low or 0.0, s.roi_high or 0.0), 1),
+            "to": round(100 * max(s.roi_low or 0.0, s.roi_high or 0.0), 1),
+            "at_low": show.ratio(s.roi_low),
+            "at_high": show.ratio(s.roi_high),
+        }
+        for s in v.roi.range.sensitivity
+    ]
+    order = [str(r["assumption"]) for r in rows]
+    bars = (
+        alt.Chart(pd.DataFrame(rows), title="Return on investment at each assumption's low and high (%)")
+        .mark_bar(color="#1f4e79")
+        .encode(
+            x=alt.X("from:Q", title="ROI (%)"),
+            x2="to:Q",
+            y=alt.Y("assumption:N", sort=order, title=None),
+            tooltip=_tooltip(
+                "assumption:N",
+                alt.Tooltip("at_low:N", title="ROI at low"),
+                alt.Tooltip("at_high:N", title="ROI at high"),
+            ),
+        )
+    )
+    base = (
+        alt.Chart(pd.DataFrame({"roi": [round(100 * v.roi.roi, 1)]}))
+        .mark_rule(color="#e07a1f", strokeWidth=2)
+        .encode(x="roi:Q")
+    )
+    zero = alt.Chart(pd.DataFrame({"roi": [0]})).mark_rule(color="#c62828", strokeDash=[4, 4]).encode(x="roi:Q")
+    return (bars + base + zero).properties(width=560, height=alt.Step(28))

@@ -121,6 +121,14 @@ def context(summary: PeriodSummary) -> dict[str, Any]:
     }
 
 
+ASSUMPTION_WORDS = {
+    "hourly_rate": "the cost of an engineer hour",
+    "downtime_cost_per_minute": "the cost of a minute of downtime",
+    "programme_cost_per_month": "the programme's cost",
+    "downtime_avoided_minutes": "the downtime avoided",
+}
+
+
 def _value(summary: PeriodSummary) -> dict[str, Any] | None:
     """The value figures to tell, or None; ``{"measured": False}`` when there is nothing to measure
     value with yet (no automation runs, cost initiatives, downtime cost or programme cost): a team
@@ -131,11 +139,20 @@ def _value(summary: PeriodSummary) -> dict[str, Any] | None:
     if not (v.toil.runs or v.costs.initiatives or v.roi.downtime_avoided_value or v.roi.programme_cost):
         return {"measured": False}
     cur = v.roi.currency
+    spread = v.roi.range if v.roi.roi is not None else None
     return {
         "measured": True,
         "delivered": show.money(v.roi.value_delivered, cur),
         "cost": show.money(v.roi.programme_cost, cur) if v.roi.programme_cost else None,
         "roi": show.ratio(v.roi.roi) if v.roi.roi is not None else None,
+        # a point ROI is never said without its range (docs/metrics.md, "roi.range")
+        "roi_range": f"{show.ratio(spread.low)} to {show.ratio(spread.high)}"
+        if spread is not None and spread.low is not None and spread.low != spread.high
+        else None,
+        "positive": spread.positive if spread is not None else None,
+        "widest": ASSUMPTION_WORDS.get(spread.sensitivity[0].name)
+        if spread is not None and spread.sensitivity
+        else None,
         "toil_hours": f"{v.toil.hours_saved:,.0f}",
         "toil_value": show.money(v.toil.value, cur),
         "savings": show.money(v.costs.savings, cur) if v.costs.savings else None,

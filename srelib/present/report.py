@@ -50,6 +50,7 @@ from srelib.present.rows import (  # the notebook API shows the view models' row
     prevention_rows,
     satisfaction_rows,
     scorecard_rows,
+    sensitivity_rows,
     slo_document_fields,
     slo_rows,
     tool_rows,
@@ -126,6 +127,8 @@ __all__ = [
     "satisfaction_table",
     "scorecard_rows",
     "scorecard_table",
+    "sensitivity_rows",
+    "sensitivity_table",
     "setup",
     "slo_document",
     "slo_document_fields",
@@ -307,8 +310,27 @@ def prevention_table(summary: PeriodSummary) -> Any:
 
 
 def value_table(summary: PeriodSummary) -> Any:
-    columns = [("component", "Component", False), ("measure", "Measured as", False), ("value", "Value", True)]
+    columns = [
+        ("component", "Component", False),
+        ("measure", "Measured as", False),
+        ("value", "Value", True),
+        ("share", "Share of the value", True),
+    ]
     return table(value_rows(summary), columns, "No value data for this period.", css="srelib-value")
+
+
+def sensitivity_table(summary: PeriodSummary) -> Any:
+    """What moves the return most: each assumption at its low and high, the others at base."""
+    v = summary.value
+    at = "ROI" if v is not None and v.roi.roi is not None else "Value delivered"
+    columns = [
+        ("assumption", "Assumption", False),
+        ("low", "Low", True),
+        ("high", "High", True),
+        ("at_low", f"{at} at low", True),
+        ("at_high", f"{at} at high", True),
+    ]
+    return table(sensitivity_rows(summary), columns, "Every assumption is a single figure: no range to show.")
 
 
 def delivery_table(summary: PeriodSummary) -> Any:

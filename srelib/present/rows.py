@@ -245,17 +245,24 @@ def prevention_rows(summary: PeriodSummary) -> list[dict[str, str]]:
     ]
 
 
+def _share(share: float | None) -> str:
+    return "" if share is None else show.ratio(share)
+
+
 def value_rows(summary: PeriodSummary) -> list[dict[str, str]]:
     """The value delivered and ROI, every component shown (docs/metrics.md, "Value")."""
     v = summary.value
     if v is None:
         return []
     cur = v.roi.currency
+    shares = v.roi.range.shares if v.roi.range else {}
+    by_initiative = v.roi.range.initiative_shares if v.roi.range else {}
     rows = [
         {
             "component": "Toil removed by automation",
-            "measure": f"{v.toil.hours_saved:,.0f} hours in {v.toil.runs:,} runs",
+            "measure": f"{v.toil.hours_saved:,.0f} hours in {v.toil.runs:,} run{'' if v.toil.runs == 1 else 's'}",
             "value": show.money(v.toil.value, cur),
+            "share": _share(shares.get("toil")),
         }
     ]
     for saving in v.costs.initiatives:
@@ -270,6 +277,7 @@ def value_rows(summary: PeriodSummary) -> list[dict[str, str]]:
                 "component": f"Cost savings: {saving.title}",
                 "measure": measure,
                 "value": show.money(saving.savings, cur),
+                "share": _share(by_initiative.get(saving.name)),
             }
         )
     if v.roi.downtime_avoided_minutes is not None:
@@ -278,6 +286,7 @@ def value_rows(summary: PeriodSummary) -> list[dict[str, str]]:
                 "component": "Customer-impacting downtime avoided",
                 "measure": f"{show.minutes(v.roi.downtime_avoided_minutes)} fewer than at the baseline rate",
                 "value": show.money(v.roi.downtime_avoided_value, cur),
+                "share": _share(shares.get("downtime")),
             }
         )
     rows.append({"component": "Value delivered", "measure": "", "value": show.money(v.roi.value_delivered, cur)})
@@ -289,7 +298,56 @@ def value_rows(summary: PeriodSummary) -> list[dict[str, str]]:
             "value": show.ratio(v.roi.roi),
         }
     )
+    for row in rows:
+        row.setdefault("share", "")
+    spread = v.roi.range
+    if spread is not None and v.roi.roi is not None and spread.low != spread.high:
+        rows.append(
+            {
+                "component": "Return on investment, range",
+                "measure": "lowest to highest over the assumptions' ranges and the downtime interval",
+                "value": roi_span(spread.low, spread.high),
+                "share": "",
+            }
+        )
     return rows
+
+
+def roi_span(low: float | None, high: float | None) -> str:
+    """A ROI range in words: 50 % to 402 %."""
+    return f"{show.ratio(low)} to {show.ratio(high)}"
+
+
+ASSUMPTION_LABELS = {
+    "hourly_rate": "Cost of an engineer hour",
+    "downtime_cost_per_minute": "Cost of a minute of downtime",
+    "programme_cost_per_month": "Programme cost per month",
+    "downtime_avoided_minutes": "Downtime avoided (95 % interval)",
+}
+
+
+def sensitivity_rows(summary: PeriodSummary) -> list[dict[str, str]]:
+    """Each assumption with a range, and the downtime interval: the ROI (else the value delivered)
+    at its low and its high figure, the others at base; widest swing first."""
+    v = summary.value
+    if v is None or v.roi.range is None:
+        return []
+    cur = v.roi.currency
+
+    def figure(name: str, amount: float) -> str:
+        return show.minutes(amount) if name == "downtime_avoided_minutes" else show.money(amount, cur)
+
+    with_roi = v.roi.roi is not None
+    return [
+        {
+            "assumption": ASSUMPTION_LABELS.get(s.name, s.name),
+            "low": figure(s.name, s.low),
+            "high": figure(s.name, s.high),
+            "at_low": show.ratio(s.roi_low) if with_roi else show.money(s.value_low, cur),
+            "at_high": show.ratio(s.roi_high) if with_roi else show.money(s.value_high, cur),
+        }
+        for s in v.roi.range.sensitivity
+    ]
 
 
 def delivery_rows(summary: PeriodSummary) -> list[dict[str, str]]:
@@ -435,7 +493,12 @@ def kpi_tiles(summary: PeriodSummary) -> list[dict[str, str]]:
                 {
                     "label": "Return on investment",
                     "value": show.ratio(v.roi.roi),
-                    "note": f"value {show.money(v.roi.value_delivered, v.roi.currency)}",
+                    "note": f"value {show.money(v.roi.value_delivered, v.roi.currency)}"
+                    + (
+                        f"; range {roi_span(v.roi.range.low, v.roi.range.high)}"
+                        if v.roi.range is not None and v.roi.roi is not None and v.roi.range.low != v.roi.range.high
+                        else ""
+                    ),
                     "status": "",
                 }
             )
