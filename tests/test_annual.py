@@ -20,6 +20,7 @@ from srelib.metrics.incidents import IncidentStats
 from srelib.metrics.slo import SloResult
 from srelib.metrics.year import budget_burners, months_of, repeat_services
 from srelib.period import Period
+from srelib.present import format as show
 from srelib.summary import PeriodSummary, build_summary
 from tests.conftest import INCIDENT_COLUMNS, make_workbench, slo_document, write_csv, write_slos
 
@@ -342,3 +343,41 @@ def test_a_year_to_dates_roi_criterion_reads_the_covered_months_value(annual):
     roi = next(c for c in summary.programme.criteria.values() if c.metric == "value.roi.roi")
     assert roi.value == summary.year.value.roi != summary.value.roi.roi
     assert roi.met is False  # −80 %: not above zero
+
+
+def test_the_years_roi_has_the_range_of_its_assumptions_and_of_the_downtime_interval(annual):
+    from srelib.present import annual as annual_view
+
+    workbench, _data = annual
+    (workbench.root / "params" / "value.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "currency": "EUR",
+                "hourly_rate": {"low": 50, "base": 100, "high": 150},
+                "downtime_cost_per_minute": {"low": 5, "base": 10, "high": 20},
+                "programme_cost_per_month": {"low": 500, "base": 1000, "high": 1500},
+            }
+        ),
+        encoding="utf-8",
+    )
+    summary = _summary((type(workbench).load(workbench.root), _data))
+    v = summary.year.value
+    assert v.roi == pytest.approx(-0.80096, abs=1e-4)  # the base figures are those of the test above
+    # The baseline's 61 days hold one day of 60 minutes: a resample draws it k times, k ~ Binomial(61, 1/61);
+    # k = 0 more than 2.5 % of the time (36 %), k ≤ 3 more than 97.5 % (98.1 %) but k ≤ 2 not (92.1 %):
+    # the rate is 0 to 180/61 a day, over the 273 covered days, less I1's 120 minutes.
+    assert v.range.downtime_avoided_low == pytest.approx(-120, abs=0.1)
+    assert v.range.downtime_avoided_high == pytest.approx(180 / 61 * 273 - 120, abs=0.1)
+    # Lowest: 3 h × 50, and −120 minutes valued at 20: a loss of 2,250, which weighs most against the
+    # lowest cost (500 a month: ROI = value ÷ cost − 1), not the highest. Highest: 3 h × 150 and 685.57
+    # minutes × 20 against 500 a month.
+    lowest_cost = 500 * 273 / 30.4375
+    lowest = (3 * 50 - 120 * 20 - lowest_cost) / lowest_cost
+    highest = (3 * 150 + (180 / 61 * 273 - 120) * 20 - lowest_cost) / lowest_cost
+    assert (v.range.value_low, v.range.low) == (-2250, pytest.approx(lowest, abs=1e-4))
+    assert v.range.high == pytest.approx(highest, abs=1e-4)
+    assert v.range.positive is False
+    rows = {r["component"]: r["value"] for r in annual_view.year_value_rows(summary)}
+    assert rows["Return on investment, range"] == f"{show.ratio(v.range.low)} to {show.ratio(v.range.high)}"
+    message = annual_view.key_messages(summary)[0]
+    assert f"a return on investment of {show.ratio(v.roi)} ({show.ratio(v.range.low)} to " in message

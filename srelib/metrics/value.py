@@ -158,12 +158,7 @@ def value(
     avoided, interval = _downtime_avoided(con, period, scope, baseline)
     by_initiative = {i.name: i.savings for i in costs.initiatives if i.savings is not None}
     inputs = RoiInputs(hours, costs.savings, avoided, period.days, scope.team is None, by_initiative)
-    base = roi_at(
-        inputs,
-        settings.hourly_rate.base,
-        settings.downtime_cost_per_minute.base,
-        settings.programme_cost_per_month.base,
-    )
+    base = roi_at_base(inputs, settings)
     return Value(
         toil=toil,
         costs=costs,
@@ -220,6 +215,16 @@ def roi_at(
     programme = round(programme_cost_per_month * inputs.days / DAYS_PER_MONTH, 2) if inputs.programme else None
     roi = None if not programme else round((delivered - programme) / programme, 6)
     return RoiFigures(toil_value, downtime, delivered, programme, roi)
+
+
+def roi_at_base(inputs: RoiInputs, settings: ValueConfig) -> RoiFigures:
+    """:func:`roi_at` with every assumption at its base figure: the ROI a report states."""
+    return roi_at(
+        inputs,
+        settings.hourly_rate.base,
+        settings.downtime_cost_per_minute.base,
+        settings.programme_cost_per_month.base,
+    )
 
 
 DOWNTIME_INTERVAL = "downtime_avoided_minutes"  # the statistical range, beside the assumptions

@@ -40,7 +40,7 @@ from datetime import datetime
 
 import duckdb
 
-from srelib.config import Workbench
+from srelib.config import ValueConfig, Workbench
 from srelib.metrics.activities import ActivitySummary, activities
 from srelib.metrics.compare import RateComparison, compare_rates
 from srelib.metrics.engagement import engagement
@@ -49,7 +49,7 @@ from srelib.metrics.incidents import IncidentStats, incident_stats
 from srelib.metrics.scope import Scope
 from srelib.metrics.slo import SloResult, slo_results
 from srelib.metrics.surveys import SurveyResult, surveys
-from srelib.metrics.value import Value, value
+from srelib.metrics.value import RoiInputs, RoiRange, Value, roi_at_base, roi_range, value
 from srelib.period import Period, Window
 
 
@@ -93,6 +93,7 @@ class YearValue:
     value_delivered: float
     programme_cost: float | None  # None for a team: the programme's cost is not split across teams
     roi: float | None
+    range: RoiRange | None = None  # as a month's, over the counted months' totals
 
 
 @dataclass(frozen=True)
@@ -240,7 +241,7 @@ def year_review(
         first_covered=seen[0].label if seen else None,
         last_covered=seen[-1].label if seen else None,
         as_of=as_of.label,
-        value=_year_value(counted, monthly_value, workbench.value.currency, scope),
+        value=_year_value(counted, monthly_value, workbench.value, scope),
         incident_rates=_incident_rates(con, period, scope, baseline, data_start, end, year_incidents),
         budget_burners=budget_burners(year_slos, slos),
         repeat_services=repeat_services(year_follow_up, year_incidents, scope),
@@ -249,8 +250,9 @@ def year_review(
     )
 
 
-def _year_value(counted: list[Period], monthly: Mapping[str, Value], currency: str, scope: Scope) -> YearValue:
+def _year_value(counted: list[Period], monthly: Mapping[str, Value], settings: ValueConfig, scope: Scope) -> YearValue:
     rois = [monthly[m.label].roi for m in counted]
+    currency = settings.currency
     toils = [monthly[m.label].toil for m in counted]
     avoided = [r.downtime_avoided_minutes for r in rois if r.downtime_avoided_minutes is not None]
     avoided_value = [r.downtime_avoided_value for r in rois if r.downtime_avoided_value is not None]
@@ -267,7 +269,32 @@ def _year_value(counted: list[Period], monthly: Mapping[str, Value], currency: s
         value_delivered=delivered,
         programme_cost=cost,
         roi=None if not cost else round((delivered - cost) / cost, 6),
+        range=_year_range(counted, monthly, settings, scope) if counted else None,
     )
+
+
+def _year_range(counted: list[Period], monthly: Mapping[str, Value], settings: ValueConfig, scope: Scope) -> RoiRange:
+    """The ROI range over the year's totals. Every month's downtime interval comes from the same
+    baseline's resamples (the same rate quantiles), so the year's interval is their sum."""
+    rois = [monthly[m.label].roi for m in counted]
+    with_baseline = [r for r in rois if r.downtime_avoided_minutes is not None]
+    intervals = [r.range for r in with_baseline if r.range is not None and r.range.downtime_avoided_low is not None]
+    inputs = RoiInputs(
+        toil_hours=sum(monthly[m.label].toil.hours_saved for m in counted),
+        savings=sum(r.initiative_savings for r in rois),
+        downtime_avoided_minutes=sum(r.downtime_avoided_minutes or 0.0 for r in with_baseline)
+        if with_baseline
+        else None,
+        days=sum(m.days for m in counted),
+        programme=scope.team is None,
+    )
+    interval = None
+    if with_baseline and len(intervals) == len(with_baseline):
+        interval = (
+            sum(i.downtime_avoided_low or 0.0 for i in intervals),
+            sum(i.downtime_avoided_high or 0.0 for i in intervals),
+        )
+    return roi_range(inputs, settings, interval, roi_at_base(inputs, settings))
 
 
 def _incident_rates(

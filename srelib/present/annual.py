@@ -13,7 +13,7 @@ from srelib.metrics.year import YearReview
 from srelib.present import format as show
 from srelib.present.activities import FAMILY_TITLES, UNIT_WORDS
 from srelib.present.programme import criterion_rows
-from srelib.present.rows import VERDICTS
+from srelib.present.rows import VERDICTS, roi_span
 from srelib.summary import PeriodSummary
 
 __all__ = [
@@ -108,6 +108,14 @@ def year_value_rows(summary: PeriodSummary) -> list[dict[str, str]]:
             "value": show.ratio(v.roi),
         },
     ]
+    if v.range is not None and v.roi is not None and v.range.low != v.range.high:
+        rows.append(
+            {
+                "component": "Return on investment, range",
+                "measure": "lowest to highest over the assumptions' ranges and the downtime interval",
+                "value": roi_span(v.range.low, v.range.high),
+            }
+        )
     return rows
 
 
@@ -317,6 +325,8 @@ def key_messages(summary: PeriodSummary) -> list[str]:
     if y.value is not None and y.value.months:
         v = y.value
         roi = "" if v.roi is None else f", a return on investment of {show.ratio(v.roi)}"
+        if v.roi is not None and v.range is not None and v.range.low != v.range.high:
+            roi += f" ({roi_span(v.range.low, v.range.high)} over the ranges of the value assumptions)"
         cost = (
             "" if v.programme_cost is None else f" for a programme cost of {show.money(v.programme_cost, v.currency)}"
         )
