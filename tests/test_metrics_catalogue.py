@@ -381,6 +381,18 @@ def test_nps_worked_example():
     assert value.nps_score(0, 4, 4) == -100.0
 
 
+def test_the_nps_interval_is_the_adjusted_wald_one():
+    # Rocks (2016): ¾ more promoters and detractors, 3 more responses. The worked example above:
+    # p = 5.75/13 = 0.442308, d = 3.75/13 = 0.288462, centre 0.153846;
+    # variance (0.730769 − 0.153846²) ÷ 13 = 0.054392, half-width 1.959964 × 0.233221 = 0.457107.
+    assert value.nps_interval(5, 3, 10) == (-30.33, 61.1)
+    # One passive: p = d = 0.75/4; half-width 1.959964 × √(0.375 ÷ 4) = 0.600119.
+    assert value.nps_interval(0, 0, 1) == (-60.01, 60.01)
+    # A hundred promoters: the upper end is clipped at 100.
+    assert value.nps_interval(100, 0, 100) == (93.09, 100.0)
+    assert value.nps_interval(0, 0, 0) is None
+
+
 def _value_workbench(tmp_path: Path) -> tuple[Workbench, Path]:
     workbench = make_workbench(tmp_path, SERVICES)
     workbench = Workbench(
@@ -507,6 +519,14 @@ def test_value_components_and_roi(tmp_path):
     assert result.roi.roi == pytest.approx((delivered - cost) / cost, abs=1e-5)
     # Satisfaction: NPS 20 (the worked example); CSAT mean (5+4+3+4)/4 = 4, 3 of 4 satisfied.
     assert result.satisfaction.nps == 20.0 and result.satisfaction.nps_responses == 10
+    assert (result.satisfaction.nps_low, result.satisfaction.nps_high) == (-30.33, 61.1)
+    from types import SimpleNamespace
+
+    from srelib.present.rows import satisfaction_rows
+
+    shown = satisfaction_rows(SimpleNamespace(value=result))  # the rows read the summary's value section only
+    nps_row = next(r for r in shown if r["label"].startswith("Net Promoter"))
+    assert nps_row["value"] == "+20 (95 % interval -30 to +61)"
     assert result.satisfaction.csat.mean == 4.0 and result.satisfaction.csat_satisfied_ratio == 0.75
 
 

@@ -97,6 +97,8 @@ class Satisfaction:
     promoters: int
     detractors: int
     devex: Survey
+    nps_low: float | None = None  # the NPS's 95 % interval (adjusted Wald, Rocks 2016), −100 to 100
+    nps_high: float | None = None
 
 
 @dataclass(frozen=True)
@@ -476,6 +478,7 @@ def _satisfaction(con: duckdb.DuckDBPyConnection, period: Period, scope: Scope) 
     csat = by.get("csat", (0, None, 0, 0, 0))
     nps = by.get("nps", (0, None, 0, 0, 0))
     devex = by.get("devex", (0, None, 0, 0, 0))
+    interval = nps_interval(int(nps[3]), int(nps[4]), int(nps[0]))
     return Satisfaction(
         csat=Survey(int(csat[0]), None if csat[1] is None else round(float(csat[1]), 4)),
         csat_satisfied_ratio=None if not csat[0] else round(csat[2] / csat[0], 6),
@@ -484,7 +487,26 @@ def _satisfaction(con: duckdb.DuckDBPyConnection, period: Period, scope: Scope) 
         promoters=int(nps[3]),
         detractors=int(nps[4]),
         devex=Survey(int(devex[0]), None if devex[1] is None else round(float(devex[1]), 4)),
+        nps_low=None if interval is None else interval[0],
+        nps_high=None if interval is None else interval[1],
     )
+
+
+Z95 = 1.959964  # the standard normal's 97.5th percentile
+
+
+def nps_interval(promoters: int, detractors: int, responses: int) -> tuple[float, float] | None:
+    """The NPS's 95 % interval by the adjusted Wald method (B. Rocks, "Interval Estimation for the
+    'Net Promoter Score'", The American Statistician 70(4), 2016; the best of the methods it
+    compares): ¾ added to the promoters and to the detractors and 3 to the responses, then the
+    variance of a difference of two proportions of one multinomial sample, clipped to −100…100."""
+    if responses == 0:
+        return None
+    n = responses + 3
+    p, d = (promoters + 0.75) / n, (detractors + 0.75) / n
+    centre = p - d
+    half = Z95 * math.sqrt((p + d - centre**2) / n)
+    return round(100 * max(-1.0, centre - half), 2), round(100 * min(1.0, centre + half), 2)
 
 
 def nps_score(promoters: int, detractors: int, responses: int) -> float | None:

@@ -393,7 +393,10 @@ def satisfaction_rows(summary: PeriodSummary) -> list[dict[str, str]]:
         },
         {
             "label": "Net Promoter Score (−100 to 100)",
-            "value": show.MISSING if s.nps is None else f"{s.nps:+.0f}",
+            "value": show.MISSING
+            if s.nps is None
+            else f"{s.nps:+.0f}"
+            + ("" if s.nps_low is None else f" (95 % interval {s.nps_low:+.0f} to {s.nps_high:+.0f})"),
             "n": str(s.nps_responses),
         },
         {
