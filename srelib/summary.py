@@ -39,7 +39,7 @@ from srelib.metrics.scope import Scope
 from srelib.metrics.slo import SloResult, slo_definitions, slo_results
 from srelib.metrics.slo_documents import SloSpecInfo, slo_specs
 from srelib.metrics.surveys import SurveyResult, surveys
-from srelib.metrics.value import Value, value
+from srelib.metrics.value import SpendPoint, Value, spend_trend, value
 from srelib.metrics.year import YearReview, year_review
 from srelib.period import Period
 
@@ -112,6 +112,7 @@ class PeriodSummary(BaseModel):
     error_budget_policy: dict[str, ServicePolicy] = Field(default_factory=dict)
     delivery: Delivery | None = None
     value: Value | None = None
+    spend: list[SpendPoint] = Field(default_factory=list)  # cloud spend over the trend's periods, per service
     engagement: Engagement | None = None
     team_figures: dict[str, TeamFigures] = Field(default_factory=dict)  # every team, whatever the scope
     peer_median: dict[str, float | None] = Field(default_factory=dict)  # each team figure's median across teams
@@ -244,6 +245,7 @@ def build_summary(
         error_budget_policy=policy,
         delivery=delivery(con, period, scope),
         value=value(con, period, scope, workbench, baseline),
+        spend=spend_trend(con, periods, scope),
         engagement=engagement(con, period, scope, workbench.targets, periods, workbench.activities),
         team_figures=figures,
         peer_median=org_median(figures),

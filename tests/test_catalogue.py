@@ -13,7 +13,7 @@ import pytest
 from srelib.period import Period
 from srelib.present import format as show
 from srelib.present import highlights, narrative
-from srelib.present.rows import sensitivity_rows
+from srelib.present.rows import sensitivity_rows, spend_rows
 from srelib.run.catalogue import REPORTS
 from srelib.summary import PeriodSummary
 from tests.conftest import open_offline
@@ -67,6 +67,8 @@ def test_qbr_numbers_are_the_summary(demo_qbr: Path):
     for row in sensitivity_rows(summary):
         assert all(html_module.escape(cell) in page for cell in row.values()), row
     assert f"a return of {show.ratio(roi.roi)} (from {show.ratio(roi.range.low)}" in page
+    for row in spend_rows(summary):
+        assert all(html_module.escape(cell) in page for cell in row.values()), row
     assert f"{summary.delivery.deployments:,}" in page
     for win in highlights.wins(summary):
         assert win.text in page
@@ -78,8 +80,9 @@ def test_qbr_numbers_are_the_summary(demo_qbr: Path):
 
 def test_qbr_draws_its_charts_offline(browser, demo_qbr: Path):
     page, problems = open_offline(browser, demo_qbr.as_uri())
-    page.wait_for_function("document.querySelectorAll('.srelib-chart svg').length === 4", timeout=15000)
-    assert page.locator(".srelib-chart").count() == 4  # with the ROI tornado (params/value.yaml has ranges)
+    page.wait_for_function("document.querySelectorAll('.srelib-chart svg').length === 5", timeout=15000)
+    assert page.locator(".srelib-chart").count() == 5  # with the ROI tornado (params/value.yaml has ranges)
+    assert page.locator("text=Cloud spend per period, by service (USD, EffectiveCost)").count() == 1
     assert page.locator("text=Value delivered and return on investment").count() == 1
     assert page.locator("text=Return on investment at each assumption's low and high (%)").count() == 1
     assert page.locator("text=Return on investment, range").count() == 1

@@ -539,6 +539,28 @@ def test_a_team_gets_its_share_of_value_but_no_roi(tmp_path):
     assert result.roi.programme_cost is None and result.roi.roi is None
 
 
+def test_the_spend_trend_is_each_periods_cost_as_computed_alone(tmp_path):
+    """Each point of ``spend`` equals the cost section of that period's own summary, for the
+    organisation and for a team (one query for the trend; one per period alone)."""
+    from srelib.present.rows import spend_rows
+    from srelib.summary import build_summary
+
+    workbench, data = _value_workbench(tmp_path)
+    with in_memory(validate_directory(data)) as con:
+        for team in (None, "platform"):
+            scope = Scope(team, workbench.catalogue)
+            trend = value.spend_trend(con, Period.parse("2026-10").trailing(4), scope)
+            assert [p.period for p in trend] == ["2026-07", "2026-08", "2026-09", "2026-10"]
+            for point in trend:
+                alone = value.value(con, Period.parse(point.period), scope, workbench, None).costs
+                assert (point.effective_cost, point.by_service) == (alone.effective_cost, alone.by_service)
+        summary = build_summary(con, workbench, Period.parse("2026-10"))
+    # October (the value test's figures): api 2,680, search 1,570
+    assert summary.spend[-1].by_service == {"api": 2680.0, "search": 1570.0}
+    assert [r["service"] for r in spend_rows(summary)] == ["api", "search", "All services"]
+    assert spend_rows(summary)[-1]["now"] == "USD 4,250"
+
+
 def test_awareness_kpis_against_targets(tmp_path):
     workbench, data = _value_workbench(tmp_path)
     october = Period.parse("2026-10")

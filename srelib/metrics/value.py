@@ -338,37 +338,78 @@ def _cost_between(
 
     A team's costs are the rows tagged ``team: <team>``, else those of the team's services.
     """
+    return _costs_per_span(con, [("span", start, end)], services, scope).get("span", (0.0, 0.0, {}))
+
+
+def _costs_per_span(
+    con: duckdb.DuckDBPyConnection, spans: list[tuple[str, datetime, datetime]], services: list[str], scope: Scope
+) -> dict[str, tuple[float, float, dict[str, float]]]:
+    """:func:`_cost_between` for each (label, start, end) of ``spans``, in one query: each FOCUS row
+    is allocated to every span by the overlap of its charge period with it."""
     owned, owners = scope.catalogue_sql()[1]
     rows = con.execute(
         f"""
-        WITH rows AS (
-            SELECT "ServiceName" AS service, "EffectiveCost" AS effective, "BilledCost" AS billed,
+        WITH spans AS (
+            SELECT unnest($labels::VARCHAR[]) AS label, unnest($starts::TIMESTAMP[]) AS lo,
+                   unnest($ends::TIMESTAMP[]) AS hi
+        ), rows AS (
+            SELECT s.label, "ServiceName" AS service, "EffectiveCost" AS effective, "BilledCost" AS billed,
                    coalesce(nullif(trim(json_extract_string("Tags", '$.team')), ''),
                             $owners[list_position($owned, "ServiceName")]) AS owner,
                    CASE WHEN "ChargePeriodEnd" IS NULL OR "ChargePeriodEnd" <= "ChargePeriodStart"
-                        THEN CAST("ChargePeriodStart" >= $start AND "ChargePeriodStart" < $end AS DOUBLE)
-                        ELSE greatest(0, epoch(least("ChargePeriodEnd", $end) - greatest("ChargePeriodStart", $start)))
+                        THEN CAST("ChargePeriodStart" >= s.lo AND "ChargePeriodStart" < s.hi AS DOUBLE)
+                        ELSE greatest(0, epoch(least("ChargePeriodEnd", s.hi) - greatest("ChargePeriodStart", s.lo)))
                              / epoch("ChargePeriodEnd" - "ChargePeriodStart")
                    END AS share
-            FROM costs
-            WHERE "ChargePeriodStart" < $end AND coalesce("ChargePeriodEnd", "ChargePeriodStart") >= $start
+            FROM costs JOIN spans s
+              ON "ChargePeriodStart" < s.hi AND coalesce("ChargePeriodEnd", "ChargePeriodStart") >= s.lo
         )
-        SELECT service, {exact_sum_sql("effective * share")}, {exact_sum_sql("billed * share")} FROM rows
+        SELECT label, service, {exact_sum_sql("effective * share")}, {exact_sum_sql("billed * share")} FROM rows
         WHERE share > 0
           AND (len($services) = 0 OR list_contains($services, service))
           AND ($team IS NULL OR owner = $team)
         GROUP BY ALL""",
         {
-            "start": start,
-            "end": end,
+            "labels": [s[0] for s in spans],
+            "starts": [s[1] for s in spans],
+            "ends": [s[2] for s in spans],
             "services": services,
             "team": scope.team,
             "owned": owned,
             "owners": owners,
         },
     ).fetchall()
-    by_service = {(r[0] or "(no service)"): round(float(r[1] or 0), 2) for r in rows}
-    return sum(float(r[1] or 0) for r in rows), sum(float(r[2] or 0) for r in rows), by_service
+    found: dict[str, tuple[float, float, dict[str, float]]] = {}
+    for label, service, effective, billed in rows:
+        total, billed_total, by_service = found.get(label, (0.0, 0.0, {}))
+        by_service[service or "(no service)"] = round(float(effective or 0), 2)
+        found[label] = (total + float(effective or 0), billed_total + float(billed or 0), by_service)
+    return found
+
+
+@dataclass(frozen=True)
+class SpendPoint:
+    """One trend period's cloud spend: EffectiveCost allocated to it, total and per service."""
+
+    period: str
+    effective_cost: float
+    by_service: dict[str, float] = field(default_factory=dict)
+
+
+def spend_trend(con: duckdb.DuckDBPyConnection, periods: list[Period], scope: Scope) -> list[SpendPoint]:
+    """The scope's cloud spend in each of ``periods`` (the summary's trend), as ``costs`` counts it."""
+    if not periods:
+        return []
+    spans = [(p.label, p.start_utc, p.end_utc) for p in periods]
+    found = _costs_per_span(con, spans, [], scope)
+    return [
+        SpendPoint(
+            p.label,
+            round(found.get(p.label, (0.0, 0.0, {}))[0], 2),
+            dict(sorted(found.get(p.label, (0.0, 0.0, {}))[2].items())),
+        )
+        for p in periods
+    ]
 
 
 def _costs(

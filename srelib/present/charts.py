@@ -38,6 +38,7 @@ __all__ = [
     "programme_timeline",
     "roi_tornado",
     "slo_status_grid",
+    "spend_trend",
     "survey_trend",
     "time_to_resolve",
     "year_engagement",
@@ -610,3 +611,35 @@ def roi_tornado(summary: PeriodSummary) -> alt.LayerChart | None:
     )
     zero = alt.Chart(pd.DataFrame({"roi": [0]})).mark_rule(color="#c62828", strokeDash=[4, 4]).encode(x="roi:Q")
     return (bars + base + zero).properties(width=560, height=alt.Step(28))
+
+
+def spend_trend(summary: PeriodSummary, services: int = 6) -> alt.Chart | None:
+    """Cloud spend (EffectiveCost) per period, stacked by service: the ``services`` costliest of the
+    latest period apart, the others together."""
+    points = [p for p in summary.spend if p.by_service]
+    if not points:
+        return None
+    latest = points[-1].by_service
+    top = sorted(latest, key=lambda name: (-latest[name], name))[:services]
+    rows = []
+    for p in points:
+        other = sum(amount for name, amount in p.by_service.items() if name not in top)
+        parts = [(name, p.by_service.get(name, 0.0)) for name in top] + [("other services", other)]
+        rows += [
+            {"period": p.period, "service": name, "cost": round(amount, 2), "rank": rank}
+            for rank, (name, amount) in enumerate(parts)
+            if amount
+        ]
+    currency = summary.value.roi.currency if summary.value else ""
+    return (
+        alt.Chart(pd.DataFrame(rows), title=f"Cloud spend per period, by service ({currency}, EffectiveCost)")
+        .mark_bar()
+        .encode(
+            x=alt.X("period:O", title=None, axis=alt.Axis(labelAngle=-45)),
+            y=alt.Y("sum(cost):Q", title=currency),
+            color=alt.Color("service:N", sort=[*top, "other services"], legend=alt.Legend(title="Service")),
+            order=alt.Order("rank:Q"),  # stacked as the legend reads, the costliest at the bottom
+            tooltip=_tooltip("period:O", "service:N", alt.Tooltip("cost:Q", format=",.0f")),
+        )
+        .properties(width=560, height=220)
+    )

@@ -53,6 +53,7 @@ from srelib.present.rows import (  # the notebook API shows the view models' row
     sensitivity_rows,
     slo_document_fields,
     slo_rows,
+    spend_rows,
     tool_rows,
     value_rows,
     worst_incidents,
@@ -135,6 +136,8 @@ __all__ = [
     "slo_messages",
     "slo_rows",
     "slo_table",
+    "spend_rows",
+    "spend_table",
     "survey_rows",
     "survey_table",
     "table",
@@ -331,6 +334,13 @@ def sensitivity_table(summary: PeriodSummary) -> Any:
         ("at_high", f"{at} at high", True),
     ]
     return table(sensitivity_rows(summary), columns, "Every assumption is a single figure: no range to show.")
+
+
+def spend_table(summary: PeriodSummary) -> Any:
+    """The period's cloud spend per service beside the period before."""
+    before = summary.trend[-2].title if len(summary.trend) > 1 else "Period before"
+    columns = [("service", "Service", False), ("now", summary.title, True), ("before", before, True)]
+    return table(spend_rows(summary), columns, "No cloud cost data in this period or the one before.")
 
 
 def delivery_table(summary: PeriodSummary) -> Any:

@@ -313,6 +313,31 @@ def value_rows(summary: PeriodSummary) -> list[dict[str, str]]:
     return rows
 
 
+def spend_rows(summary: PeriodSummary) -> list[dict[str, str]]:
+    """This period's cloud spend per service, costliest first, beside the period before (the trend's
+    last two points), and the total."""
+    if not summary.spend or summary.value is None:
+        return []
+    cur = summary.value.roi.currency
+    now = summary.spend[-1].by_service
+    before = summary.spend[-2].by_service if len(summary.spend) > 1 else {}
+    names = sorted(set(now) | set(before), key=lambda name: (-now.get(name, 0.0), -before.get(name, 0.0), name))
+    rows = [
+        {
+            "service": name,
+            "now": show.money(now[name], cur) if name in now else show.MISSING,
+            "before": show.money(before[name], cur) if name in before else show.MISSING,
+        }
+        for name in names
+    ]
+    totals = {
+        "service": "All services",
+        "now": show.money(summary.spend[-1].effective_cost, cur),
+        "before": show.money(summary.spend[-2].effective_cost, cur) if len(summary.spend) > 1 else show.MISSING,
+    }
+    return [*rows, totals] if rows else []
+
+
 def roi_span(low: float | None, high: float | None) -> str:
     """A ROI range in words: 50 % to 402 %."""
     return f"{show.ratio(low)} to {show.ratio(high)}"
