@@ -25,7 +25,7 @@ from srelib.ingest.schemas import TABLES
 from srelib.ingest.warehouse import latest_fingerprint
 from srelib.metrics.activities import ActivitySummary, activities
 from srelib.metrics.budget import SloBudget, slo_budgets
-from srelib.metrics.delivery import Delivery, delivery
+from srelib.metrics.delivery import Delivery, DeliveryPoint, delivery, delivery_trend
 from srelib.metrics.engagement import Engagement, engagement
 from srelib.metrics.follow_up import FollowUpFigures, follow_up
 from srelib.metrics.incidents import IncidentStats, all_teams, incident_list, incident_stats
@@ -80,6 +80,7 @@ class TrendPoint(BaseModel):
     covered: bool = True  # False: the period ends before the earliest data, so its zeros mean "no data"
     incidents: IncidentStats
     slos: dict[str, SloResult]
+    delivery: DeliveryPoint | None = None  # the four keys of the period (None in summaries before them)
 
 
 class BaselineSpan(BaseModel):
@@ -170,6 +171,7 @@ def build_summary(
     shared = _slo_figures_of(org_summary, con, scope, periods, fingerprint) if team is not None else None
     slos = shared.slos if shared else slo_results(con, periods, scope, workbench.org.slo_at_risk_below)
     data_start = _data_start(con)
+    deliveries = {d.period: d for d in delivery_trend(con, periods, scope)}
     trend = [
         TrendPoint(
             period=p.label,
@@ -177,6 +179,7 @@ def build_summary(
             covered=data_start is not None and p.end_utc > data_start,
             incidents=incidents[p.label],
             slos=slos[p.label],
+            delivery=deliveries[p.label],
         )
         for p in periods
     ]

@@ -333,6 +333,50 @@ def _write_deployments(data: Path, deploys: list[tuple[str, datetime, int, str]]
     )
 
 
+def test_the_delivery_trend_is_each_periods_four_keys_as_computed_alone(tmp_path):
+    workbench = make_workbench(tmp_path, SERVICES)
+    data = tmp_path / "data"
+    data.mkdir()
+    write_slos(data, [slo_document("api-availability", "api", 0.999)])
+    write_csv(data / "sli.csv", ["timestamp", "slo", "good", "total"], [ONE_BUCKET])
+    write_csv(
+        data / "incidents.csv",
+        INCIDENT_COLUMNS,
+        [
+            _incident("I1", "api", datetime(2026, 8, 14, 12, tzinfo=UTC), 90),
+            _incident("I2", "api", datetime(2026, 10, 2, 12, tzinfo=UTC), 30),
+        ],
+    )
+    _write_deployments(
+        data,
+        [
+            ("D1", datetime(2026, 8, 5, 10), 60, ""),
+            ("D2", datetime(2026, 8, 14, 11), 120, "I1"),
+            ("D3", datetime(2026, 9, 30, 23), 180, "I2"),  # its incident starts in October
+            ("D4", datetime(2026, 10, 20, 10), 45, ""),
+        ],
+    )
+    periods = Period.parse("2026-10").trailing(4)
+    with in_memory(validate_directory(data)) as con:
+        for team in (None, "platform", "search"):
+            scope = Scope(team, workbench.catalogue)
+            trend = delivery.delivery_trend(con, periods, scope)
+            assert [p.period for p in trend] == ["2026-07", "2026-08", "2026-09", "2026-10"]
+            for point, period in zip(trend, periods, strict=True):
+                alone = delivery.delivery(con, period, scope)
+                assert (point.deployments, point.change_failures, point.change_failure_rate) == (
+                    alone.deployments,
+                    alone.change_failures,
+                    alone.change_failure_rate,
+                )
+                assert point.lead_time_minutes == alone.lead_time_minutes
+                assert point.failed_deployment_recovery_minutes == alone.failed_deployment_recovery_minutes
+        org = delivery.delivery_trend(con, periods, Scope(None, workbench.catalogue))
+    assert [p.deployments for p in org] == [0, 2, 1, 1]
+    assert [p.change_failure_rate for p in org] == [None, 0.5, 1.0, 0.0]
+    assert org[3].failed_deployment_recovery_minutes.median == 30  # I2, caused by September's D3
+
+
 def test_four_keys_from_deployments(tmp_path):
     workbench = make_workbench(tmp_path, SERVICES)
     data = tmp_path / "data"

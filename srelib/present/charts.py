@@ -31,6 +31,7 @@ __all__ = [
     "bundle_html",
     "burn_down",
     "chart_html",
+    "delivery_trend",
     "drawn",
     "enable",
     "incidents_by_severity",
@@ -643,3 +644,45 @@ def spend_trend(summary: PeriodSummary, services: int = 6) -> alt.Chart | None:
         )
         .properties(width=560, height=220)
     )
+
+
+def delivery_trend(summary: PeriodSummary) -> alt.VConcatChart | None:
+    """The DORA four keys per period over the trend: deployments, median lead time, change failure
+    rate and median failed deployment recovery time (the period's own figures, not the bands)."""
+    points = [(p.period, p.delivery) for p in _covered(summary) if p.delivery is not None]
+    if not any(d.deployments for _, d in points):
+        return None
+    rows = [
+        {"period": period, "key": key, "value": value}
+        for period, d in points
+        for key, value in (
+            ("Deployments", float(d.deployments)),
+            ("Median lead time (h)", None if d.lead_time_minutes.median is None else d.lead_time_minutes.median / 60),
+            ("Change failure rate (%)", None if d.change_failure_rate is None else 100 * d.change_failure_rate),
+            (
+                "Median recovery time (h)",
+                None
+                if d.failed_deployment_recovery_minutes.median is None
+                else d.failed_deployment_recovery_minutes.median / 60,
+            ),
+        )
+        if value is not None
+    ]
+    frame = pd.DataFrame(rows)
+    encoded = []
+    for key in ("Deployments", "Median lead time (h)", "Change failure rate (%)", "Median recovery time (h)"):
+        if not (frame["key"] == key).any():
+            continue
+        chart = alt.Chart(frame[frame["key"] == key], title=key)
+        marked = (
+            chart.mark_bar(color="#1f4e79") if key == "Deployments" else chart.mark_line(point=True, color="#1f4e79")
+        )
+        encoded.append(
+            marked.encode(
+                x=alt.X("period:O", title=None, axis=alt.Axis(labelAngle=-45)),
+                y=alt.Y("value:Q", title=None),
+                tooltip=_tooltip("period:O", alt.Tooltip("value:Q", format=",.1f")),
+            ).properties(width=260, height=120)
+        )
+    rows_of_two = [alt.hconcat(*encoded[i : i + 2]) for i in range(0, len(encoded), 2)]
+    return alt.vconcat(*rows_of_two)
