@@ -333,20 +333,23 @@ def _write_deployments(data: Path, deploys: list[tuple[str, datetime, int, str]]
     )
 
 
-def test_the_delivery_trend_is_each_periods_four_keys_as_computed_alone(tmp_path):
+def _delivery_workbench(tmp_path: Path, incidents: list[dict]) -> tuple[Workbench, Path]:
+    """A workbench of SERVICES and its data folder: one SLO with one bucket, and ``incidents``."""
     workbench = make_workbench(tmp_path, SERVICES)
     data = tmp_path / "data"
     data.mkdir()
     write_slos(data, [slo_document("api-availability", "api", 0.999)])
     write_csv(data / "sli.csv", ["timestamp", "slo", "good", "total"], [ONE_BUCKET])
-    write_csv(
-        data / "incidents.csv",
-        INCIDENT_COLUMNS,
-        [
-            _incident("I1", "api", datetime(2026, 8, 14, 12, tzinfo=UTC), 90),
-            _incident("I2", "api", datetime(2026, 10, 2, 12, tzinfo=UTC), 30),
-        ],
-    )
+    write_csv(data / "incidents.csv", INCIDENT_COLUMNS, incidents)
+    return workbench, data
+
+
+def test_the_delivery_trend_is_each_periods_four_keys_as_computed_alone(tmp_path):
+    incidents = [
+        _incident("I1", "api", datetime(2026, 8, 14, 12, tzinfo=UTC), 90),
+        _incident("I2", "api", datetime(2026, 10, 2, 12, tzinfo=UTC), 30),
+    ]
+    workbench, data = _delivery_workbench(tmp_path, incidents)
     _write_deployments(
         data,
         [
@@ -378,15 +381,8 @@ def test_the_delivery_trend_is_each_periods_four_keys_as_computed_alone(tmp_path
 
 
 def test_four_keys_from_deployments(tmp_path):
-    workbench = make_workbench(tmp_path, SERVICES)
-    data = tmp_path / "data"
-    data.mkdir()
-    write_slos(data, [slo_document("api-availability", "api", 0.999)])
-    write_csv(data / "sli.csv", ["timestamp", "slo", "good", "total"], [ONE_BUCKET])
-    write_csv(
-        data / "incidents.csv",
-        INCIDENT_COLUMNS,
-        [_incident("I1", "api", datetime(2026, 10, 14, 12, tzinfo=UTC), 90)],
+    workbench, data = _delivery_workbench(
+        tmp_path, [_incident("I1", "api", datetime(2026, 10, 14, 12, tzinfo=UTC), 90)]
     )
     deploys = [  # (id, deployed, minutes since the commit, incident)
         ("D1", datetime(2026, 10, 5, 10), 60, ""),
