@@ -25,7 +25,14 @@ from srelib.ingest.schemas import TABLES
 from srelib.ingest.warehouse import latest_fingerprint
 from srelib.metrics.activities import ActivitySummary, activities
 from srelib.metrics.budget import SloBudget, slo_budgets
-from srelib.metrics.delivery import Delivery, DeliveryPoint, delivery, delivery_trend
+from srelib.metrics.delivery import (
+    Delivery,
+    DeliveryComparison,
+    DeliveryPoint,
+    delivery,
+    delivery_against,
+    delivery_trend,
+)
 from srelib.metrics.engagement import Engagement, engagement
 from srelib.metrics.follow_up import FollowUpFigures, follow_up
 from srelib.metrics.incidents import IncidentStats, all_teams, incident_list, incident_stats
@@ -112,6 +119,7 @@ class PeriodSummary(BaseModel):
     slo_budgets: dict[str, SloBudget] = Field(default_factory=dict)
     error_budget_policy: dict[str, ServicePolicy] = Field(default_factory=dict)
     delivery: Delivery | None = None
+    delivery_compared: DeliveryComparison | None = None  # against the baseline, with honest comparisons
     value: Value | None = None
     spend: list[SpendPoint] = Field(default_factory=list)  # cloud spend over the trend's periods, per service
     engagement: Engagement | None = None
@@ -247,6 +255,7 @@ def build_summary(
         slo_budgets=shared.budgets if shared else slo_budgets(con, period, scope, org.slo_at_risk_below),
         error_budget_policy=policy,
         delivery=delivery(con, period, scope),
+        delivery_compared=delivery_against(con, period, scope, baseline),
         value=value(con, period, scope, workbench, baseline),
         spend=spend_trend(con, periods, scope),
         engagement=engagement(con, period, scope, workbench.targets, periods, workbench.activities),

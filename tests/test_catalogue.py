@@ -13,7 +13,7 @@ import pytest
 from srelib.period import Period
 from srelib.present import format as show
 from srelib.present import highlights, narrative
-from srelib.present.rows import sensitivity_rows, spend_rows
+from srelib.present.rows import delivery_comparison_rows, sensitivity_rows, spend_rows
 from srelib.run.catalogue import REPORTS
 from srelib.summary import PeriodSummary
 from tests.conftest import open_offline
@@ -67,8 +67,9 @@ def test_qbr_numbers_are_the_summary(demo_qbr: Path):
     for row in sensitivity_rows(summary):
         assert all(html_module.escape(cell) in page for cell in row.values()), row
     assert f"a return of {show.ratio(roi.roi)} (from {show.ratio(roi.range.low)}" in page
-    for row in spend_rows(summary):
+    for row in [*spend_rows(summary), *delivery_comparison_rows(summary)]:
         assert all(html_module.escape(cell) in page for cell in row.values()), row
+    assert summary.delivery_compared is not None and summary.delivery_compared.lead_time.verdict == "improved"
     assert f"{summary.delivery.deployments:,}" in page
     for win in highlights.wins(summary):
         assert win.text in page

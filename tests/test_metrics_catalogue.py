@@ -7,6 +7,7 @@ import dataclasses
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 
 import duckdb
 import numpy as np
@@ -20,7 +21,7 @@ from srelib.ingest.warehouse import in_memory
 from srelib.metrics import alerts, budget, delivery, engagement, policy, reliability, value
 from srelib.metrics.compare import bootstrap_medians, compare
 from srelib.metrics.scope import Scope
-from srelib.period import Period
+from srelib.period import Period, Window
 from tests.conftest import INCIDENT_COLUMNS, make_workbench, run_cli, slo_document, write_csv, write_slos
 from tests.test_metrics_golden import summary_for, write_golden
 
@@ -378,6 +379,40 @@ def test_the_delivery_trend_is_each_periods_four_keys_as_computed_alone(tmp_path
     assert [p.deployments for p in org] == [0, 2, 1, 1]
     assert [p.change_failure_rate for p in org] == [None, 0.5, 1.0, 0.0]
     assert org[3].failed_deployment_recovery_minutes.median == 30  # I2, caused by September's D3
+
+
+def test_delivery_against_the_baseline_is_compared_honestly(tmp_path):
+    from srelib.present.rows import delivery_comparison_rows
+
+    incidents = [_incident(f"I{i}", "api", datetime(2026, 4, 2 + i, 12, tzinfo=UTC), 60 + 10 * i) for i in range(6)]
+    incidents += [_incident(f"J{i}", "api", datetime(2026, 10, 2 + i, 12, tzinfo=UTC), 20 + i) for i in range(6)]
+    workbench, data = _delivery_workbench(tmp_path, incidents)
+    before = [(f"B{i}", datetime(2026, 4, 1 + i, 10), 600 + i, f"I{i}" if i < 6 else "") for i in range(20)]
+    after = [
+        (f"A{i}", datetime(2026, 10, 1, 10) + timedelta(hours=12 * i), 60 + i, f"J{i}" if i < 6 else "")
+        for i in range(60)
+    ]
+    _write_deployments(data, before + after)
+    baseline = Window("baseline 2026-04", datetime(2026, 4, 1), datetime(2026, 5, 1))
+    with in_memory(validate_directory(data)) as con:
+        found = delivery.delivery_against(con, Period.parse("2026-10"), Scope(None, workbench.catalogue), baseline)
+        assert delivery.delivery_against(con, Period.parse("2026-10"), Scope(None, workbench.catalogue), None) is None
+    # 20 deployments in April's 30 days, 60 in October's 31: rate ratio (60/31) ÷ (20/30) = 2.903226, higher is better
+    rate = found.deployment_rate
+    assert (rate.count_before, rate.days_before, rate.count_after, rate.days_after) == (20, 30, 60, 31)
+    assert rate.rate_ratio == pytest.approx(2.903226, abs=1e-6) and rate.verdict == "improved"
+    assert rate.ci_low > 1 and not rate.lower_is_better
+    # Lead times 600..619 against 60..119 minutes: medians 609.5 and 89.5
+    assert (found.lead_time.median_before, found.lead_time.median_after) == (609.5, 89.5)
+    assert found.lead_time.verdict == "improved" and found.lead_time.ci_high < 0
+    # Recovery of the incidents the deployments caused: 60..110 against 20..25 minutes
+    assert (found.recovery.median_before, found.recovery.median_after) == (85.0, 22.5)
+    assert found.recovery.verdict == "improved"
+    shown = delivery_comparison_rows(SimpleNamespace(delivery_compared=found))
+    assert [r["key"] for r in shown] == ["Deployments", "Median lead time", "Median failed deployment recovery time"]
+    assert shown[0]["before"] == "20 in 30 days" and shown[0]["change"].startswith("×2.90 a day (95 % interval ")
+    assert shown[1]["change"].startswith("−8 h 40 m (95 % interval −")
+    assert shown[2]["verdict"] == "improved"
 
 
 def test_four_keys_from_deployments(tmp_path):

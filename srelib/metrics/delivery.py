@@ -29,6 +29,7 @@ from typing import Any
 
 import duckdb
 
+from srelib.metrics.compare import Comparison, RateComparison, compare, compare_rates
 from srelib.metrics.incidents import minutes_to_resolve_sql
 from srelib.metrics.scope import Scope, periods_sql
 from srelib.metrics.stats import DurationStats, duration_sql
@@ -251,6 +252,56 @@ def delivery_trend(con: duckdb.DuckDBPyConnection, periods: Sequence[Period], sc
             )
         )
     return points
+
+
+@dataclass(frozen=True)
+class DeliveryComparison:
+    """The period's delivery against the baseline (the months before the programme), each with its
+    honest comparison (:mod:`srelib.metrics.compare`): deployments per day as Poisson rates (higher
+    is better), lead time and failed deployment recovery time as medians (lower is better)."""
+
+    baseline: str
+    deployment_rate: RateComparison
+    lead_time: Comparison
+    recovery: Comparison
+
+
+def delivery_against(
+    con: duckdb.DuckDBPyConnection, period: Period, scope: Scope, baseline: Window | None
+) -> DeliveryComparison | None:
+    """:class:`DeliveryComparison` of ``period`` with ``baseline``; None without a baseline."""
+    if baseline is None:
+        return None
+    before, after = _samples(con, baseline, scope), _samples(con, period, scope)
+    return DeliveryComparison(
+        baseline=baseline.label,
+        deployment_rate=compare_rates(
+            before["deployments"], baseline.days, after["deployments"], period.days, lower_is_better=False
+        ),
+        lead_time=compare(before["lead"], after["lead"]),
+        recovery=compare(before["recovery"], after["recovery"]),
+    )
+
+
+def _samples(con: duckdb.DuckDBPyConnection, span: Period | Window, scope: Scope) -> dict[str, Any]:
+    """The span's deployments, their lead times and the recovery times of the incidents they caused
+    (as :func:`_figures` counts them), as values to compare."""
+    scoped, params = _scoped_deployments(scope, span)
+    leads = con.execute(f"SELECT {lead_time_sql()} FROM ({scoped})", params).fetchall()
+    catalogue, catalogue_params = scope.catalogue_sql()
+    recoveries = con.execute(
+        f"""SELECT {minutes_to_resolve_sql("i")}
+            FROM incidents i LEFT JOIN {catalogue} c ON c.service = i.service
+            WHERE i.incident_id IN (SELECT incident_id FROM deployments WHERE {caused_incident_sql()})
+              AND i.started_at >= ? AND i.started_at < ?
+              AND (?::VARCHAR IS NULL OR coalesce(i.team, c.team) = ?::VARCHAR)""",
+        [*catalogue_params, span.start_utc, span.end_utc, scope.team, scope.team],
+    ).fetchall()
+    return {
+        "deployments": len(leads),
+        "lead": [r[0] for r in leads if r[0] is not None],
+        "recovery": [r[0] for r in recoveries if r[0] is not None],
+    }
 
 
 def _rounded(value: float | None) -> float | None:

@@ -40,6 +40,7 @@ from srelib.present.rows import (  # the notebook API shows the view models' row
     budget_rows,
     case_rows,
     comparison_rows,
+    delivery_comparison_rows,
     delivery_rows,
     engagement_rows,
     incident_rows,
@@ -84,6 +85,8 @@ __all__ = [
     "comparison_table",
     "criteria_table",
     "definitions",
+    "delivery_comparison_rows",
+    "delivery_comparison_table",
     "delivery_rows",
     "delivery_table",
     "engagement_rows",
@@ -334,6 +337,20 @@ def sensitivity_table(summary: PeriodSummary) -> Any:
         ("at_high", f"{at} at high", True),
     ]
     return table(sensitivity_rows(summary), columns, "Every assumption is a single figure: no range to show.")
+
+
+def delivery_comparison_table(summary: PeriodSummary) -> Any:
+    """Deployments, lead time and recovery time against the baseline, with intervals and verdicts."""
+    baseline = summary.delivery_compared.baseline if summary.delivery_compared else "baseline"
+    columns = [
+        ("key", "Against the baseline", False),
+        ("before", baseline[:1].upper() + baseline[1:], True),
+        ("after", summary.title, True),
+        ("change", "Change", True),
+        ("verdict", "Verdict", False),
+    ]
+    empty = "No baseline to compare with: params/org.yaml sets no programme_start."
+    return table(delivery_comparison_rows(summary), columns, empty)
 
 
 def spend_table(summary: PeriodSummary) -> Any:

@@ -313,6 +313,52 @@ def value_rows(summary: PeriodSummary) -> list[dict[str, str]]:
     return rows
 
 
+def _signed_minutes(value: float) -> str:
+    """A change of minutes: "−20 h 55 m", "+47 m", "0 s"."""
+    if value == 0:
+        return show.minutes(0.0)
+    return ("−" if value < 0 else "+") + show.minutes(abs(value))
+
+
+def delivery_comparison_rows(summary: PeriodSummary) -> list[dict[str, str]]:
+    """The period's deployments, lead time and recovery time against the baseline, each with its
+    interval and verdict (a win only when the interval excludes no change)."""
+    d = summary.delivery_compared
+    if d is None:
+        return []
+    rate = d.deployment_rate
+    rows = [
+        {
+            "key": "Deployments",
+            "before": f"{rate.count_before:,} in {rate.days_before:g} days",
+            "after": f"{rate.count_after:,} in {rate.days_after:g} days",
+            "change": ""
+            if rate.rate_ratio is None
+            else f"×{rate.rate_ratio:.2f} a day"
+            + ("" if rate.ci_low is None else f" (95 % interval {rate.ci_low:.2f}–{rate.ci_high:.2f})"),
+            "verdict": VERDICTS[rate.verdict],
+        }
+    ]
+    for label, c in (("Median lead time", d.lead_time), ("Median failed deployment recovery time", d.recovery)):
+        rows.append(
+            {
+                "key": label,
+                "before": f"{show.minutes(c.median_before)} ({c.n_before:,})",
+                "after": f"{show.minutes(c.median_after)} ({c.n_after:,})",
+                "change": ""
+                if c.median_difference is None
+                else _signed_minutes(c.median_difference)
+                + (
+                    ""
+                    if c.ci_low is None or c.ci_high is None
+                    else f" (95 % interval {_signed_minutes(c.ci_low)} to {_signed_minutes(c.ci_high)})"
+                ),
+                "verdict": VERDICTS[c.verdict],
+            }
+        )
+    return rows
+
+
 def spend_rows(summary: PeriodSummary) -> list[dict[str, str]]:
     """This period's cloud spend per service, costliest first, beside the period before (the trend's
     last two points), and the total."""
