@@ -81,8 +81,9 @@ def test_qbr_numbers_are_the_summary(demo_qbr: Path):
 
 def test_qbr_draws_its_charts_offline(browser, demo_qbr: Path):
     page, problems = open_offline(browser, demo_qbr.as_uri())
-    page.wait_for_function("document.querySelectorAll('.srelib-chart svg').length === 6", timeout=15000)
-    assert page.locator(".srelib-chart").count() == 6  # with the ROI tornado (params/value.yaml has ranges)
+    page.wait_for_function("document.querySelectorAll('.srelib-chart svg').length === 7", timeout=15000)
+    assert page.locator(".srelib-chart").count() == 7  # with the ROI tornado (params/value.yaml has ranges)
+    assert page.locator("text=Customer satisfaction").count() >= 1  # the survey trends: CSAT, NPS, devex
     assert page.locator("text=Change failure rate (%)").count() == 1  # the four keys over the trend
     assert page.locator("text=Cloud spend per period, by service (USD, EffectiveCost)").count() == 1
     assert page.locator("text=Value delivered and return on investment").count() == 1

@@ -322,10 +322,12 @@ def activities_by_family(summary: PeriodSummary) -> alt.VConcatChart | None:
     return alt.vconcat(*panels).resolve_scale(color="independent")
 
 
-def survey_trend(summary: PeriodSummary) -> alt.VConcatChart | None:
-    """Each survey's mean score per question over the trend periods, with its target as a line."""
+def survey_trend(summary: PeriodSummary, only: tuple[str, ...] | None = None) -> alt.VConcatChart | None:
+    """Each survey's mean score per question over the trend periods, with its target as a line
+    (``only``: those surveys, in that order)."""
     panels = []
-    for survey in summary.surveys.values():
+    chosen = summary.surveys if only is None else {k: summary.surveys[k] for k in only if k in summary.surveys}
+    for survey in chosen.values():
         rows = [
             {"period": period, "question": q.question or "(no question given)", "mean": mean}
             for q in survey.questions
