@@ -347,6 +347,14 @@ def run(
     notify: Annotated[
         bool, typer.Option("--notify", help="announce the runs as params/publish.yaml says (webhook, newsletter)")
     ] = False,
+    formats: Annotated[
+        str | None,
+        typer.Option(
+            "--format",
+            help="what to publish, comma-separated: html (always), slides (the QBR's, executive summary's "
+            "and annual review's deck), pdf (each page printed by Chromium); default: html, or the schedule's",
+        ),
+    ] = None,
 ) -> None:
     """Execute report notebooks for a period and publish them into outputs/<period>/.
 
@@ -366,13 +374,19 @@ def run(
         warehouse=str(warehouse.resolve()) if warehouse else None,
         outputs=str(outputs.resolve()) if outputs else None,
     )
-    if report and len(report) == 1:
-        from srelib.run.report import check_request
+    from srelib.run.report import check_request, parse_formats
 
-        check_request(workbench, report[0], chosen, team, parameters)  # a mistake is exit 2, not a failed run
-        jobs = [Job(report[0], chosen.label, team, parameters)]
+    asked = parse_formats(formats) if formats is not None else None
+    if report and len(report) == 1:
+        check_request(workbench, report[0], chosen, team, parameters, asked or ("html",))  # exit 2, not a failed run
+        jobs = [Job(report[0], chosen.label, team, parameters, asked or ("html",))]
     else:
-        jobs = period_jobs(workbench, chosen, list(report) if report else None, team, parameters)
+        jobs = period_jobs(workbench, chosen, list(report) if report else None, team, parameters, asked)
+        if any("pdf" in job.formats for job in jobs):
+            from srelib.present import pdf
+
+            if pdf.browser() is None:
+                raise UsageError(pdf.missing())
     single = bool(report) and len(jobs) == 1  # one report named: its HTML path is the output
     outcomes = _batch(jobs, workers, options, executor, scheduler_address, wait, notify, single)
     if single and outcomes[0].html:

@@ -280,10 +280,12 @@ def demo_quarter(demo_end: Period) -> Period:
 
 @pytest.fixture(scope="session")
 def demo_qbr(demo_workbench: Workbench, demo_quarter: Period) -> Path:
-    """The quarterly business impact report of the demo's latest complete quarter."""
+    """The quarterly business impact report of the demo's latest complete quarter, with its slide
+    deck and both PDFs (the report's and the deck's)."""
     from srelib.run.report import run_report
 
-    return run_report(demo_workbench, "quarterly_business_impact", demo_quarter).html
+    formats = ("html", "slides", "pdf")
+    return run_report(demo_workbench, "quarterly_business_impact", demo_quarter, formats=formats).html
 
 
 @pytest.fixture(scope="session")

@@ -571,3 +571,57 @@ def test_the_weekly_digest_is_emailed_as_published_once_per_week_by_default(tmp_
     image = next(p for p in sent.walk() if p.get_content_type() == "image/png")
     assert image.get_content() == base64.b64decode(png) and "data:image" not in html_part
     assert f'src="cid:{image["Content-ID"].strip("<>")}"' in html_part and "Tip &lt;b&gt;" in html_part
+
+
+def test_the_newsletter_carries_the_newest_qbr_pdf_once(tmp_path: Path):
+    """``email.attach``: the newsletter takes the organisation's newest published QBR PDF of a
+    quarter ended by the newsletter's month, once; a team's QBR or a later quarter's is not taken."""
+    from srelib.run.batch import Job, Outcome
+    from srelib.run.notify import announce, load_config
+
+    workbench = make_workbench(tmp_path / "workbench", {"api": "platform"})
+    outputs = workbench.outputs_path
+
+    def published(folder: Path, report: str, period: str, files: dict[str, str], team: str | None = None) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, content in files.items():
+            (folder / name).write_text(content, encoding="utf-8")
+        entry = {
+            "status": "ok",
+            "html": f"{report}.html",
+            **({"pdf": f"{report}.pdf"} if f"{report}.pdf" in files else {}),
+        }
+        manifest = {"period": period, "team": team, "reports": {report: entry}}
+        (folder / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+
+    qbr = "quarterly_business_impact"
+    for quarter, text in (("2026-Q2", "%PDF-1.7 Q2"), ("2026-Q3", "%PDF-1.7 Q3"), ("2026-Q4", "%PDF-1.7 Q4")):
+        published(outputs / quarter, qbr, quarter, {f"{qbr}.html": "page", f"{qbr}.pdf": text})
+    published(outputs / "2026-Q3" / "teams" / "platform", qbr, "2026-Q3", {f"{qbr}.pdf": "%PDF team"}, "platform")
+    page = "<!DOCTYPE html><html><head><title>SRE newsletter · October 2026</title></head><body>hi</body></html>"
+    for month in ("2026-10", "2026-11"):
+        published(outputs / month, "newsletter", month, {"newsletter.html": page, "newsletter.txt": "hi\n"})
+    outcomes = [
+        Outcome(Job("newsletter", m), "ok", 1.0, html=str(outputs / m / "newsletter.html"))
+        for m in ("2026-10", "2026-11")
+    ]
+    with Mailbox() as box:
+        publish(workbench, _email_config(box.port, attach={"newsletter": [qbr]}))
+        config = load_config(workbench)
+        assert announce(workbench, outcomes, config) == [
+            "sent the 2026-10 newsletter to 2 recipient(s)",
+            "sent the 2026-11 newsletter to 2 recipient(s)",
+        ]
+    first, second = (message_from_bytes(raw, policy=policy.default) for _, raw in box.messages)
+    attached = [p for p in first.iter_attachments() if p.get_content_type() == "application/pdf"]
+    assert [(p.get_filename(), p.get_content()) for p in attached] == [(f"{qbr}.pdf", b"%PDF-1.7 Q3")]
+    assert first.get_body(("plain",)).get_content().strip() == "hi"
+    assert not list(second.iter_attachments())  # Q3 went out with October; Q4 has not ended by November's end
+    deliveries = [json.loads(line) for line in (outputs / "deliveries.jsonl").read_text().splitlines()]
+    assert [d.get("attached") for d in deliveries] == [[f"{qbr} 2026-Q3"], None]
+    publish(workbench, _email_config(1, attach={"weekly_digest": ["newsletter"]}))
+    with pytest.raises(ConfigError, match="only a report's PDF can be attached"):
+        load_config(workbench)
+    publish(workbench, _email_config(1, attach={"engagement": [qbr]}))
+    with pytest.raises(ConfigError, match="'engagement' is not an e-mail report"):
+        load_config(workbench)

@@ -27,6 +27,7 @@ from srelib.run.catalogue import REPORTS, Run, Subjects, expand
 
 SEED = 20261027
 MONTHS = 18
+PRINTED = ("quarterly_business_impact", "executive_summary")  # the reports the demo also publishes as PDF
 PROGRAMME_MONTH = 6  # index of the first month of the SRE programme (the 7th month)
 
 SERVICES = {  # service: (team, tier, relative incident weight, requests per 5 minutes)
@@ -170,6 +171,7 @@ def run(
     from srelib.errors import ReportError, RunInterrupted
     from srelib.ingest.validate import validate_directory
     from srelib.ingest.warehouse import load
+    from srelib.present import pdf
     from srelib.present.portal import write_index
     from srelib.run.batch import Job, LineListener, Stop, run_many
     from srelib.run.history import last_runs
@@ -191,7 +193,10 @@ def run(
     periods = end.trailing(reports)
     quarter = Period.containing("quarter", end.shift(1).first_day, end.timezone).previous()
     runs = catalogue_runs(workbench, periods, end, quarter, year=review_year(end, months))
-    jobs = [Job(run.report, run.period.label, run.team, run.parameters) for run in runs]
+    printable = pdf.browser() is not None
+    if not printable:
+        progress(f"[3/4] the decks are published, their PDFs are not: {pdf.missing()}")
+    jobs = [Job(run.report, run.period.label, run.team, run.parameters, demo_formats(run, printable)) for run in runs]
     stop = Stop()
     listener = LineListener(lambda line: progress(f"[3/4] report {line}"))
     outcomes = run_many(workbench.root, jobs, workers, listener, stop=stop)
@@ -205,6 +210,16 @@ def run(
     index = write_index(workbench.outputs_path, workbench.org, last_runs(workbench.outputs_path))
     progress(f"[4/4] done in {time.monotonic() - started:.0f} s; open this file in a browser:")
     return index
+
+
+def demo_formats(run: Run, printable: bool) -> tuple[str, ...]:
+    """What the demo publishes of a run: every deck, and the PDFs of the QBR and the executive
+    summary (report and deck) where Chromium can print them."""
+    if not REPORTS[run.report].deck:
+        return ("html",)
+    if printable and run.report in PRINTED:
+        return ("html", "slides", "pdf")
+    return ("html", "slides")
 
 
 def catalogue_runs(

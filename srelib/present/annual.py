@@ -318,25 +318,35 @@ def year_activity_rows(summary: PeriodSummary) -> list[dict[str, str]]:
 def key_messages(summary: PeriodSummary) -> list[str]:
     """The year in a few sentences (after :func:`coverage_text`): value, incident rate and time to resolve against the
     year before and the baseline, and the SLO that burned most budget."""
-    y = _year(summary)
-    if y is None:
+    if _year(summary) is None:
         return [coverage_text(summary)]
+    said = [value_message(summary), *rate_messages(summary), resolve_message(summary), burner_message(summary)]
+    return [m for m in said if m]
+
+
+def value_message(summary: PeriodSummary) -> str | None:
+    """The value delivered over the programme's covered months, with the ROI and its range."""
+    y = _year(summary)
+    if y is None or y.value is None or not y.value.months:
+        return None
+    v = y.value
+    roi = "" if v.roi is None else f", a return on investment of {show.ratio(v.roi)}"
+    if v.roi is not None and v.range is not None and v.range.low != v.range.high:
+        roi += f" ({roi_span(v.range.low, v.range.high)} over the ranges of the value assumptions)"
+    cost = "" if v.programme_cost is None else f" for a programme cost of {show.money(v.programme_cost, v.currency)}"
+    return (
+        f"Over the programme's {len(v.months)} covered months, it delivered "
+        f"{show.money(v.value_delivered, v.currency)} of value{cost}{roi}."
+    )
+
+
+def rate_messages(summary: PeriodSummary) -> list[str]:
+    """Incidents per 30 days against the year before and the baseline, each with its verdict."""
+    y = _year(summary)
+    here = y.incident_rates.get("year") if y else None
     messages = []
-    if y.value is not None and y.value.months:
-        v = y.value
-        roi = "" if v.roi is None else f", a return on investment of {show.ratio(v.roi)}"
-        if v.roi is not None and v.range is not None and v.range.low != v.range.high:
-            roi += f" ({roi_span(v.range.low, v.range.high)} over the ranges of the value assumptions)"
-        cost = (
-            "" if v.programme_cost is None else f" for a programme cost of {show.money(v.programme_cost, v.currency)}"
-        )
-        messages.append(
-            f"Over the programme's {len(v.months)} covered months, it delivered "
-            f"{show.money(v.value_delivered, v.currency)} of value{cost}{roi}."
-        )
-    here = y.incident_rates.get("year")
     for key in ("previous", "baseline"):
-        there = y.incident_rates.get(key)
+        there = y.incident_rates.get(key) if y else None
         if here is None or there is None or here.per_30_days is None or there.comparison is None:
             continue
         verdict = VERDICTS.get(there.comparison.verdict, there.comparison.verdict)
@@ -344,21 +354,32 @@ def key_messages(summary: PeriodSummary) -> list[str]:
             f"Incidents per 30 days: {here.per_30_days:.1f} in {here.title} against {there.per_30_days or 0:.1f} "
             f"in {there.title} ({there.covered_months} months with data): {verdict}."
         )
-    baseline = summary.reliability.comparisons.get("baseline") if summary.reliability else None
-    if baseline is not None and baseline.covered and baseline.mttr.median_after is not None:
-        messages.append(
-            f"Median time to resolve: {show.minutes(baseline.mttr.median_after)} in {summary.title} against "
-            f"{show.minutes(baseline.mttr.median_before)} at the baseline "
-            f"({baseline.mttr.n_before} and {baseline.mttr.n_after} incidents): "
-            f"{VERDICTS.get(baseline.mttr.verdict, baseline.mttr.verdict)}."
-        )
-    if y.budget_burners:
-        b = y.budget_burners[0]
-        messages.append(
-            f"{b.display_name or b.slo} burned most error budget: {show.ratio(b.budget_consumed)} of the "
-            f"year's, breached in {b.months_breached} of {b.months_with_data} months."
-        )
     return messages
+
+
+def resolve_message(summary: PeriodSummary) -> str | None:
+    """Median time to resolve over the year against the baseline, with its verdict."""
+    baseline = summary.reliability.comparisons.get("baseline") if summary.reliability else None
+    if baseline is None or not baseline.covered or baseline.mttr.median_after is None:
+        return None
+    return (
+        f"Median time to resolve: {show.minutes(baseline.mttr.median_after)} in {summary.title} against "
+        f"{show.minutes(baseline.mttr.median_before)} at the baseline "
+        f"({baseline.mttr.n_before} and {baseline.mttr.n_after} incidents): "
+        f"{VERDICTS.get(baseline.mttr.verdict, baseline.mttr.verdict)}."
+    )
+
+
+def burner_message(summary: PeriodSummary) -> str | None:
+    """The SLO that burned most error budget over the year."""
+    y = _year(summary)
+    if y is None or not y.budget_burners:
+        return None
+    b = y.budget_burners[0]
+    return (
+        f"{b.display_name or b.slo} burned most error budget: {show.ratio(b.budget_consumed)} of the "
+        f"year's, breached in {b.months_breached} of {b.months_with_data} months."
+    )
 
 
 def plan_inputs(summary: PeriodSummary) -> list[str]:

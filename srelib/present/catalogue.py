@@ -21,11 +21,26 @@ class ReportSpec:
     period_kinds: tuple[str, ...] = ("month", "quarter", "week", "year")
     email: bool = False  # published as the e-mail parts the notebook displays, not as nbconvert HTML
     fan_out: FanOut | None = None  # one report per team, SLO or initiative, each in its own folder
+    deck: bool = False  # also publishes as a slide deck (srelib.present.deck), when asked to
 
     @property
     def notebook(self) -> str:
         return f"{self.name}.ipynb"
 
+    def files(self, formats: tuple[str, ...]) -> dict[str, str]:
+        """The published files of ``formats`` ("html", "slides", "pdf"), by the manifest's keys:
+        ``html`` always; ``slides``; ``pdf`` (the report's page printed) and ``slides_pdf``."""
+        found = {"html": f"{self.name}.html"}
+        if "slides" in formats:
+            found["slides"] = f"{self.name}.slides.html"
+        if "pdf" in formats:
+            found["pdf"] = f"{self.name}.pdf"
+            if "slides" in formats:
+                found["slides_pdf"] = f"{self.name}.slides.pdf"
+        return found
+
+
+FORMATS = ("html", "slides", "pdf")  # what a run may publish: the page (always), a slide deck, PDFs
 
 REPORTS: dict[str, ReportSpec] = {}
 
@@ -39,14 +54,14 @@ def register(spec: ReportSpec) -> ReportSpec:
 register(ReportSpec("monthly_reliability", "Monthly reliability report"))
 register(ReportSpec("newsletter", "SRE newsletter", ("month",), email=True))
 register(ReportSpec("engagement", "Engagement and adoption"))
-register(ReportSpec("executive_summary", "Executive summary"))
+register(ReportSpec("executive_summary", "Executive summary", deck=True))
 register(ReportSpec("team_scorecard", "Team scorecard", fan_out="team"))
 register(ReportSpec("slo_document", "SLO document", fan_out="slo"))
 register(ReportSpec("case_study", "Case study", ("month", "quarter", "year"), fan_out="initiative"))
-register(ReportSpec("quarterly_business_impact", "Quarterly business impact", ("quarter",)))
+register(ReportSpec("quarterly_business_impact", "Quarterly business impact", ("quarter",), deck=True))
 register(ReportSpec("weekly_digest", "SRE weekly digest", ("week",), email=True))
 register(ReportSpec("programme_scorecard", "SRE programme scorecard", ("month", "quarter", "year")))
-register(ReportSpec("annual_review", "Annual review", ("year",)))
+register(ReportSpec("annual_review", "Annual review", ("year",), deck=True))
 
 
 def title(name: str) -> str:

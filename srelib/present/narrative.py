@@ -239,6 +239,17 @@ def messages(summary: PeriodSummary, report: str = "monthly_reliability", **extr
     return [line[2:].strip() for line in text.splitlines() if line.startswith("- ")]
 
 
+def topic(summary: PeriodSummary, report: str, block: str, **extra: Any) -> str | None:
+    """What the report's key messages say on one topic (a ``{% block %}`` of its template), as
+    plain text: the slide deck's message for that topic's slide; None when they say nothing."""
+    env = _environment(templates_dir() / "narrative")
+    template = env.get_template(f"{report}.md.j2")
+    values = template.new_context({**context(summary), **extra, "v": str})
+    text = "".join(template.blocks[block](values))
+    found = [line[2:].strip() for line in text.splitlines() if line.startswith("- ")]
+    return " ".join(found) or None
+
+
 def case_context(summary: PeriodSummary, initiative: str) -> dict[str, Any]:
     """What a case study may say about ``initiative``: each comparison with its verdict."""
     effect = summary.initiatives[initiative]

@@ -44,6 +44,7 @@ class Job:
     period: str  # a period label: 2026-10, 2026-Q3, 2026-W43
     team: str | None = None
     parameters: dict[str, str] = field(default_factory=dict)
+    formats: tuple[str, ...] = ("html",)  # what to publish: the page, and "slides" or "pdf" besides
 
     @property
     def label(self) -> str:

@@ -19,10 +19,11 @@ from pathlib import Path
 from srelib.config import FOLDER_NAME, FOLDER_NAME_RULE, Workbench
 from srelib.errors import UsageError
 from srelib.period import Period
-from srelib.present.catalogue import FAN_OUTS, REPORTS, FanOut, ReportSpec, register, title
+from srelib.present.catalogue import FAN_OUTS, FORMATS, REPORTS, FanOut, ReportSpec, register, title
 
 __all__ = [
     "FAN_OUTS",
+    "FORMATS",
     "REPORTS",
     "FanOut",
     "ReportSpec",

@@ -105,6 +105,7 @@ class Worker:
                 kernel=self.kernel,
                 summary_cache=Path(options.summary_cache) if options.summary_cache else None,
                 halted=halted,
+                formats=job.formats,
             )
         except RunInterrupted as exc:
             return Outcome(job, INTERRUPTED, round(time.monotonic() - started, 2), str(exc))

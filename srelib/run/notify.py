@@ -28,6 +28,7 @@ link or a list, and line breaks in data become spaces.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import re
@@ -45,7 +46,7 @@ import httpx
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 
 from srelib.config import Workbench, _model
-from srelib.errors import ConfigError, DeliveryError, printable
+from srelib.errors import ConfigError, DeliveryError, SrelibError, printable
 from srelib.files import locked
 from srelib.period import Period
 from srelib.redact import redact
@@ -74,10 +75,27 @@ class Email(BaseModel):
         default_factory=lambda: [name for name, spec in REPORTS.items() if spec.email],
         description="the e-mail reports to send (default: all of them, the newsletter and the weekly digest)",
     )
+    attach: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="an e-mail report → the reports whose PDF goes with it, each published PDF once "
+        "(e.g. newsletter: [quarterly_business_impact]; publish them with formats: [html, pdf])",
+    )
     timeout_seconds: float = Field(default=30, gt=0, le=300)
     allow_insecure: bool = Field(
         default=False, description="send the login over a connection without TLS (security: none)"
     )
+
+    @field_validator("attach")
+    @classmethod
+    def _attachable(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        for mail, reports in value.items():
+            if mail not in REPORTS or not REPORTS[mail].email:
+                mails = ", ".join(name for name, spec in REPORTS.items() if spec.email)
+                raise ValueError(f"{mail!r} is not an e-mail report: they are {mails}")
+            unknown = [name for name in reports if name not in REPORTS or REPORTS[name].email]
+            if unknown:
+                raise ValueError(f"{', '.join(map(repr, unknown))}: only a report's PDF can be attached")
+        return value
 
 
 class PublishConfig(BaseModel):
@@ -411,7 +429,12 @@ def send_newsletter(
     except OSError as exc:
         raise DeliveryError(f"the {period} {what} was not sent: it is not published ({exc.strerror})") from None
     mail = email_parts.message(page, text, email.sender, email.to)
+    attached = _attachments(workbench, email, what, period)
+    for _, pdf in attached:
+        mail.add_attachment(pdf.read_bytes(), maintype="application", subtype="pdf", filename=pdf.name)
     record: dict[str, Any] = {"what": what, "period": period, "to": len(email.to), "at": _now()}
+    if attached:
+        record["attached"] = [label for label, _ in attached]
     try:
         send_mail(email, mail)
     except DeliveryError as exc:
@@ -419,6 +442,43 @@ def send_newsletter(
         raise DeliveryError(f"the {period} {what} was not sent: {exc}") from None
     _record(outputs, {**record, "status": "sent"})
     return [f"sent the {period} {what} to {len(email.to)} recipient(s)"]
+
+
+def _attachments(workbench: Workbench, email: Email, what: str, period: str) -> list[tuple[str, Path]]:
+    """The PDFs that go with the e-mail report ``what`` for ``period`` (``email.attach``): of each
+    report named, the newest published PDF of the organisation for a period that ended by the end
+    of ``period``, unless an earlier e-mail that went out carried it; as ("REPORT PERIOD", path)."""
+    from srelib.present.portal import manifests
+
+    wanted = email.attach.get(what, [])
+    if not wanted:
+        return []
+    tz = workbench.org.timezone
+    end = Period.parse(period, tz).end_utc
+    sent = {
+        label
+        for record in records(workbench.outputs_path / "deliveries.jsonl")
+        if record.get("status") == "sent"
+        for label in record.get("attached", [])
+    }
+    found = []
+    for report in wanted:
+        candidates = []
+        for folder in manifests(workbench.outputs_path):
+            entry = folder.get("reports", {}).get(report, {})
+            if folder.get("team") or folder.get("subject") or entry.get("status") != "ok" or not entry.get("pdf"):
+                continue
+            name = REPORTS[report].files(("pdf",))["pdf"]  # the catalogue's file name, never the manifest's
+            with contextlib.suppress(SrelibError):
+                when = Period.parse(str(folder.get("period")), tz)
+                pdf = workbench.outputs_path / folder["folder"] / name
+                if when.end_utc <= end and pdf.is_file():
+                    candidates.append((when.end_utc, f"{report} {when.label}", pdf))
+        if candidates:
+            _, label, pdf = max(candidates)
+            if label not in sent:
+                found.append((label, pdf))
+    return found
 
 
 def _record(outputs: Path, record: dict[str, Any]) -> None:

@@ -36,11 +36,12 @@ from srelib.present.policy import with_reasons
 from srelib.present.portal import write_index
 from srelib.present.render import to_html
 from srelib.resources import notebooks_dir
-from srelib.run.catalogue import ReportSpec, find_report, subject_of
+from srelib.run.catalogue import FORMATS, REPORTS, ReportSpec, find_report, subject_of
 from srelib.run.control import owned_folder, remove_abandoned
 from srelib.run.history import last_runs
 from srelib.run.kernels import ENGINE, ReusableKernel
 from srelib.run.summary_cache import shared_summary
+from srelib.summary import PeriodSummary
 
 INTERRUPTED = "interrupted"
 KERNEL = "python3"
@@ -54,6 +55,7 @@ class RunResult:
     team: str | None
     html: Path
     duration_seconds: float
+    others: tuple[Path, ...] = ()  # the slide deck and PDFs published beside the page, when asked for
 
 
 def notebook_path(workbench: Workbench, spec: ReportSpec) -> Path:
@@ -88,6 +90,7 @@ def run_report(
     kernel: ReusableKernel | None = None,
     summary_cache: Path | None = None,
     halted: Callable[[], str | None] = lambda: None,
+    formats: tuple[str, ...] = ("html",),
 ) -> RunResult:
     """Run one report and publish it.
 
@@ -95,11 +98,13 @@ def run_report(
     doubling; a cell that fails or runs past ``timeout`` seconds is not retried (it would fail
     again). ``kernel`` is a warm kernel to reuse (default: a fresh one for this run);
     ``summary_cache`` a folder where runs of one batch share each period's summary; ``halted``
-    says why the run was stopped from outside ("interrupted", "timed out after …"), if it was.
+    says why the run was stopped from outside ("interrupted", "timed out after …"), if it was;
+    ``formats`` what to publish besides the page: "slides" (the report's deck) and "pdf" (each
+    page printed by Chromium, :mod:`srelib.present.pdf`).
     """
     warehouse = warehouse or workbench.warehouse_path
     outputs = outputs or workbench.outputs_path
-    spec, source, declared = check_request(workbench, report, period, team, parameters)
+    spec, source, declared = check_request(workbench, report, period, team, parameters, formats)
     extra = dict(parameters or {})
     subject = subject_of(spec, team, extra)
     started = time.monotonic()
@@ -118,7 +123,8 @@ def run_report(
         if owned:
             finish.callback(kernel.close)
         summary_file = staging / "summary.json"
-        with_reasons(summary).write(summary_file)  # the policy's reasons in words, as summary.json has them
+        worded = with_reasons(summary)  # the policy's reasons in words, as summary.json has them
+        worded.write(summary_file)
         executed = staging / spec.notebook
         values = {
             "period": period.label,
@@ -203,19 +209,28 @@ def run_report(
         # it names the summary.json published beside it, not this staging copy that is renamed there.
         _record_parameters(executed_nb, {**values, "summary_path": str((folder / "summary.json").resolve())})
         nbformat.write(executed_nb, executed)
-        published = [f"{spec.name}.html", spec.notebook, "summary.json"]
-        if spec.email:
-            html, text = _email_parts(executed_nb, report)
-            (staging / f"{spec.name}.txt").write_text(text, encoding="utf-8")
-            published.append(f"{spec.name}.txt")
-        else:
-            html = to_html(executed_nb, workbench.org, spec.title)
-        (staging / f"{spec.name}.html").write_text(html, encoding="utf-8")
+        files = spec.files(formats)
+        try:
+            if spec.email:
+                html, text = _email_parts(executed_nb, report)
+                (staging / f"{spec.name}.txt").write_text(text, encoding="utf-8")
+                files["text"] = f"{spec.name}.txt"
+            else:
+                html = to_html(executed_nb, workbench.org, spec.title)
+            (staging / files["html"]).write_text(html, encoding="utf-8")
+            _render_formats(workbench, spec, worded, staging, files)
+        except ReportError as exc:  # nothing is published: the earlier report, if any, stays whole
+            failure = {"status": "failed", "attempts": attempts, "error": str(exc), "failed_notebook": None}
+            _log_run(outputs, {**record(), **failure})
+            with locked(outputs / ".lock"):
+                write_index(outputs, workbench.org, last_runs(outputs))
+            raise
+        published = [*files.values(), spec.notebook, "summary.json"]
         entry = {
             **record(),
             "title": spec.title,
             "status": "ok",
-            "html": f"{spec.name}.html",
+            **{key: name for key, name in files.items() if key != "text"},
             "notebook": spec.notebook,
             "attempts": attempts,
         }
@@ -225,25 +240,38 @@ def run_report(
             if halted() == INTERRUPTED:  # the batch was stopped, or its runner is gone, since it ran
                 _log_run(outputs, {**record(), "status": INTERRUPTED, "attempts": attempts})
                 raise RunInterrupted(f"{report} for {period.label} was interrupted; nothing was published")
+            stale = [name for name in spec.files(FORMATS).values() if name not in published]
             _publish(
-                outputs, staging, folder, published, lambda tree: _update_manifest(tree, period, team, entry, subject)
+                outputs,
+                staging,
+                folder,
+                published,
+                lambda tree: _update_manifest(tree, period, team, entry, subject),
+                stale,
             )
             _log_run(
                 outputs,
                 {**record(), **entry, "folder": folder.relative_to(outputs).as_posix()},
             )
             write_index(outputs, workbench.org, last_runs(outputs))
-        return RunResult(spec.name, period.label, team, folder / f"{spec.name}.html", entry["duration_seconds"])
+        others = tuple(folder / name for key, name in files.items() if key not in ("html", "text"))
+        return RunResult(spec.name, period.label, team, folder / files["html"], entry["duration_seconds"], others)
 
 
 def check_request(
-    workbench: Workbench, report: str, period: Period, team: str | None, parameters: dict[str, Any] | None
+    workbench: Workbench,
+    report: str,
+    period: Period,
+    team: str | None,
+    parameters: dict[str, Any] | None,
+    formats: tuple[str, ...] = ("html",),
 ) -> tuple[ReportSpec, Path, dict[str, Any]]:
     """The report's spec, notebook and declared parameters, or a :class:`UsageError` saying
     what is wrong with the request (before anything runs)."""
     spec = find_report(workbench, report)
     if period.kind not in spec.period_kinds:
         raise UsageError(f"{report} is not produced for {period.kind}s")
+    check_formats(spec, formats)
     source = notebook_path(workbench, spec)
     extra = dict(parameters or {})
     declared = papermill.inspect_notebook(str(source))
@@ -255,6 +283,47 @@ def check_request(
         raise UsageError(f"set {', '.join(clash)} with its own option, not with -p")
     subject_of(spec, team, extra)
     return spec, source, declared
+
+
+def parse_formats(text: str) -> tuple[str, ...]:
+    """``html,slides,pdf`` → the formats, in the catalogue's order; a :class:`UsageError` naming
+    an unknown one. The page (html) is always published."""
+    asked = [part.strip().lower() for part in text.split(",") if part.strip()]
+    unknown = [part for part in asked if part not in FORMATS]
+    if unknown:
+        raise UsageError(f"unknown format {', '.join(map(repr, unknown))}: formats are {', '.join(FORMATS)}")
+    return tuple(f for f in FORMATS if f in asked or f == "html")
+
+
+def check_formats(spec: ReportSpec, formats: tuple[str, ...]) -> None:
+    """A :class:`UsageError` when ``spec`` cannot be published in ``formats`` here."""
+    from srelib.present import pdf
+
+    unknown = [f for f in formats if f not in FORMATS]
+    if unknown:
+        raise UsageError(f"unknown format {', '.join(map(repr, unknown))}: formats are {', '.join(FORMATS)}")
+    if "slides" in formats and not spec.deck:
+        decks = ", ".join(name for name, s in REPORTS.items() if s.deck)
+        raise UsageError(f"{spec.name} has no slide deck: the reports with one are {decks}")
+    if "pdf" in formats and pdf.browser() is None:
+        raise UsageError(pdf.missing())
+
+
+def _render_formats(
+    workbench: Workbench, spec: ReportSpec, summary: PeriodSummary, staging: Path, files: dict[str, str]
+) -> None:
+    """Write the deck and the PDFs that ``files`` names into ``staging``, beside the page."""
+    if "slides" in files:
+        from srelib.present import deck
+
+        page = deck.to_html(summary, spec.name, spec.title, workbench.org)
+        (staging / files["slides"]).write_text(page, encoding="utf-8")
+    if "pdf" in files:
+        from srelib.present import pdf
+
+        pdf.to_pdf(staging / files["html"], staging / files["pdf"])
+        if "slides_pdf" in files:
+            pdf.to_pdf(staging / files["slides"], staging / files["slides_pdf"])
 
 
 def _log_run(outputs: Path, entry: dict[str, Any]) -> None:
@@ -288,9 +357,18 @@ def _record_parameters(notebook: nbformat.NotebookNode, values: dict[str, Any]) 
     notebook.metadata.papermill["parameters"] = values
 
 
-def _publish(outputs: Path, staging: Path, folder: Path, names: list[str], manifest: Callable[[Path], None]) -> None:
+def _publish(
+    outputs: Path,
+    staging: Path,
+    folder: Path,
+    names: list[str],
+    manifest: Callable[[Path], None],
+    stale: list[str] | None = None,
+) -> None:
     """Replace ``folder`` in one step (:func:`replace_folder`) by a copy holding the files ``names``
-    from ``staging`` and the manifest that ``manifest(copy)`` updates; under the publish lock.
+    from ``staging``, without the files ``stale`` (an earlier run's deck or PDF this run did not
+    make: they would disagree with the new page), and the manifest that ``manifest(copy)``
+    updates; under the publish lock.
 
     A swap that a process killed outright left half done (only where the file system cannot
     exchange folders) is undone first, so that this copy is never made from a missing folder.
@@ -300,6 +378,8 @@ def _publish(outputs: Path, staging: Path, folder: Path, names: list[str], manif
     def change(copy: Path) -> None:
         for name in names:
             os.replace(staging / name, copy / name)
+        for name in stale or []:
+            (copy / name).unlink(missing_ok=True)
         manifest(copy)
 
     replace_folder(folder, staging, change)

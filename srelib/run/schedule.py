@@ -13,6 +13,7 @@ first; a failing report never stops the others; run again, nothing is due.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
@@ -25,9 +26,20 @@ from srelib.config import Workbench, load_yaml, yaml_problem
 from srelib.errors import ConfigError, UsageError
 from srelib.period import Period, zone
 from srelib.run.batch import Job, Outcome
-from srelib.run.catalogue import REPORTS, FanOut, ReportSpec, Run, Subjects, expand, find_report, workbench_report
+from srelib.run.catalogue import (
+    FORMATS,
+    REPORTS,
+    FanOut,
+    ReportSpec,
+    Run,
+    Subjects,
+    expand,
+    find_report,
+    workbench_report,
+)
 from srelib.run.history import last_runs
 
+Format = Literal["html", "slides", "pdf"]  # srelib.run.catalogue.FORMATS
 KINDS = {"weekly": "week", "monthly": "month", "quarterly": "quarter", "yearly": "year"}
 
 
@@ -41,6 +53,10 @@ class ScheduledReport(BaseModel):
         default=None, description="team: one report per team of a report that is not one already (the catalogue's)"
     )
     history: int = Field(default=3, ge=1, le=120, description="how many past periods must exist")
+    formats: list[Format] = Field(
+        default_factory=lambda: list[Format](["html"]),
+        description="what to publish: the page (always), slides (the report's deck), pdf (each page printed)",
+    )
 
     @field_validator("fan_out", mode="before")
     @classmethod
@@ -76,8 +92,9 @@ class DueRun:
     period: Period
     team: str | None
     parameters: dict[str, str]
-    reason: str  # "missing", "failed last time" or "inputs changed"
+    reason: str  # "missing", "failed last time", "inputs changed" or "formats missing"
     due_at: datetime
+    formats: tuple[str, ...] = ("html",)
 
     @property
     def about(self) -> str:
@@ -104,6 +121,12 @@ def scheduled_spec(entry: ScheduledReport, workbench: Workbench | None = None) -
     spec = REPORTS.get(entry.report) or (workbench_report(workbench, entry.report) if workbench else None)
     if spec is None:
         raise ConfigError(f"params/schedule.yaml: unknown report {entry.report!r}")
+    if "slides" in entry.formats and not spec.deck:
+        decks = ", ".join(name for name, s in REPORTS.items() if s.deck)
+        raise ConfigError(
+            f"params/schedule.yaml: {entry.report} has no slide deck (formats: slides): "
+            f"the reports with one are {decks}"
+        )
     if entry.fan_out is None or entry.fan_out == spec.fan_out:
         return spec
     if entry.fan_out == "team" and spec.fan_out is None:
@@ -137,17 +160,23 @@ def due_runs(workbench: Workbench, now: datetime | None = None) -> list[DueRun]:
             if due <= now:
                 periods.append((period, due))
         for period, due in periods[-entry.history :]:
+            formats = _formats(entry.formats)
             for run in expand(spec, period, subjects):
                 folder = report_folder(workbench.outputs_path, period, run.team, run.subject)
                 key = (run.report, period.label, run.team, run.subject[1] if run.subject else None)
-                reason = "failed last time" if last.get(key) == "failed" else _why_due(folder, run.report, current)
+                if last.get(key) == "failed":
+                    reason: str | None = "failed last time"
+                else:
+                    reason = _why_due(folder, run.report, current, list(spec.files(formats)))
                 if reason:
-                    found.append(DueRun(run.report, period, run.team, run.parameters, reason, due))
+                    found.append(DueRun(run.report, period, run.team, run.parameters, reason, due, formats))
     found.sort(key=lambda r: (r.period.end_utc, r.due_at, r.report, r.about))
     return found
 
 
-def _why_due(folder: Path, report: str, fingerprint: str | None) -> str | None:
+def _why_due(folder: Path, report: str, fingerprint: str | None, keys: list[str] | None = None) -> str | None:
+    """Why a published report must run again, if it must; ``keys`` are the manifest's keys of the
+    files the schedule asks for (html, slides, pdf, slides_pdf)."""
     manifest = folder / "manifest.json"
     try:
         entry = json.loads(manifest.read_text(encoding="utf-8"))["reports"][report]
@@ -157,6 +186,8 @@ def _why_due(folder: Path, report: str, fingerprint: str | None) -> str | None:
         return "failed last time"
     if fingerprint is not None and entry.get("input_fingerprint") != fingerprint:
         return "inputs changed"
+    if any(not entry.get(key) or not (folder / entry[key]).is_file() for key in keys or []):
+        return "formats missing"
     return None
 
 
@@ -224,7 +255,7 @@ def apply_retention(workbench: Workbench, now: datetime | None = None) -> list[s
 
 
 def due_jobs(workbench: Workbench, now: datetime | None = None) -> list[Job]:
-    return [Job(r.report, r.period.label, r.team, dict(r.parameters)) for r in due_runs(workbench, now)]
+    return [Job(r.report, r.period.label, r.team, dict(r.parameters), r.formats) for r in due_runs(workbench, now)]
 
 
 def period_jobs(
@@ -233,16 +264,29 @@ def period_jobs(
     reports: list[str] | None = None,
     team: str | None = None,
     parameters: dict[str, str] | None = None,
+    formats: tuple[str, ...] | None = None,
 ) -> list[Job]:
     """The runs of ``reports`` for ``period`` (None: every report scheduled for that kind of
-    period), each fan-out report once per team, SLO or initiative unless one is given."""
+    period), each fan-out report once per team, SLO or initiative unless one is given;
+    ``formats`` for every run (None: the schedule's for a scheduled report, else the page)."""
     if reports is None:
         kind = {v: k for k, v in KINDS.items()}[period.kind]
-        specs = [scheduled_spec(e, workbench) for e in load_schedule(workbench).reports if e.cadence == kind]
+        entries = [e for e in load_schedule(workbench).reports if e.cadence == kind]
+        specs = [(spec, formats or _formats(e.formats)) for e in entries for spec in [scheduled_spec(e, workbench)]]
+        specs = [(s, tuple(f for f in chosen if f != "slides" or s.deck)) for s, chosen in specs]
         if not specs:
             raise UsageError(f"params/schedule.yaml schedules no report for {period.kind}s: name the reports to run")
     else:
-        specs = [find_report(workbench, name) for name in reports]
+        # a batch asked for slides gets the decks of the reports that have one
+        found = [find_report(workbench, name) for name in reports]
+        specs = [(s, tuple(f for f in formats or ("html",) if f != "slides" or s.deck)) for s in found]
     subjects = Subjects.of(workbench)
-    runs: list[Run] = [run for spec in specs for run in expand(spec, period, subjects, team, parameters)]
-    return [Job(r.report, r.period.label, r.team, dict(r.parameters)) for r in runs]
+    runs: list[tuple[Run, tuple[str, ...]]] = [
+        (run, chosen) for spec, chosen in specs for run in expand(spec, period, subjects, team, parameters)
+    ]
+    return [Job(r.report, r.period.label, r.team, dict(r.parameters), chosen) for r, chosen in runs]
+
+
+def _formats(asked: Sequence[str]) -> tuple[str, ...]:
+    """A schedule entry's formats in the catalogue's order, the page always among them."""
+    return tuple(f for f in FORMATS if f in asked or f == "html")

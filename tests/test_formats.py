@@ -1,0 +1,107 @@
+"""The QBR as a slide deck and as PDFs, as a reader gets them: the deck in Chromium with the
+network cut (every slide reached from the keyboard, charts drawn, speaker notes), the PDFs read
+back with pypdf (a page per slide, the report's text), the index linking them, and a later run
+without them leaving no stale deck or PDF beside the new page."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from pypdf import PdfReader
+
+from srelib.summary import PeriodSummary
+from tests.conftest import open_offline
+
+
+def test_the_qbr_deck_is_navigable_offline_with_charts_and_notes(browser, demo_qbr: Path):
+    folder = demo_qbr.parent
+    manifest = json.loads((folder / "manifest.json").read_text())["reports"]["quarterly_business_impact"]
+    assert {k: manifest[k] for k in ("html", "slides", "pdf", "slides_pdf")} == {
+        "html": "quarterly_business_impact.html",
+        "slides": "quarterly_business_impact.slides.html",
+        "pdf": "quarterly_business_impact.pdf",
+        "slides_pdf": "quarterly_business_impact.slides.pdf",
+    }
+    page, problems = open_offline(browser, (folder / manifest["slides"]).as_uri())
+    page.set_viewport_size({"width": 1280, "height": 720})
+    count = page.evaluate("window.srelibDeck.count")
+    assert count >= 8
+    messages = []
+    for n in range(count):
+        current = page.locator(".slide.current")
+        assert current.get_attribute("id") == f"slide-{n + 1}" and page.url.endswith(f"#{n + 1}")
+        messages.append(current.locator(".message, h1").first.inner_text())
+        page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowRight")  # past the end: stays on the last slide
+    assert page.locator(".slide.current").get_attribute("id") == f"slide-{count}"
+    page.keyboard.press("Home")
+    assert page.locator(".slide.current").get_attribute("id") == "slide-1"
+    page.keyboard.press("End")
+    page.keyboard.press("PageUp")
+    assert page.locator(".slide.current").get_attribute("id") == f"slide-{count - 1}"
+    summary = PeriodSummary.read(folder / "summary.json")
+    roi = f"{summary.value.roi.roi:.0%}".replace("%", " %")
+    assert any(roi in m for m in messages), messages  # the value slide states the ROI with its range
+    page.wait_for_function("document.querySelectorAll('.srelib-chart svg').length >= 6", timeout=30_000)
+    assert page.locator(".srelib-chart").count() == page.locator(".srelib-chart svg").count()
+    assert not page.locator(".slide.current .notes").is_visible()
+    page.keyboard.press("n")
+    notes = page.locator(".slide.current .notes")
+    assert notes.is_visible() and "Speaker notes." in notes.inner_text()
+    assert problems == {"errors": [], "blocked": []}
+    page.goto((folder / manifest["slides"]).as_uri() + "#3")
+    assert page.locator(".slide.current").get_attribute("id") == "slide-3"  # a link to a slide opens it
+    page.close()
+
+    deck = PdfReader(folder / manifest["slides_pdf"])
+    assert len(deck.pages) == count  # one slide per page
+    assert {(float(p.mediabox.width), float(p.mediabox.height)) for p in deck.pages} == {(960.0, 540.0)}
+    for n in (1, 2, count - 1):
+        text = re.sub(r"\s+", " ", deck.pages[n].extract_text())
+        assert re.sub(r"\s+", " ", messages[n])[:60] in text
+    report = PdfReader(folder / manifest["pdf"])
+    text = re.sub(r"\s+", " ", " ".join(p.extract_text() for p in report.pages))
+    assert len(report.pages) >= 4
+    for heading in ("Key messages", "Value delivered and return on investment", "Delivery (DORA four keys)"):
+        assert heading in text
+    assert "Return on investment at each assumption" in text  # the tornado chart was drawn before printing
+
+    index = (demo_qbr.parents[1] / "index.html").read_text()
+    for name in manifest["slides"], manifest["pdf"], manifest["slides_pdf"]:
+        assert f'href="{folder.name}/{name}"' in index
+
+
+def test_a_pdf_that_fails_publishes_nothing_and_a_run_without_formats_leaves_no_stale_deck(
+    bench, demo_end, monkeypatch
+):
+    import pytest
+
+    from srelib.errors import ReportError
+    from srelib.run.report import run_report
+
+    folder = bench.outputs_path / demo_end.label
+    first = run_report(bench, "executive_summary", demo_end, formats=("html", "slides", "pdf"))
+    assert sorted(p.name for p in first.others) == [
+        "executive_summary.pdf",
+        "executive_summary.slides.html",
+        "executive_summary.slides.pdf",
+    ]
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    monkeypatch.setenv("SRELIB_CHROMIUM", "/bin/false")  # a "browser" that prints nothing
+    with pytest.raises(ReportError, match=r"Chromium could not print executive_summary\.html as PDF"):
+        run_report(bench, "executive_summary", demo_end, formats=("html", "pdf"))
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before  # the earlier report, whole
+    runs = [json.loads(line) for line in (bench.outputs_path / "runs.jsonl").read_text().splitlines()]
+    assert runs[-1]["status"] == "failed" and "could not print" in runs[-1]["error"]
+    monkeypatch.delenv("SRELIB_CHROMIUM")
+    run_report(bench, "executive_summary", demo_end)
+    names = {p.name for p in folder.iterdir()}
+    assert "executive_summary.html" in names and not names & {
+        "executive_summary.pdf",
+        "executive_summary.slides.html",
+        "executive_summary.slides.pdf",
+    }  # they would show the numbers of the run before
+    entry = json.loads((folder / "manifest.json").read_text())["reports"]["executive_summary"]
+    assert not entry.keys() & {"slides", "pdf", "slides_pdf"}
