@@ -39,3 +39,20 @@ def test_tooltips_given_as_shorthand_are_the_channels_altair_would_make():
         frame.encode(tooltip=charts._tooltip("period:O", "n:Q")).to_dict()
         == frame.encode(tooltip=["period:O", "n:Q"]).to_dict()
     )
+
+
+def test_the_chart_libraries_are_built_once_and_kept_whole_between_processes(tmp_path: Path, monkeypatch):
+    import vl_convert
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    charts.javascript_bundle.cache_clear()
+    built = charts.javascript_bundle()
+    kept = list((tmp_path / "srelib").glob("vega-bundle-vl-convert-*-vega-lite-*.js"))
+    assert len(kept) == 1 and kept[0].read_text().endswith(charts.BUNDLE_END)
+    assert built == vl_convert.javascript_bundle(None, vl_version=alt.SCHEMA_VERSION.lstrip("v").rsplit(".", 1)[0])
+    charts.javascript_bundle.cache_clear()
+    assert charts.javascript_bundle() == built  # read back
+    kept[0].write_text(built[:1000])  # cut short (a full disk, a copy interrupted): built again
+    charts.javascript_bundle.cache_clear()
+    assert charts.javascript_bundle() == built and kept[0].read_text() == built + charts.BUNDLE_END
+    charts.javascript_bundle.cache_clear()

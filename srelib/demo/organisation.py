@@ -197,6 +197,7 @@ def run(
     if not printable:
         progress(f"[3/4] the decks are published, their PDFs are not: {pdf.missing()}")
     jobs = [Job(run.report, run.period.label, run.team, run.parameters, demo_formats(run, printable)) for run in runs]
+    jobs.sort(key=lambda job: -len(job.formats))  # the longest runs (decks, PDFs) first: no long tail at the end
     stop = Stop()
     listener = LineListener(lambda line: progress(f"[3/4] report {line}"))
     outcomes = run_many(workbench.root, jobs, workers, listener, stop=stop)

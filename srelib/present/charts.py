@@ -9,15 +9,20 @@ HTML output. The result draws in nbconvert HTML, voila and JupyterLab alike, off
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import uuid
 from functools import cache
+from importlib.metadata import version as version_of
+from pathlib import Path
 from typing import Any
 
 import altair as alt
 import pandas as pd
 import vl_convert
 
+from srelib.files import atomic_write
 from srelib.present import format as show
 from srelib.summary import PeriodSummary
 
@@ -48,6 +53,7 @@ __all__ = [
 ]
 
 RENDERER = "srelib"
+BUNDLE_END = "\n// srelib: the bundle ends here\n"
 SEVERITY_COLOURS = {"SEV1": "#7f0000", "SEV2": "#c62828", "SEV3": "#ef6c00", "SEV4": "#f9a825", "SEV5": "#9e9e9e"}
 STATUS_COLOURS = {"Met": "#2e7d32", "At risk": "#f9a825", "Breached": "#c62828", "No data": "#e0e0e0"}
 
@@ -57,12 +63,29 @@ def _script_safe(text: str) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
+def bundle_cache() -> Path:
+    """Where the chart libraries' bundle is kept between processes (``$XDG_CACHE_HOME/srelib``)."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "srelib"
+
+
 @cache
 def javascript_bundle() -> str:
+    """Vega, Vega-Lite and Vega-Embed as one script, from vl-convert. Building it takes vl-convert
+    about 1.5 s, in every kernel and process that draws: it is kept in :func:`bundle_cache`, one
+    file per vl-convert and Vega-Lite version (a cache that cannot be read or written is skipped)."""
     version = alt.SCHEMA_VERSION.lstrip("v").rsplit(".", 1)[0]
-    known = vl_convert.get_vegalite_versions()
+    chosen = version if version in vl_convert.get_vegalite_versions() else None
+    release = version_of("vl-convert-python")
+    path = bundle_cache() / f"vega-bundle-vl-convert-{release}-vega-lite-{chosen or 'default'}.js"
+    with contextlib.suppress(OSError, UnicodeDecodeError):
+        kept = path.read_text(encoding="utf-8")
+        if kept.endswith(BUNDLE_END):  # whole (files are written in one rename anyway)
+            return kept[: -len(BUNDLE_END)]
     # The stub says snippet is required; the docs say None gives the default (window globals).
-    return vl_convert.javascript_bundle(None, vl_version=version if version in known else None)  # type: ignore[arg-type]
+    bundle: str = vl_convert.javascript_bundle(None, vl_version=chosen)  # type: ignore[arg-type]
+    with contextlib.suppress(OSError):
+        atomic_write(path, bundle + BUNDLE_END)
+    return bundle
 
 
 def bundle_html() -> str:
