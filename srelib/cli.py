@@ -206,6 +206,24 @@ def metrics(
     as_json: Annotated[bool, typer.Option("--json", help="print the PeriodSummary as one JSON object")] = False,
 ) -> None:
     """Compute the PeriodSummary for a period (and team)."""
+    summary = _summary(period, team, data, warehouse)
+    if as_json:
+        from srelib.present.policy import with_reasons
+
+        say(json.dumps(with_reasons(summary).model_dump(mode="json"), indent=2))
+        return
+    from srelib.present import narrative
+    from srelib.present.rows import kpi_rows  # not srelib.present.report: no charts, no altair to import
+
+    say(f"{summary.title}{f' · team {team}' if team else ''} ({summary.start} to {summary.end})")
+    for row in kpi_rows(summary):
+        say(f"  {row['label']:<42} {row['now']:>14}")
+    say("")
+    say(narrative.render(summary, fmt="text"))
+
+
+def _summary(period: str, team: str | None, data: Path | None, warehouse: Path | None) -> Any:
+    """The PeriodSummary of ``period`` (and ``team``), from a data folder or a warehouse."""
     from srelib.ingest.validate import validate_directory
     from srelib.ingest.warehouse import connect, in_memory
     from srelib.period import Period
@@ -223,20 +241,33 @@ def metrics(
     )
     history = run_history(workbench)  # the reports published so far: the programme's communications
     with con:
-        summary = build_summary(con, workbench, chosen, team, history=history)
-    if as_json:
-        from srelib.present.policy import with_reasons
+        return build_summary(con, workbench, chosen, team, history=history)
 
-        say(json.dumps(with_reasons(summary).model_dump(mode="json"), indent=2))
-        return
-    from srelib.present import narrative
-    from srelib.present.rows import kpi_rows  # not srelib.present.report: no charts, no altair to import
 
-    say(f"{summary.title}{f' · team {team}' if team else ''} ({summary.start} to {summary.end})")
-    for row in kpi_rows(summary):
-        say(f"  {row['label']:<42} {row['now']:>14}")
-    say("")
-    say(narrative.render(summary, fmt="text"))
+@app.command("export")
+def export_tables(
+    period: PeriodOpt,
+    to: Annotated[Path, typer.Option("--to", help="the folder to write the tables into (made if missing)")],
+    team: TeamOpt = None,
+    data: DataOpt = None,
+    warehouse: WarehouseOpt = None,
+    formats: Annotated[str, typer.Option("--format", help="csv, parquet or both, comma-separated")] = "csv,parquet",
+) -> None:
+    """Write the PeriodSummary as tables (CSV and Parquet, one file per section) for finance and BI tools."""
+    from srelib.present import export
+
+    asked = tuple(f.strip().lower() for f in formats.split(",") if f.strip())
+    unknown = [f for f in asked if f not in export.FORMATS]
+    if unknown or not asked:
+        raise UsageError(f"--format {formats!r}: the formats are {', '.join(export.FORMATS)}")
+    if to.exists() and not to.is_dir():
+        raise UsageError(f"--to {to}: not a folder")
+    summary = _summary(period, team, data, warehouse)
+    written = export.write(summary, to, asked)
+    tables = len({p.stem for p in written})
+    err.print(f"wrote {tables} tables of {summary.title}{f' · team {team}' if team else ''} into {to}", markup=False)
+    for path in written:
+        say(str(path))
 
 
 def _parameters(values: list[str]) -> dict[str, object]:

@@ -105,3 +105,43 @@ def test_a_pdf_that_fails_publishes_nothing_and_a_run_without_formats_leaves_no_
     }  # they would show the numbers of the run before
     entry = json.loads((folder / "manifest.json").read_text())["reports"]["executive_summary"]
     assert not entry.keys() & {"slides", "pdf", "slides_pdf"}
+
+
+def test_every_table_of_a_report_downloads_as_the_csv_of_its_cells(browser, demo_qbr: Path, tmp_path: Path):
+    import csv
+    import io
+    from urllib.parse import unquote
+
+    import nbformat
+
+    from srelib.config import OrgConfig
+    from srelib.present.render import to_html
+
+    page, problems = open_offline(browser, demo_qbr.as_uri())
+    tables = page.locator("table")
+    links = page.locator("a.srelib-csv")
+    assert tables.count() >= 8 and links.count() == tables.count()
+    for n in range(tables.count()):
+        link = links.nth(n)
+        assert link.get_attribute("download").startswith(f"quarterly_business_impact-{demo_qbr.parent.name}-")
+        content = unquote(link.get_attribute("href").removeprefix("data:text/csv;charset=utf-8,"))
+        shown = page.evaluate(
+            "t => Array.from(t.rows, r => Array.from(r.cells, c => c.innerText.replace(/\\s+/g, ' ').trim()))",
+            tables.nth(n).element_handle(),
+        )
+        safe = [[f"'{c}" if c.startswith(("=", "+", "-", "@")) else c for c in row] for row in shown]
+        assert list(csv.reader(io.StringIO(content.removeprefix("\ufeff")))) == safe  # as shown, formulas inert
+    assert "value-delivered-and-return-on-investment.csv" in links.first.get_attribute("download")
+    assert problems == {"errors": [], "blocked": []}
+    page.close()
+
+    cell = '=HYPERLINK("http://evil.example","click")'
+    notebook = nbformat.v4.new_notebook(
+        cells=[nbformat.v4.new_markdown_cell(f"## Hostile\n\n| a |\n|---|\n| {cell} |")]
+    )
+    (tmp_path / "hostile.html").write_text(to_html(notebook, OrgConfig(name="Org"), "Hostile", "hostile"))
+    page, problems = open_offline(browser, (tmp_path / "hostile.html").as_uri())
+    content = unquote(page.locator("a.srelib-csv").get_attribute("href").split(",", 1)[1])
+    assert list(csv.reader(io.StringIO(content.removeprefix("\ufeff")))) == [["a"], [f"'{cell}"]]
+    assert page.locator("a.srelib-csv").get_attribute("download") == "hostile-hostile.csv"
+    page.close()

@@ -35,12 +35,14 @@ def exporter() -> HTMLExporter:
     return HTMLExporter(config=config)
 
 
-def to_html(notebook: nbformat.NotebookNode, org: OrgConfig, title: str) -> str:
-    """The report page for an executed notebook."""
+def to_html(notebook: nbformat.NotebookNode, org: OrgConfig, title: str, files: str = "report") -> str:
+    """The report page for an executed notebook; ``files`` starts the names of the CSV files its
+    tables download as (e.g. ``quarterly_business_impact-2026-Q3``)."""
     resources: dict[str, Any] = {
         "srelib": {
             "org": org.name,
             "title": title,
+            "files": files,
             "version": __version__,
             "generated": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
             **org.colours.model_dump(),

@@ -216,7 +216,8 @@ def run_report(
                 (staging / f"{spec.name}.txt").write_text(text, encoding="utf-8")
                 files["text"] = f"{spec.name}.txt"
             else:
-                html = to_html(executed_nb, workbench.org, spec.title)
+                scope = "-".join(part for part in (team, subject[1] if subject else None) if part)
+                html = to_html(executed_nb, workbench.org, spec.title, f"{spec.name}-{period.label}-{scope}".strip("-"))
             (staging / files["html"]).write_text(html, encoding="utf-8")
             _render_formats(workbench, spec, worded, staging, files)
         except ReportError as exc:  # nothing is published: the earlier report, if any, stays whole
