@@ -42,6 +42,12 @@ from srelib.metrics.policy import PolicyState, error_budget_policy
 from srelib.metrics.programme import ProgrammeStatus, RunHistory, programme_status
 from srelib.metrics.readiness import Readiness, readiness
 from srelib.metrics.reliability import Reliability, baseline_window, reliability
+from srelib.metrics.satisfaction import (
+    SatisfactionComparison,
+    SatisfactionPoint,
+    satisfaction_against,
+    satisfaction_trend,
+)
 from srelib.metrics.scope import Scope
 from srelib.metrics.slo import SloResult, slo_definitions, slo_results
 from srelib.metrics.slo_documents import SloSpecInfo, slo_specs
@@ -122,6 +128,8 @@ class PeriodSummary(BaseModel):
     delivery_compared: DeliveryComparison | None = None  # against the baseline, with honest comparisons
     value: Value | None = None
     spend: list[SpendPoint] = Field(default_factory=list)  # cloud spend over the trend's periods, per service
+    satisfaction: list[SatisfactionPoint] = Field(default_factory=list)  # CSAT, NPS, devex per trend period
+    satisfaction_compared: SatisfactionComparison | None = None  # against the baseline, with honest comparisons
     engagement: Engagement | None = None
     team_figures: dict[str, TeamFigures] = Field(default_factory=dict)  # every team, whatever the scope
     peer_median: dict[str, float | None] = Field(default_factory=dict)  # each team figure's median across teams
@@ -258,6 +266,8 @@ def build_summary(
         delivery_compared=delivery_against(con, period, scope, baseline),
         value=value(con, period, scope, workbench, baseline),
         spend=spend_trend(con, periods, scope),
+        satisfaction=satisfaction_trend(con, periods, scope),
+        satisfaction_compared=satisfaction_against(con, period, scope, baseline),
         engagement=engagement(con, period, scope, workbench.targets, periods, workbench.activities),
         team_figures=figures,
         peer_median=org_median(figures),

@@ -144,7 +144,7 @@ def test_a_week_before_the_data_claims_no_win(week_data):
 def test_slos_at_risk_are_the_spent_the_burning_the_low_and_the_missed(week):
     rows = [(s.name, s.status, s.budget_left, s.why) for s in digest.slos_at_risk(week)]
     assert rows == [
-        ("api-availability", "breached", "-20 %", "Its 30d error budget is spent."),
+        ("api-availability", "breached", "−20 %", "Its 30d error budget is spent."),
         (
             "checkout-availability",
             "burning",

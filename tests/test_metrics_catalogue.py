@@ -18,7 +18,7 @@ from srelib.config import ErrorBudgetPolicy, Initiative, Target, Targets, ValueC
 from srelib.errors import InputError
 from srelib.ingest.validate import validate_directory
 from srelib.ingest.warehouse import in_memory
-from srelib.metrics import alerts, budget, delivery, engagement, policy, reliability, value
+from srelib.metrics import alerts, budget, delivery, engagement, policy, reliability, satisfaction, value
 from srelib.metrics.compare import bootstrap_medians, compare
 from srelib.metrics.scope import Scope
 from srelib.period import Period, Window
@@ -408,11 +408,51 @@ def test_delivery_against_the_baseline_is_compared_honestly(tmp_path):
     # Recovery of the incidents the deployments caused: 60..110 against 20..25 minutes
     assert (found.recovery.median_before, found.recovery.median_after) == (85.0, 22.5)
     assert found.recovery.verdict == "improved"
+    # Change failures: 6 of 20 (I0..I5) against 6 of 60 (J0..J5). Newcombe's hybrid score interval,
+    # by hand: Wilson intervals 0.3 → [0.145477, 0.518973], 0.1 → [0.046643, 0.201495];
+    # −0.2 − √((0.1 − 0.046643)² + (0.518973 − 0.3)²) = −0.425380 and
+    # −0.2 + √((0.201495 − 0.1)² + (0.3 − 0.145477)²) = −0.015126.
+    cfr = found.change_failure_rate
+    assert (cfr.events_before, cfr.n_before, cfr.events_after, cfr.n_after) == (6, 20, 6, 60)
+    assert (cfr.rate_before, cfr.rate_after, cfr.difference) == (0.3, 0.1, -0.2)
+    assert cfr.ci_low == pytest.approx(-0.425380, abs=2e-6) and cfr.ci_high == pytest.approx(-0.015126, abs=2e-6)
+    assert cfr.verdict == "improved"
     shown = delivery_comparison_rows(SimpleNamespace(delivery_compared=found))
-    assert [r["key"] for r in shown] == ["Deployments", "Median lead time", "Median failed deployment recovery time"]
+    assert [r["key"] for r in shown] == [
+        "Deployments",
+        "Median lead time",
+        "Median failed deployment recovery time",
+        "Change failure rate",
+    ]
     assert shown[0]["before"] == "20 in 30 days" and shown[0]["change"].startswith("×2.90 a day (95 % interval ")
     assert shown[1]["change"].startswith("−8 h 40 m (95 % interval −")
     assert shown[2]["verdict"] == "improved"
+    assert shown[3]["before"] == "30.0 % (6 of 20)" and shown[3]["after"] == "10.0 % (6 of 60)"
+    assert shown[3]["change"] == "−20.0 pts (95 % interval −42.5 pts to −1.5 pts)"
+
+
+def test_the_four_keys_compare_over_an_initiatives_services_only(tmp_path):
+    """An initiative's four keys count its services' deployments and the incidents they caused; the
+    organisation's count every service's."""
+    incidents = [_incident(f"I{i}", "api", datetime(2026, 4, 2 + i, 12, tzinfo=UTC), 60) for i in range(3)]
+    workbench, data = _delivery_workbench(tmp_path, incidents)
+    deploys = [(f"A{i}", datetime(2026, 4, 1 + i, 10), 100, f"I{i}" if i < 3 else "") for i in range(10)]
+    deploys += [(f"S{i}", datetime(2026, 4, 1 + i, 11), 50, "") for i in range(5)]
+    deploys += [(f"B{i}", datetime(2026, 5, 1 + i, 10), 40, "") for i in range(12)]
+    _write_deployments(data, deploys)
+    frame = pd.read_csv(data / "deployments.csv")
+    frame.loc[frame["deploy_id"].str.startswith("S"), "service"] = "search"
+    frame.to_csv(data / "deployments.csv", index=False)
+    before = Window("April", datetime(2026, 4, 1), datetime(2026, 5, 1))
+    after = Window("May", datetime(2026, 5, 1), datetime(2026, 5, 31))
+    with in_memory(validate_directory(data)) as con:
+        scope = Scope(None, workbench.catalogue)
+        api = delivery.compare_delivery(con, before, after, scope, ["api"])
+        everything = delivery.compare_delivery(con, before, after, scope)
+    assert (api.deployment_rate.count_before, everything.deployment_rate.count_before) == (10, 15)
+    assert api.change_failure_rate.rate_before == 0.3 and everything.change_failure_rate.rate_before == 0.2
+    assert api.lead_time.median_before == 100 and everything.lead_time.median_before == 100
+    assert api.recovery.n_before == 3 and api.baseline == "April"
 
 
 def test_four_keys_from_deployments(tmp_path):
@@ -451,21 +491,21 @@ def test_nps_worked_example():
     scores = [10, 9, 9, 8, 7, 6, 5, 10, 3, 9]
     promoters, detractors = sum(s >= 9 for s in scores), sum(s <= 6 for s in scores)
     assert (promoters, detractors) == (5, 3)
-    assert value.nps_score(promoters, detractors, len(scores)) == 20.0
-    assert value.nps_score(0, 0, 0) is None
-    assert value.nps_score(0, 4, 4) == -100.0
+    assert satisfaction.nps_score(promoters, detractors, len(scores)) == 20.0
+    assert satisfaction.nps_score(0, 0, 0) is None
+    assert satisfaction.nps_score(0, 4, 4) == -100.0
 
 
 def test_the_nps_interval_is_the_adjusted_wald_one():
     # Rocks (2016): ¾ more promoters and detractors, 3 more responses. The worked example above:
     # p = 5.75/13 = 0.442308, d = 3.75/13 = 0.288462, centre 0.153846;
     # variance (0.730769 − 0.153846²) ÷ 13 = 0.054392, half-width 1.959964 × 0.233221 = 0.457107.
-    assert value.nps_interval(5, 3, 10) == (-30.33, 61.1)
+    assert satisfaction.nps_interval(5, 3, 10) == (-30.33, 61.1)
     # One passive: p = d = 0.75/4; half-width 1.959964 × √(0.375 ÷ 4) = 0.600119.
-    assert value.nps_interval(0, 0, 1) == (-60.01, 60.01)
+    assert satisfaction.nps_interval(0, 0, 1) == (-60.01, 60.01)
     # A hundred promoters: the upper end is clipped at 100.
-    assert value.nps_interval(100, 0, 100) == (93.09, 100.0)
-    assert value.nps_interval(0, 0, 0) is None
+    assert satisfaction.nps_interval(100, 0, 100) == (93.09, 100.0)
+    assert satisfaction.nps_interval(0, 0, 0) is None
 
 
 def _value_workbench(tmp_path: Path) -> tuple[Workbench, Path]:
@@ -599,9 +639,9 @@ def test_value_components_and_roi(tmp_path):
 
     from srelib.present.rows import satisfaction_rows
 
-    shown = satisfaction_rows(SimpleNamespace(value=result))  # the rows read the summary's value section only
+    shown = satisfaction_rows(SimpleNamespace(value=result, satisfaction_compared=None))  # value only: no baseline
     nps_row = next(r for r in shown if r["label"].startswith("Net Promoter"))
-    assert nps_row["value"] == "+20 (95 % interval -30 to +61)"
+    assert nps_row["value"] == "+20 (95 % interval −30 to +61)"
     assert result.satisfaction.csat.mean == 4.0 and result.satisfaction.csat_satisfied_ratio == 0.75
 
 

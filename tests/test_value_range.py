@@ -182,21 +182,21 @@ def test_reports_show_the_roi_with_its_range_and_what_moves_it(tmp_path):
         "share": "100 %",
     }
     rows = {r["component"]: r["value"] for r in value_rows(summary)}
-    assert rows["Return on investment"] == "18 %" and rows["Return on investment, range"] == "-6 % to 77 %"
+    assert rows["Return on investment"] == "18 %" and rows["Return on investment, range"] == "−6 % to 77 %"
     assert sensitivity_rows(summary) == [
         {
             "assumption": "Cost of an engineer hour",
             "low": "USD 80",
             "high": "USD 150",
-            "at_low": "-6 %",
+            "at_low": "−6 %",
             "at_high": "77 %",
         }
     ]
     tile = next(t for t in kpi_tiles(summary) if t["label"] == "Return on investment")
-    assert tile["note"] == "value USD 12,000; range -6 % to 77 %"
+    assert tile["note"] == "value USD 12,000; range −6 % to 77 %"
     text = narrative.render(summary, "quarterly_business_impact")
     assert (
-        "a return of 18 % (from -6 % to 77 % over the ranges of the value assumptions and the downtime estimate, "
+        "a return of 18 % (from −6 % to 77 % over the ranges of the value assumptions and the downtime estimate, "
         "so it is not positive at every end of them; the cost of an engineer hour moves it most)." in text
     )
 

@@ -29,7 +29,14 @@ from typing import Any
 
 import duckdb
 
-from srelib.metrics.compare import Comparison, RateComparison, compare, compare_rates
+from srelib.metrics.compare import (
+    Comparison,
+    ProportionComparison,
+    RateComparison,
+    compare,
+    compare_proportions,
+    compare_rates,
+)
 from srelib.metrics.incidents import minutes_to_resolve_sql
 from srelib.metrics.scope import Scope, periods_sql
 from srelib.metrics.stats import DurationStats, duration_sql
@@ -106,13 +113,15 @@ def frequency_band(days_per_week: list[int], months_deployed: list[int]) -> str 
     return "Yearly"
 
 
-def _scoped_deployments(scope: Scope, span: Period | Window) -> tuple[str, list[object]]:
+def _scoped_deployments(scope: Scope, span: Period | Window, services: Sequence[str] = ()) -> tuple[str, list[object]]:
+    """SQL: the deployments of ``span`` in ``scope`` (and of ``services``, when it names any)."""
     catalogue, params = scope.catalogue_sql()
     sql = f"""
         SELECT d.* FROM deployments d LEFT JOIN {catalogue} c ON c.service = d.service
         WHERE d.deployed_at >= ? AND d.deployed_at < ?
-          AND (?::VARCHAR IS NULL OR coalesce(d.team, c.team) = ?::VARCHAR)"""
-    return sql, [*params, span.start_utc, span.end_utc, scope.team, scope.team]
+          AND (?::VARCHAR IS NULL OR coalesce(d.team, c.team) = ?::VARCHAR)
+          AND (len(?::VARCHAR[]) = 0 OR list_contains(?::VARCHAR[], d.service))"""
+    return sql, [*params, span.start_utc, span.end_utc, scope.team, scope.team, list(services), list(services)]
 
 
 def delivery(con: duckdb.DuckDBPyConnection, period: Period, scope: Scope) -> Delivery:
@@ -256,14 +265,16 @@ def delivery_trend(con: duckdb.DuckDBPyConnection, periods: Sequence[Period], sc
 
 @dataclass(frozen=True)
 class DeliveryComparison:
-    """The period's delivery against the baseline (the months before the programme), each with its
-    honest comparison (:mod:`srelib.metrics.compare`): deployments per day as Poisson rates (higher
-    is better), lead time and failed deployment recovery time as medians (lower is better)."""
+    """The four keys of a span against those of an earlier one (the programme's baseline, or the
+    days before an initiative), each with its honest comparison (:mod:`srelib.metrics.compare`):
+    deployments per day as Poisson rates (higher is better), lead time and failed deployment
+    recovery time as medians, change failure rate as proportions (lower is better)."""
 
     baseline: str
     deployment_rate: RateComparison
     lead_time: Comparison
     recovery: Comparison
+    change_failure_rate: ProportionComparison | None = None  # None: a summary from before it was compared
 
 
 def delivery_against(
@@ -272,33 +283,50 @@ def delivery_against(
     """:class:`DeliveryComparison` of ``period`` with ``baseline``; None without a baseline."""
     if baseline is None:
         return None
-    before, after = _samples(con, baseline, scope), _samples(con, period, scope)
+    return compare_delivery(con, baseline, period, scope)
+
+
+def compare_delivery(
+    con: duckdb.DuckDBPyConnection,
+    before: Period | Window,
+    after: Period | Window,
+    scope: Scope,
+    services: Sequence[str] = (),
+) -> DeliveryComparison:
+    """:class:`DeliveryComparison` of the span ``after`` with the span ``before``, over ``scope``
+    (and ``services``, when it names any)."""
+    a, b = _samples(con, before, scope, services), _samples(con, after, scope, services)
     return DeliveryComparison(
-        baseline=baseline.label,
+        baseline=before.label,
         deployment_rate=compare_rates(
-            before["deployments"], baseline.days, after["deployments"], period.days, lower_is_better=False
+            a["deployments"], before.days, b["deployments"], after.days, lower_is_better=False
         ),
-        lead_time=compare(before["lead"], after["lead"]),
-        recovery=compare(before["recovery"], after["recovery"]),
+        lead_time=compare(a["lead"], b["lead"]),
+        recovery=compare(a["recovery"], b["recovery"]),
+        change_failure_rate=compare_proportions(a["failures"], a["deployments"], b["failures"], b["deployments"]),
     )
 
 
-def _samples(con: duckdb.DuckDBPyConnection, span: Period | Window, scope: Scope) -> dict[str, Any]:
-    """The span's deployments, their lead times and the recovery times of the incidents they caused
-    (as :func:`_figures` counts them), as values to compare."""
-    scoped, params = _scoped_deployments(scope, span)
-    leads = con.execute(f"SELECT {lead_time_sql()} FROM ({scoped})", params).fetchall()
+def _samples(
+    con: duckdb.DuckDBPyConnection, span: Period | Window, scope: Scope, services: Sequence[str] = ()
+) -> dict[str, Any]:
+    """The span's deployments, the change failures among them, their lead times and the recovery
+    times of the incidents they caused (as :func:`_figures` counts them), as values to compare."""
+    scoped, params = _scoped_deployments(scope, span, services)
+    leads = con.execute(f"SELECT {lead_time_sql()}, {caused_incident_sql()} FROM ({scoped})", params).fetchall()
     catalogue, catalogue_params = scope.catalogue_sql()
     recoveries = con.execute(
         f"""SELECT {minutes_to_resolve_sql("i")}
             FROM incidents i LEFT JOIN {catalogue} c ON c.service = i.service
             WHERE i.incident_id IN (SELECT incident_id FROM deployments WHERE {caused_incident_sql()})
               AND i.started_at >= ? AND i.started_at < ?
-              AND (?::VARCHAR IS NULL OR coalesce(i.team, c.team) = ?::VARCHAR)""",
-        [*catalogue_params, span.start_utc, span.end_utc, scope.team, scope.team],
+              AND (?::VARCHAR IS NULL OR coalesce(i.team, c.team) = ?::VARCHAR)
+              AND (len(?::VARCHAR[]) = 0 OR list_contains(?::VARCHAR[], i.service))""",
+        [*catalogue_params, span.start_utc, span.end_utc, scope.team, scope.team, list(services), list(services)],
     ).fetchall()
     return {
         "deployments": len(leads),
+        "failures": sum(1 for r in leads if r[1]),
         "lead": [r[0] for r in leads if r[0] is not None],
         "recovery": [r[0] for r in recoveries if r[0] is not None],
     }

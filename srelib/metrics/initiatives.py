@@ -8,7 +8,9 @@ Over the initiative's services (all when it names none) and the summary's team:
 - time to resolve: :func:`~srelib.metrics.compare.compare` of the incidents' durations;
 - incident rate and customer-impacting incident rate: :func:`~srelib.metrics.compare.compare_rates`;
 - daily cloud cost (FOCUS ``EffectiveCost`` allocated to days): compare of the days' costs;
-- toil hours saved per day by automation runs (automation initiatives).
+- toil hours saved per day by automation runs (automation initiatives);
+- the DORA four keys over the initiative's services: :func:`~srelib.metrics.delivery.compare_delivery`
+  (deployments a day, lead time, failed deployment recovery time, change failure rate).
 
 An initiative that starts after the period end has no *after* yet (``started`` false).
 """
@@ -23,11 +25,12 @@ import duckdb
 
 from srelib.config import Initiative
 from srelib.metrics.compare import Comparison, RateComparison, compare, compare_rates
+from srelib.metrics.delivery import DeliveryComparison, compare_delivery
 from srelib.metrics.incidents import minutes_to_resolve_sql
 from srelib.metrics.scope import Scope
 from srelib.metrics.stats import exact_sum_sql
 from srelib.metrics.value import toil_hours
-from srelib.period import Period
+from srelib.period import Period, Window
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,7 @@ class InitiativeEffect:
     daily_cost: Comparison | None = None
     toil_hours_per_day_before: float | None = None
     toil_hours_per_day_after: float | None = None
+    delivery: DeliveryComparison | None = None  # the four keys, before against after
 
 
 def initiative_effects(
@@ -113,6 +117,13 @@ def _effect(con: duckdb.DuckDBPyConnection, period: Period, scope: Scope, initia
         daily_cost=compare(costs["before"], costs["after"]) if costs["before"] and costs["after"] else None,
         toil_hours_per_day_before=round(toil["before"] / days_before, 4),
         toil_hours_per_day_after=round(toil["after"] / days_after, 4),
+        delivery=compare_delivery(
+            con,
+            Window(f"{initiative.baseline_days} days before {effect.start}", before, start),
+            Window(f"latest {days_after:g} days", after_start, after_end),
+            scope,
+            services,
+        ),
     )
 
 

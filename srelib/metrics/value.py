@@ -16,10 +16,7 @@ Definitions (docs/metrics.md, "Value"); money in ``params/value.yaml``'s currenc
   days) − the period's customer-impacting incident minutes (started in the span; resolved − started,
   open incidents to the span end); valued at ``downtime_cost_per_minute``. Needs
   ``programme_start``.
-- **Satisfaction**: CSAT = mean ``score`` of the ``csat`` survey (1–5) and the share of 4s and
-  5s; NPS = % promoters (9–10) − % detractors (0–6) of the ``nps`` survey (0–10), from −100 to
-  100.
-- **Developer experience**: mean ``score`` of the ``devex`` survey.
+- **Satisfaction**: CSAT, NPS and developer experience (:mod:`srelib.metrics.satisfaction`).
 - **ROI** = (value delivered − programme cost) ÷ programme cost, where value delivered = toil
   value + initiative savings + downtime avoided value, and programme cost =
   ``programme_cost_per_month`` × the period's days ÷ (365.25 ÷ 12). None without a programme cost,
@@ -45,6 +42,7 @@ import numpy as np
 
 from srelib.config import Initiative, ValueConfig, Workbench
 from srelib.metrics.compare import RESAMPLES, SEED
+from srelib.metrics.satisfaction import Satisfaction, satisfaction
 from srelib.metrics.scope import Scope
 from srelib.metrics.stats import exact_sum_sql
 from srelib.period import Period, Window
@@ -80,25 +78,6 @@ class Costs:
     by_service: dict[str, float] = field(default_factory=dict)
     initiatives: list[InitiativeSaving] = field(default_factory=list)
     savings: float = 0.0
-
-
-@dataclass(frozen=True)
-class Survey:
-    n: int
-    mean: float | None
-
-
-@dataclass(frozen=True)
-class Satisfaction:
-    csat: Survey
-    csat_satisfied_ratio: float | None  # share of 4 and 5
-    nps: float | None
-    nps_responses: int
-    promoters: int
-    detractors: int
-    devex: Survey
-    nps_low: float | None = None  # the NPS's 95 % interval (adjusted Wald, Rocks 2016), −100 to 100
-    nps_high: float | None = None
 
 
 @dataclass(frozen=True)
@@ -164,7 +143,7 @@ def value(
     return Value(
         toil=toil,
         costs=costs,
-        satisfaction=_satisfaction(con, period, scope),
+        satisfaction=satisfaction(con, period, scope),
         saved=round(toil.value + costs.savings, 2),
         roi=Roi(
             currency=settings.currency,
@@ -501,57 +480,3 @@ def daily_impact_minutes(con: duckdb.DuckDBPyConnection, span: Window | Period, 
     for day, minutes in rows:
         daily[min(int(day), days - 1)] += float(minutes)
     return daily
-
-
-def _satisfaction(con: duckdb.DuckDBPyConnection, period: Period, scope: Scope) -> Satisfaction:
-    # Survey rows without a team are org-wide: they count for the org, not for a team.
-    rows = con.execute(
-        """SELECT survey, count(*), avg(score),
-                  count(*) FILTER (WHERE score >= 4), count(*) FILTER (WHERE score >= 9),
-                  count(*) FILTER (WHERE score <= 6)
-           FROM surveys
-           WHERE submitted_at >= ? AND submitted_at < ? AND survey IN ('csat', 'nps', 'devex')
-             AND (?::VARCHAR IS NULL OR team = ?::VARCHAR)
-           GROUP BY survey""",
-        [period.start_utc, period.end_utc, scope.team, scope.team],
-    ).fetchall()
-    by = {r[0]: r[1:] for r in rows}
-    csat = by.get("csat", (0, None, 0, 0, 0))
-    nps = by.get("nps", (0, None, 0, 0, 0))
-    devex = by.get("devex", (0, None, 0, 0, 0))
-    interval = nps_interval(int(nps[3]), int(nps[4]), int(nps[0]))
-    return Satisfaction(
-        csat=Survey(int(csat[0]), None if csat[1] is None else round(float(csat[1]), 4)),
-        csat_satisfied_ratio=None if not csat[0] else round(csat[2] / csat[0], 6),
-        nps=nps_score(int(nps[3]), int(nps[4]), int(nps[0])),
-        nps_responses=int(nps[0]),
-        promoters=int(nps[3]),
-        detractors=int(nps[4]),
-        devex=Survey(int(devex[0]), None if devex[1] is None else round(float(devex[1]), 4)),
-        nps_low=None if interval is None else interval[0],
-        nps_high=None if interval is None else interval[1],
-    )
-
-
-Z95 = 1.959964  # the standard normal's 97.5th percentile
-
-
-def nps_interval(promoters: int, detractors: int, responses: int) -> tuple[float, float] | None:
-    """The NPS's 95 % interval by the adjusted Wald method (B. Rocks, "Interval Estimation for the
-    'Net Promoter Score'", The American Statistician 70(4), 2016; the best of the methods it
-    compares): ¾ added to the promoters and to the detractors and 3 to the responses, then the
-    variance of a difference of two proportions of one multinomial sample, clipped to −100…100."""
-    if responses == 0:
-        return None
-    n = responses + 3
-    p, d = (promoters + 0.75) / n, (detractors + 0.75) / n
-    centre = p - d
-    half = Z95 * math.sqrt((p + d - centre**2) / n)
-    return round(100 * max(-1.0, centre - half), 2), round(100 * min(1.0, centre + half), 2)
-
-
-def nps_score(promoters: int, detractors: int, responses: int) -> float | None:
-    """Net Promoter Score: % promoters (9–10) − % detractors (0–6); None without responses."""
-    if responses == 0:
-        return None
-    return round(100 * (promoters - detractors) / responses, 4)

@@ -711,3 +711,57 @@ def delivery_trend(summary: PeriodSummary) -> alt.VConcatChart | None:
         )
     rows_of_two = [alt.hconcat(*encoded[i : i + 2]) for i in range(0, len(encoded), 2)]
     return alt.vconcat(*rows_of_two)
+
+
+def satisfaction_trend(summary: PeriodSummary) -> alt.VConcatChart | None:
+    """NPS per period with its 95 % interval (a band), and the mean CSAT and developer experience
+    per period: each period's own figures (``summary.satisfaction``), periods without responses left
+    out, so a survey run each quarter reads as its waves."""
+    nps = [
+        {"period": p.period, "nps": p.nps, "low": p.nps_low, "high": p.nps_high, "responses": p.nps_responses}
+        for p in summary.satisfaction
+        if p.nps is not None
+    ]
+    means = [
+        {"period": p.period, "survey": label, "mean": survey.mean, "responses": survey.n}
+        for p in summary.satisfaction
+        for label, survey in (("CSAT", p.csat), ("Developer experience", p.devex))
+        if survey.mean is not None
+    ]
+    if not nps and not means:
+        return None
+    periods = [p.period for p in summary.satisfaction]
+    x = alt.X("period:O", title=None, sort=periods, axis=alt.Axis(labelAngle=-45))
+    panels: list[Any] = []
+    if nps:
+        base = alt.Chart(pd.DataFrame(nps))
+        band = base.mark_errorbar(ticks=True, color="#1565c0").encode(
+            x=x, y=alt.Y("low:Q", title="NPS", scale=alt.Scale(domain=[-100, 100])), y2="high:Q"
+        )
+        line = base.mark_line(point=True, color="#1565c0").encode(
+            x=x,
+            y="nps:Q",
+            tooltip=_tooltip(
+                "period:O",
+                alt.Tooltip("nps:Q", title="NPS", format="+.0f"),
+                alt.Tooltip("low:Q", title="95 % interval from", format="+.0f"),
+                alt.Tooltip("high:Q", title="to", format="+.0f"),
+                "responses:Q",
+            ),
+        )
+        panels.append(
+            (band + line).properties(title="Net Promoter Score with its 95 % interval", width=520, height=170)
+        )
+    if means:
+        panels.append(
+            alt.Chart(pd.DataFrame(means), title="Mean score: customer satisfaction and developer experience")
+            .mark_line(point=True)
+            .encode(
+                x=x,
+                y=alt.Y("mean:Q", title="Mean score (1–5)", scale=alt.Scale(domain=[1, 5])),
+                color=alt.Color("survey:N", legend=alt.Legend(title="Survey")),
+                tooltip=_tooltip("period:O", "survey:N", alt.Tooltip("mean:Q", format=".2f"), "responses:Q"),
+            )
+            .properties(width=520, height=170)
+        )
+    return alt.vconcat(*panels)

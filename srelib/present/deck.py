@@ -54,7 +54,9 @@ NOTES = {
     "deployments) and failed deployment recovery time (median time to resolve of the incidents they caused).",
     "satisfaction": "CSAT: mean score of the csat survey (1–5). NPS: % promoters (9–10) − % detractors "
     "(0–6), −100 to 100, with its 95 % interval (adjusted Wald). Developer experience: mean score of the "
-    "devex survey per question.",
+    "devex survey. Against the baseline: CSAT and developer experience by Welch's interval of the "
+    "difference of means, NPS by the adjusted Wald interval of the difference; a gain only when the "
+    "interval excludes no change.",
     "spend": "Cloud spend: FOCUS EffectiveCost, each row allocated to the period by the overlap of its "
     "charge period with it, per service of the export.",
     "slos": "SLO attainment = good ÷ all events (Occurrences), good slices ÷ slices with traffic "
@@ -171,18 +173,19 @@ def _qbr_satisfaction(s: PeriodSummary) -> Slide | None:
         said.append(f"CSAT {sat.csat.mean:.2f} of 5")
     if sat.nps is not None:
         interval = (
-            f" (95 % interval {sat.nps_low:+.0f} to {sat.nps_high:+.0f})"
+            f" (95 % interval {show.signed(sat.nps_low)} to {show.signed(sat.nps_high)})"
             if sat.nps_low is not None and sat.nps_high is not None
             else ""
         )
-        said.append(f"NPS {sat.nps:+.0f}{interval}")
+        said.append(f"NPS {show.signed(sat.nps)}{interval}")
     if sat.devex.mean is not None:
         said.append(f"developer experience {sat.devex.mean:.2f} of 5")
-    message = f"In {s.title}: {show.join(said)}." if said else None
+    level = f"In {s.title}: {show.join(said)}." if said else None
+    against = narrative.topic(s, "quarterly_business_impact", "satisfaction")  # gains only where clear
     return _slide(
         "Customers and developers",
-        message,
-        [pages.satisfaction_table(s), charts.survey_trend(s, only=("csat", "nps", "devex"))],
+        " ".join(m for m in (level, against) if m) or None,
+        [pages.satisfaction_table(s), charts.satisfaction_trend(s)],
         NOTES["satisfaction"],
     )
 

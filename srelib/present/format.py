@@ -58,10 +58,10 @@ def attainment(value: float | None, slo_target: float | None = None) -> str:
 
 
 def budget(value: float | None) -> str:
-    """Error budget remaining as a percentage of the budget; negative when overspent."""
+    """Error budget remaining as a percentage of the budget; negative when overspent ("−40 %")."""
     if value is None:
         return MISSING
-    return f"{value * 100:.0f} %"
+    return _minus(f"{value * 100:.0f} %")
 
 
 def count(value: float | None) -> str:
@@ -73,7 +73,22 @@ def count(value: float | None) -> str:
 
 def ratio(value: float | None, digits: int = 0) -> str:
     """A share as a percentage: "75 %" (``digits`` decimals: "0.3 %")."""
-    return MISSING if value is None else f"{100 * value:.{digits}f} %"
+    return MISSING if value is None else _minus(f"{100 * value:.{digits}f} %")
+
+
+def signed(value: float | None, digits: int = 0) -> str:
+    """A change or a score either side of zero, always with its sign: "+23", "−26", "0"."""
+    if value is None:
+        return MISSING
+    text = f"{value:+.{digits}f}"
+    return "0" if float(text) == 0 else _minus(text)
+
+
+def _minus(text: str) -> str:
+    """The typographic minus sign (U+2212) for a negative number, as in :func:`money`; "−0" is "0"."""
+    if text.startswith("-"):
+        text = "−" + text[1:]
+    return "0" + text[2:] if text.startswith("−0") and not any(c in "123456789" for c in text) else text
 
 
 def rate(value: float | None) -> str:

@@ -1,7 +1,8 @@
 """Wins and risks, selected from a PeriodSummary by fixed rules (no number of their own).
 
 A **win** is a change the summary can stand behind: a comparison whose verdict is
-``improved`` (its confidence interval excludes no change), an SLO back within budget after a breach
+``improved`` (its confidence interval excludes no change: time to resolve, incidents, the DORA
+keys, CSAT, NPS, developer experience against the baseline), an SLO back within budget after a breach
 in the previous period, automation that saved time, an initiative that saved money, SLOs all
 met. A **risk** is a frozen release policy, a breached or at-risk SLO, a page that would have
 fired, a ``worsened`` comparison, a programme activity that lapsed, or incidents still open.
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from srelib.metrics.delivery import DeliveryComparison
 from srelib.present import format as show
 from srelib.present.activities import lapse_highlight
 from srelib.present.policy import reason as policy_reason
@@ -94,7 +96,56 @@ def wins(summary: PeriodSummary, limit: int = 5) -> list[Highlight]:
                         1.8,
                     )
                 )
+    found += [Highlight(kind, text, 2.2) for kind, text in _against_baseline(summary, "improved")]
     return sorted(found, key=lambda h: -h.weight)[:limit]
+
+
+def baseline_changes(summary: PeriodSummary, verdict: str) -> dict[str, list[str]]:
+    """The DORA keys (``delivery``) and CSAT, NPS and developer experience (``satisfaction``) whose
+    comparison with the pre-programme baseline has ``verdict`` (``improved`` and ``worsened``: the
+    95 % interval excludes no change), each as a phrase ("CSAT 3.62 → 4.03 of 5")."""
+    d = summary.delivery_compared
+    delivery = [] if d is None else delivery_changes(d, verdict)
+    satisfaction = []
+    c = summary.satisfaction_compared
+    if c is not None:
+        if c.csat.verdict == verdict and c.csat.mean_before is not None and c.csat.mean_after is not None:
+            satisfaction.append(f"CSAT {c.csat.mean_before:.2f} → {c.csat.mean_after:.2f} of 5")
+        if c.nps.verdict == verdict and c.nps.nps_before is not None and c.nps.nps_after is not None:
+            interval = (
+                ""
+                if c.nps.ci_low is None
+                else f" (change {show.signed(c.nps.ci_low)} to {show.signed(c.nps.ci_high)} points, 95 % interval)"
+            )
+            satisfaction.append(f"NPS {show.signed(c.nps.nps_before)} → {show.signed(c.nps.nps_after)}{interval}")
+        if c.devex.verdict == verdict and c.devex.mean_before is not None and c.devex.mean_after is not None:
+            satisfaction.append(f"developer experience {c.devex.mean_before:.2f} → {c.devex.mean_after:.2f} of 5")
+    return {"delivery": delivery, "satisfaction": satisfaction}
+
+
+def delivery_changes(d: DeliveryComparison, verdict: str) -> list[str]:
+    """The DORA keys whose comparison has ``verdict``, each as a phrase ("deployments a day ×3.6",
+    "median lead time 1 d 5 h → 8 h 5 m")."""
+    found = []
+    if d.deployment_rate.verdict == verdict and d.deployment_rate.rate_ratio is not None:
+        found.append(f"deployments a day ×{d.deployment_rate.rate_ratio:.1f}")
+    for label, m in (("median lead time", d.lead_time), ("median failed deployment recovery time", d.recovery)):
+        if m.verdict == verdict:
+            found.append(f"{label} {show.minutes(m.median_before)} → {show.minutes(m.median_after)}")
+    cfr = d.change_failure_rate
+    if cfr is not None and cfr.verdict == verdict:
+        found.append(f"change failure rate {show.ratio(cfr.rate_before, 1)} → {show.ratio(cfr.rate_after, 1)}")
+    return found
+
+
+def _against_baseline(summary: PeriodSummary, verdict: str) -> list[tuple[str, str]]:
+    """One sentence for delivery and one for satisfaction from :func:`baseline_changes`."""
+    said = "better" if verdict == "improved" else "worse"
+    return [
+        (kind, f"{kind.capitalize()} clearly {said} than the pre-programme baseline: {'; '.join(parts)}.")
+        for kind, parts in baseline_changes(summary, verdict).items()
+        if parts
+    ]
 
 
 def risks(summary: PeriodSummary, limit: int = 5) -> list[Highlight]:
@@ -131,6 +182,7 @@ def risks(summary: PeriodSummary, limit: int = 5) -> list[Highlight]:
                     3.0,
                 )
             )
+    found += [Highlight(kind, text, 2.4) for kind, text in _against_baseline(summary, "worsened")]
     lapse = lapse_highlight(summary)
     if lapse:  # the programme losing momentum (strategy §9): an activity that ran has stopped
         found.append(Highlight("lapsed", lapse, 2.6))

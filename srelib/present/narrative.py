@@ -112,6 +112,7 @@ def context(summary: PeriodSummary) -> dict[str, Any]:
         "slos": {"total": len(summary.slos), **by_status},
         "value": _value(summary),
         "delivery": _delivery(summary),
+        "satisfaction": _satisfaction(summary),
         "engagement": _engagement(summary),
         "activities": _activities(summary),
         "follow_up": follow_up_sentence_values(summary),
@@ -206,7 +207,24 @@ def _delivery(summary: PeriodSummary) -> dict[str, Any] | None:
         "frequency": d.deployment_frequency_band,
         "lead_time": show.minutes(d.lead_time_minutes.median),
         "failure_rate": show.ratio(d.change_failure_rate, 1),
+        "against": _delivery_changes(summary),
     }
+
+
+def _delivery_changes(summary: PeriodSummary) -> dict[str, list[str]] | None:
+    """The four keys that changed clearly against the baseline (their interval excludes no change),
+    gains apart from losses; None without a clear change."""
+    found = {v: highlights.baseline_changes(summary, v)["delivery"] for v in ("improved", "worsened")}
+    return found if any(found.values()) else None
+
+
+def _satisfaction(summary: PeriodSummary) -> dict[str, Any] | None:
+    """CSAT, NPS and developer experience against the baseline: a gain only where the interval
+    excludes no change (:mod:`srelib.metrics.satisfaction`), the others said as unclear."""
+    said = {
+        v: highlights.baseline_changes(summary, v)["satisfaction"] for v in ("improved", "worsened", "no_clear_change")
+    }
+    return said if any(said.values()) else None
 
 
 def _comparison(comparison: Comparison, title: str) -> dict[str, Any]:
@@ -294,6 +312,9 @@ def case_context(summary: PeriodSummary, initiative: str) -> dict[str, Any]:
                 "before": show.money(cost.median_before, cur),
                 "after": show.money(cost.median_after, cur),
             },
+            "delivery": None
+            if effect.delivery is None
+            else {v: highlights.delivery_changes(effect.delivery, v) for v in ("improved", "worsened")},
             "toil": None
             if effect.toil_hours_per_day_after is None
             else {

@@ -43,6 +43,7 @@ from srelib.present.rows import (  # the notebook API shows the view models' row
     delivery_comparison_rows,
     delivery_rows,
     engagement_rows,
+    four_keys_rows,
     incident_rows,
     kpi_rows,
     kpi_tiles,
@@ -93,6 +94,7 @@ __all__ = [
     "engagement_table",
     "follow_up_rows",
     "follow_up_table",
+    "four_keys_rows",
     "header",
     "highlight_list",
     "incident_rows",
@@ -367,7 +369,14 @@ def delivery_table(summary: PeriodSummary) -> Any:
 
 
 def satisfaction_table(summary: PeriodSummary) -> Any:
+    """CSAT, NPS and developer experience in the period, and against the baseline when there is one."""
     columns = [("label", "Survey", False), ("value", summary.title, True), ("n", "Responses", True)]
+    if summary.satisfaction_compared is not None:
+        columns += [
+            ("baseline", f"Baseline ({summary.satisfaction_compared.baseline.removeprefix('baseline ')})", True),
+            ("change", "Change", True),
+            ("verdict", "Verdict", False),
+        ]
     return table(satisfaction_rows(summary), columns, "No survey responses.")
 
 
@@ -477,6 +486,23 @@ def case_table(summary: PeriodSummary, initiative: str) -> Any:
         "The initiative has not started yet." if effect else f"No initiative {initiative!r} in params/initiatives.yaml."
     )
     return table(case_rows(summary, initiative), columns, empty)
+
+
+def case_delivery_table(summary: PeriodSummary, initiative: str) -> Any:
+    """The DORA four keys of the initiative's services before and after it, each with its verdict."""
+    effect = summary.initiatives.get(initiative)
+    d = effect.delivery if effect else None
+    columns = [
+        ("key", "DORA key", False),
+        ("before", d.baseline[:1].upper() + d.baseline[1:] if d else "Before", True),
+        ("after", f"Latest {effect.days_after:.0f} days" if effect else "After", True),
+        ("change", "Change", True),
+        ("verdict", "Verdict", False),
+    ]
+    empty = (
+        "The initiative has not started yet." if effect else f"No initiative {initiative!r} in params/initiatives.yaml."
+    )
+    return table(four_keys_rows(d) if d else [], columns, empty)
 
 
 def case_header(summary: PeriodSummary, initiative: str) -> Any:

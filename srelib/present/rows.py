@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from srelib.metrics.compare import MeanComparison
+from srelib.metrics.delivery import DeliveryComparison
 from srelib.present import format as show
 from srelib.present.policy import reason as policy_reason
 from srelib.present.programme import programme_tile
@@ -321,11 +323,14 @@ def _signed_minutes(value: float) -> str:
 
 
 def delivery_comparison_rows(summary: PeriodSummary) -> list[dict[str, str]]:
-    """The period's deployments, lead time and recovery time against the baseline, each with its
-    interval and verdict (a win only when the interval excludes no change)."""
-    d = summary.delivery_compared
-    if d is None:
-        return []
+    """The period's four keys against the baseline, each with its interval and verdict (a win only
+    when the interval excludes no change)."""
+    return four_keys_rows(summary.delivery_compared) if summary.delivery_compared else []
+
+
+def four_keys_rows(d: DeliveryComparison) -> list[dict[str, str]]:
+    """The DORA four keys of two spans (``before``, ``after``), the change with its 95 % interval
+    and the verdict: the QBR against the baseline, a case study before and after its initiative."""
     rate = d.deployment_rate
     rows = [
         {
@@ -356,7 +361,26 @@ def delivery_comparison_rows(summary: PeriodSummary) -> list[dict[str, str]]:
                 "verdict": VERDICTS[c.verdict],
             }
         )
+    cfr = d.change_failure_rate
+    if cfr is not None:
+        rows.append(
+            {
+                "key": "Change failure rate",
+                "before": f"{show.ratio(cfr.rate_before, 1)} ({cfr.events_before:,} of {cfr.n_before:,})",
+                "after": f"{show.ratio(cfr.rate_after, 1)} ({cfr.events_after:,} of {cfr.n_after:,})",
+                "change": ""
+                if cfr.difference is None
+                else _points(cfr.difference)
+                + ("" if cfr.ci_low is None else f" (95 % interval {_points(cfr.ci_low)} to {_points(cfr.ci_high)})"),
+                "verdict": VERDICTS[cfr.verdict],
+            }
+        )
     return rows
+
+
+def _points(share: float | None) -> str:
+    """A change of a percentage, in percentage points: "−1.8 pts", "+0.4 pts"."""
+    return show.MISSING if share is None else f"{show.signed(100 * share, 1)} pts"
 
 
 def spend_rows(summary: PeriodSummary) -> list[dict[str, str]]:
@@ -450,32 +474,68 @@ def delivery_rows(summary: PeriodSummary) -> list[dict[str, str]]:
 
 
 def satisfaction_rows(summary: PeriodSummary) -> list[dict[str, str]]:
+    """CSAT, NPS and developer experience in the period, and against the baseline: the baseline's
+    figure, the change with its 95 % interval and the verdict (a gain only when it excludes no change)."""
     v = summary.value
     if v is None:
         return []
     s = v.satisfaction
-    return [
+    c = summary.satisfaction_compared
+    rows = [
         {
             "label": "Customer satisfaction (CSAT, 1–5)",
             "value": show.MISSING
             if s.csat.mean is None
             else f"{s.csat.mean:.2f} ({show.ratio(s.csat_satisfied_ratio)} satisfied)",
             "n": str(s.csat.n),
+            **_mean_change(c.csat if c else None),
         },
         {
             "label": "Net Promoter Score (−100 to 100)",
             "value": show.MISSING
             if s.nps is None
-            else f"{s.nps:+.0f}"
-            + ("" if s.nps_low is None else f" (95 % interval {s.nps_low:+.0f} to {s.nps_high:+.0f})"),
+            else show.signed(s.nps)
+            + ("" if s.nps_low is None else f" (95 % interval {show.signed(s.nps_low)} to {show.signed(s.nps_high)})"),
             "n": str(s.nps_responses),
+            **(
+                {}
+                if c is None
+                else {
+                    "baseline": f"{show.signed(c.nps.nps_before)} ({c.nps.responses_before:,})",
+                    "change": ""
+                    if c.nps.difference is None
+                    else show.signed(c.nps.difference)
+                    + (
+                        ""
+                        if c.nps.ci_low is None
+                        else f" (95 % interval {show.signed(c.nps.ci_low)} to {show.signed(c.nps.ci_high)})"
+                    ),
+                    "verdict": VERDICTS[c.nps.verdict],
+                }
+            ),
         },
         {
             "label": "Developer experience (1–5)",
             "value": show.MISSING if s.devex.mean is None else f"{s.devex.mean:.2f}",
             "n": str(s.devex.n),
+            **_mean_change(c.devex if c else None),
         },
     ]
+    return [{"baseline": "", "change": "", "verdict": "", **row} for row in rows]
+
+
+def _mean_change(c: MeanComparison | None) -> dict[str, str]:
+    """A mean score's baseline (with its responses), change with its interval, and verdict."""
+    if c is None:
+        return {}
+    return {
+        "baseline": show.MISSING if c.mean_before is None else f"{c.mean_before:.2f} ({c.n_before:,})",
+        "change": ""
+        if c.difference is None
+        else show.signed(c.difference, 2)
+        + ("" if c.ci_low is None else f" (95 % interval {show.signed(c.ci_low, 2)} to {show.signed(c.ci_high, 2)})"),
+        "verdict": VERDICTS[c.verdict],
+    }
 
 
 def engagement_rows(summary: PeriodSummary) -> list[dict[str, str]]:
