@@ -13,7 +13,7 @@ import pytest
 from srelib.period import Period
 from srelib.present import format as show
 from srelib.present import highlights, narrative
-from srelib.present.rows import delivery_comparison_rows, sensitivity_rows, spend_rows
+from srelib.present.rows import delivery_comparison_rows, satisfaction_rows, sensitivity_rows, spend_rows
 from srelib.run.catalogue import REPORTS
 from srelib.summary import PeriodSummary
 from tests.conftest import open_offline
@@ -67,9 +67,12 @@ def test_qbr_numbers_are_the_summary(demo_qbr: Path):
     for row in sensitivity_rows(summary):
         assert all(html_module.escape(cell) in page for cell in row.values()), row
     assert f"a return of {show.ratio(roi.roi)} (from {show.ratio(roi.range.low)}" in page
-    for row in [*spend_rows(summary), *delivery_comparison_rows(summary)]:
+    for row in [*spend_rows(summary), *delivery_comparison_rows(summary), *satisfaction_rows(summary)]:
         assert all(html_module.escape(cell) in page for cell in row.values()), row
     assert summary.delivery_compared is not None and summary.delivery_compared.lead_time.verdict == "improved"
+    # The demo's story: satisfaction clearly up against the pre-programme baseline, said as a win.
+    assert summary.satisfaction_compared is not None and summary.satisfaction_compared.nps.verdict == "improved"
+    assert [p.period for p in summary.satisfaction] == [t.period for t in summary.trend]
     assert f"{summary.delivery.deployments:,}" in page
     for win in highlights.wins(summary):
         assert win.text in page
@@ -81,9 +84,11 @@ def test_qbr_numbers_are_the_summary(demo_qbr: Path):
 
 def test_qbr_draws_its_charts_offline(browser, demo_qbr: Path):
     page, problems = open_offline(browser, demo_qbr.as_uri())
-    page.wait_for_function("document.querySelectorAll('.srelib-chart svg').length === 7", timeout=15000)
-    assert page.locator(".srelib-chart").count() == 7  # with the ROI tornado (params/value.yaml has ranges)
+    page.wait_for_function("document.querySelectorAll('.srelib-chart svg').length === 8", timeout=15000)
+    assert page.locator(".srelib-chart").count() == 8  # with the ROI tornado (params/value.yaml has ranges)
+    assert page.locator("text=Net Promoter Score with its 95 % interval").count() == 1  # NPS per quarter
     assert page.locator("text=Customer satisfaction").count() >= 1  # the survey trends: CSAT, NPS, devex
+    assert page.locator("text=Developer experience: mean score per question").count() == 1
     assert page.locator("text=Change failure rate (%)").count() == 1  # the four keys over the trend
     assert page.locator("text=Cloud spend per period, by service (USD, EffectiveCost)").count() == 1
     assert page.locator("text=Value delivered and return on investment").count() == 1
@@ -406,6 +411,21 @@ def test_case_study_sentences_and_table_give_the_same_figures(demo_workbench, de
         tested = [rows["Median time to resolve"]["verdict"], rows["Incidents a day"]["verdict"]]
         assert said_clear == any(v in ("improved", "worsened") for v in tested), name
         assert effect.started
+        # The four keys over the initiative's services: a delivery sentence only for a clear change,
+        # naming the figures of the four keys' table.
+        keys = {r["key"]: r for r in report.four_keys_rows(effect.delivery)}
+        assert list(keys) == [
+            "Deployments",
+            "Median lead time",
+            "Median failed deployment recovery time",
+            "Change failure rate",
+        ]
+        clear = [k for k, r in keys.items() if r["verdict"] in ("improved", "worsened")]
+        assert ("Delivery on its services clearly" in sentences) == bool(clear), name
+        lead = effect.delivery.lead_time
+        if keys["Median lead time"]["verdict"] == "improved":
+            before, after = show.minutes(lead.median_before), show.minutes(lead.median_after)
+            assert f"median lead time {before} → {after}" in sentences
 
 
 def test_slo_document_shows_spec_text_literally(demo_report: Path):

@@ -5,6 +5,7 @@ computed by hand."""
 from __future__ import annotations
 
 from datetime import datetime
+from types import SimpleNamespace
 
 import pytest
 import yaml
@@ -13,9 +14,11 @@ from pydantic import ValidationError
 from srelib.config import Assumption, ValueConfig, Workbench
 from srelib.ingest.validate import validate_directory
 from srelib.ingest.warehouse import in_memory
+from srelib.metrics.programme import CriterionStatus
 from srelib.metrics.scope import Scope
 from srelib.metrics.value import DAYS_PER_MONTH, RoiInputs, _downtime_avoided, roi_at, roi_range
 from srelib.period import Period, Window
+from srelib.present.programme import criterion_rows
 from tests.conftest import INCIDENT_COLUMNS, make_workbench, write_csv
 
 
@@ -194,6 +197,12 @@ def test_reports_show_the_roi_with_its_range_and_what_moves_it(tmp_path):
     ]
     tile = next(t for t in kpi_tiles(summary) if t["label"] == "Return on investment")
     assert tile["note"] == "value USD 12,000; range −6 % to 77 %"
+    # The programme's "ROI above zero" criterion shows the range too, and says when it is met at base only.
+    criterion = CriterionStatus("Measurable business impact", "long", "value.roi.roi", "above", 0, 0.178226, True)
+    scorecard = SimpleNamespace(programme=SimpleNamespace(criteria={"roi": criterion}), year=None, value=summary.value)
+    (row,) = criterion_rows(scorecard)
+    assert row["value"] == "18 % (range −6 % to 77 %)"
+    assert (row["status"], row["status_key"]) == ("Met at base, not at every end of the range", "met")
     text = narrative.render(summary, "quarterly_business_impact")
     assert (
         "a return of 18 % (from −6 % to 77 % over the ranges of the value assumptions and the downtime estimate, "

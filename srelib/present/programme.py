@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from srelib.metrics.programme import CriterionStatus, MilestoneStatus, ProgrammeStatus
+from srelib.metrics.value import RoiRange
 from srelib.present import format as show
 from srelib.summary import PeriodSummary
 
@@ -137,21 +138,36 @@ def criterion_rows(summary: PeriodSummary) -> list[dict[str, str]]:
     rows = []
     for c in sorted(p.criteria.values(), key=lambda c: c.term != "short"):
         first = next((t for t in c.trend if t.value is not None), None)
+        spread = _roi_range(summary) if c.metric == "value.roi.roi" else None
+        status = {True: "Met", False: "Not met", None: "No data"}[c.met]
+        if spread is not None and c.met and spread.positive is False:
+            status = "Met at base, not at every end of the range"
         rows.append(
             {
                 "criterion": c.title,
                 "term": "Short term (3–6 months)" if c.term == "short" else "Long term (12+ months)",
-                "value": figure(c.metric, c.value),
+                "value": figure(c.metric, c.value)
+                + ("" if spread is None else f" (range {show.ratio(spread.low)} to {show.ratio(spread.high)})"),
                 "threshold": _threshold(c),
                 "trend": show.MISSING
                 if first is None
                 else f"{figure(c.metric, first.value)} in {first.period} → {figure(c.metric, c.value)}",
                 "direction": DIRECTION_WORDS[c.direction],
-                "status": {True: "Met", False: "Not met", None: "No data"}[c.met],
+                "status": status,
                 "status_key": {True: "met", False: "breached", None: "no_data"}[c.met],
             }
         )
     return rows
+
+
+def _roi_range(summary: PeriodSummary) -> RoiRange | None:
+    """The range of the ROI a criterion judges (a year's: its covered months'), when it has one:
+    a point ROI is never shown without it."""
+    year = summary.year.value if summary.year is not None else None
+    spread = year.range if year is not None else summary.value.roi.range if summary.value else None
+    if spread is None or spread.low is None or spread.high is None or spread.low == spread.high:
+        return None
+    return spread
 
 
 def headline(programme: ProgrammeStatus) -> str:
