@@ -670,10 +670,26 @@ def test_the_spend_trend_is_each_periods_cost_as_computed_alone(tmp_path):
                 alone = value.value(con, Period.parse(point.period), scope, workbench, None).costs
                 assert (point.effective_cost, point.by_service) == (alone.effective_cost, alone.by_service)
         summary = build_summary(con, workbench, Period.parse("2026-10"))
+        # Per team, each period's figure is that team's own spend (its tag, else its services').
+        teams = {
+            t: value.spend_trend(con, Period.parse("2026-10").trailing(4), Scope(t, workbench.catalogue))
+            for t in SERVICES.values()
+        }
+    for i, point in enumerate(summary.spend[-4:]):
+        assert point.by_team == {
+            t: trend[i].effective_cost for t, trend in teams.items() if trend[i].effective_cost
+        }
+        assert sum(point.by_team.values()) == pytest.approx(point.effective_cost, abs=0.01)
     # October (the value test's figures): api 2,680, search 1,570
     assert summary.spend[-1].by_service == {"api": 2680.0, "search": 1570.0}
+    assert summary.spend[-1].by_team == {"platform": 2680.0, "search": 1570.0}
     assert [r["service"] for r in spend_rows(summary)] == ["api", "search", "All services"]
     assert spend_rows(summary)[-1]["now"] == "USD 4,250"
+    assert [(r["team"], r["now"]) for r in spend_rows(summary, by="team")] == [
+        ("platform", "USD 2,680"),
+        ("search", "USD 1,570"),
+        ("All teams", "USD 4,250"),
+    ]
 
 
 def test_awareness_kpis_against_targets(tmp_path):

@@ -317,14 +317,15 @@ def _cost_between(
 
     A team's costs are the rows tagged ``team: <team>``, else those of the team's services.
     """
-    return _costs_per_span(con, [("span", start, end)], services, scope).get("span", (0.0, 0.0, {}))
+    return _costs_per_span(con, [("span", start, end)], services, scope).get("span", (0.0, 0.0, {}, {}))[:3]
 
 
 def _costs_per_span(
     con: duckdb.DuckDBPyConnection, spans: list[tuple[str, datetime, datetime]], services: list[str], scope: Scope
-) -> dict[str, tuple[float, float, dict[str, float]]]:
-    """:func:`_cost_between` for each (label, start, end) of ``spans``, in one query: each FOCUS row
-    is allocated to every span by the overlap of its charge period with it."""
+) -> dict[str, tuple[float, float, dict[str, float], dict[str, float]]]:
+    """:func:`_cost_between` for each (label, start, end) of ``spans``, in one query, and the
+    effective cost per team: each FOCUS row is allocated to every span by the overlap of its
+    charge period with it."""
     owned, owners = scope.catalogue_sql()[1]
     rows = con.execute(
         f"""
@@ -343,7 +344,8 @@ def _costs_per_span(
             FROM costs JOIN spans s
               ON "ChargePeriodStart" < s.hi AND coalesce("ChargePeriodEnd", "ChargePeriodStart") >= s.lo
         )
-        SELECT label, service, {exact_sum_sql("effective * share")}, {exact_sum_sql("billed * share")} FROM rows
+        SELECT label, service, owner, {exact_sum_sql("effective * share")}, {exact_sum_sql("billed * share")}
+        FROM rows
         WHERE share > 0
           AND (len($services) = 0 OR list_contains($services, service))
           AND ($team IS NULL OR owner = $team)
@@ -358,21 +360,32 @@ def _costs_per_span(
             "owners": owners,
         },
     ).fetchall()
-    found: dict[str, tuple[float, float, dict[str, float]]] = {}
-    for label, service, effective, billed in rows:
-        total, billed_total, by_service = found.get(label, (0.0, 0.0, {}))
-        by_service[service or "(no service)"] = round(float(effective or 0), 2)
-        found[label] = (total + float(effective or 0), billed_total + float(billed or 0), by_service)
-    return found
+    sums: dict[str, tuple[float, float, dict[str, float], dict[str, float]]] = {}
+    for label, service, owner, effective, billed in rows:
+        total, billed_total, by_service, by_team = sums.get(label, (0.0, 0.0, {}, {}))
+        amount = float(effective or 0)
+        by_service[service or "(no service)"] = by_service.get(service or "(no service)", 0.0) + amount
+        by_team[owner or "(no team)"] = by_team.get(owner or "(no team)", 0.0) + amount
+        sums[label] = (total + amount, billed_total + float(billed or 0), by_service, by_team)
+    return {
+        label: (total, billed, _cents(by_service), _cents(by_team))
+        for label, (total, billed, by_service, by_team) in sums.items()
+    }
+
+
+def _cents(amounts: dict[str, float]) -> dict[str, float]:
+    return {name: round(amount, 2) for name, amount in amounts.items()}
 
 
 @dataclass(frozen=True)
 class SpendPoint:
-    """One trend period's cloud spend: EffectiveCost allocated to it, total and per service."""
+    """One trend period's cloud spend: EffectiveCost allocated to it, total, per service and per
+    team (the row's ``team`` tag, else its service's team; "(no team)" when neither is known)."""
 
     period: str
     effective_cost: float
     by_service: dict[str, float] = field(default_factory=dict)
+    by_team: dict[str, float] = field(default_factory=dict)
 
 
 def spend_trend(con: duckdb.DuckDBPyConnection, periods: list[Period], scope: Scope) -> list[SpendPoint]:
@@ -381,14 +394,13 @@ def spend_trend(con: duckdb.DuckDBPyConnection, periods: list[Period], scope: Sc
         return []
     spans = [(p.label, p.start_utc, p.end_utc) for p in periods]
     found = _costs_per_span(con, spans, [], scope)
-    return [
-        SpendPoint(
-            p.label,
-            round(found.get(p.label, (0.0, 0.0, {}))[0], 2),
-            dict(sorted(found.get(p.label, (0.0, 0.0, {}))[2].items())),
+    points = []
+    for p in periods:
+        effective, _, by_service, by_team = found.get(p.label, (0.0, 0.0, {}, {}))
+        points.append(
+            SpendPoint(p.label, round(effective, 2), dict(sorted(by_service.items())), dict(sorted(by_team.items())))
         )
-        for p in periods
-    ]
+    return points
 
 
 def _costs(

@@ -355,11 +355,11 @@ def delivery_comparison_table(summary: PeriodSummary) -> Any:
     return table(delivery_comparison_rows(summary), columns, empty)
 
 
-def spend_table(summary: PeriodSummary) -> Any:
-    """The period's cloud spend per service beside the period before."""
+def spend_table(summary: PeriodSummary, by: str = "service") -> Any:
+    """The period's cloud spend per service (``by="team"``: per team) beside the period before."""
     before = summary.trend[-2].title if len(summary.trend) > 1 else "Period before"
-    columns = [("service", "Service", False), ("now", summary.title, True), ("before", before, True)]
-    return table(spend_rows(summary), columns, "No cloud cost data in this period or the one before.")
+    columns = [(by, by.capitalize(), False), ("now", summary.title, True), ("before", before, True)]
+    return table(spend_rows(summary, by), columns, "No cloud cost data in this period or the one before.")
 
 
 def delivery_table(summary: PeriodSummary) -> Any:

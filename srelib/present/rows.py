@@ -11,6 +11,7 @@ from typing import Any
 
 from srelib.metrics.compare import MeanComparison
 from srelib.metrics.delivery import DeliveryComparison
+from srelib.metrics.value import SpendPoint
 from srelib.present import format as show
 from srelib.present.policy import reason as policy_reason
 from srelib.present.programme import programme_tile
@@ -383,25 +384,29 @@ def _points(share: float | None) -> str:
     return show.MISSING if share is None else f"{show.signed(100 * share, 1)} pts"
 
 
-def spend_rows(summary: PeriodSummary) -> list[dict[str, str]]:
-    """This period's cloud spend per service, costliest first, beside the period before (the trend's
-    last two points), and the total."""
+def spend_rows(summary: PeriodSummary, by: str = "service") -> list[dict[str, str]]:
+    """This period's cloud spend per service (``by="team"``: per team), costliest first, beside the
+    period before (the trend's last two points), and the total."""
     if not summary.spend or summary.value is None:
         return []
     cur = summary.value.roi.currency
-    now = summary.spend[-1].by_service
-    before = summary.spend[-2].by_service if len(summary.spend) > 1 else {}
+
+    def parts(point: SpendPoint) -> dict[str, float]:
+        return point.by_team if by == "team" else point.by_service
+
+    now = parts(summary.spend[-1])
+    before = parts(summary.spend[-2]) if len(summary.spend) > 1 else {}
     names = sorted(set(now) | set(before), key=lambda name: (-now.get(name, 0.0), -before.get(name, 0.0), name))
     rows = [
         {
-            "service": name,
+            by: name,
             "now": show.money(now[name], cur) if name in now else show.MISSING,
             "before": show.money(before[name], cur) if name in before else show.MISSING,
         }
         for name in names
     ]
     totals = {
-        "service": "All services",
+        by: "All teams" if by == "team" else "All services",
         "now": show.money(summary.spend[-1].effective_cost, cur),
         "before": show.money(summary.spend[-2].effective_cost, cur) if len(summary.spend) > 1 else show.MISSING,
     }
