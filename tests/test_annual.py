@@ -103,6 +103,17 @@ SURVEYS = [
 
 @pytest.fixture
 def annual(tmp_path: Path):
+    """A workbench and its data folder that a test may change."""
+    return _annual(tmp_path)
+
+
+@pytest.fixture(scope="module")
+def summary_2026(tmp_path_factory: pytest.TempPathFactory) -> PeriodSummary:
+    """The year 2026 of the unchanged data, built once for the tests that only read it."""
+    return _summary(_annual(tmp_path_factory.mktemp("annual")))
+
+
+def _annual(tmp_path: Path):
     workbench = make_workbench(tmp_path, SERVICES)
     org = yaml.safe_load((tmp_path / "params" / "org.yaml").read_text(encoding="utf-8"))
     org.update(programme_start="2025-11-01", baseline_months=2)
@@ -137,8 +148,8 @@ def _summary(annual, label: str = "2026") -> PeriodSummary:
         return build_summary(con, workbench, Period.parse(label, workbench.org.timezone))
 
 
-def test_a_year_to_date_says_which_months_the_data_cover(annual):
-    year = _summary(annual).year
+def test_a_year_to_date_says_which_months_the_data_cover(summary_2026):
+    year = summary_2026.year
     assert year is not None
     # From B1 (10 September 2025) to I6's resolution (30 September 2026): January to September.
     assert (year.covered_months, year.complete) == (9, False)
@@ -153,8 +164,8 @@ def test_only_a_year_has_a_year_section(annual):
     assert _summary(annual, "2026-Q2").year is None
 
 
-def test_the_years_months_one_by_one(annual):
-    months = {m.period: m for m in _summary(annual).year.months}
+def test_the_years_months_one_by_one(summary_2026):
+    months = {m.period: m for m in summary_2026.year.months}
     jan, feb, mar, apr = months["2026-01"], months["2026-02"], months["2026-03"], months["2026-04"]
     # January: I1, a SEV1 with customer impact, 120 minutes; api-availability breached (0.985).
     assert (jan.incidents, jan.high_severity, jan.customer_impacting, jan.mttr_median_minutes) == (1, 1, 1, 120.0)
@@ -170,8 +181,8 @@ def test_the_years_months_one_by_one(annual):
     assert months["2026-10"].teams_engaged is None  # after the data: not judged
 
 
-def test_value_month_by_month_and_accumulated_over_the_covered_months(annual):
-    months = {m.period: m for m in _summary(annual).year.months}
+def test_value_month_by_month_and_accumulated_over_the_covered_months(summary_2026):
+    months = {m.period: m for m in summary_2026.year.months}
     per_day = 60 / 61  # the baseline's customer-impacting minutes a day
     # January: no toil; downtime avoided (per_day × 31 − 120) × 10; cost 1000 × 31 ÷ (365.25 ÷ 12).
     january = round((per_day * 31 - 120) * 10, 2)
@@ -186,8 +197,8 @@ def test_value_month_by_month_and_accumulated_over_the_covered_months(annual):
     assert months["2026-10"].value_delivered is None and months["2026-10"].cumulative_value is None
 
 
-def test_the_years_value_counts_the_covered_programme_months_only(annual):
-    summary = _summary(annual)
+def test_the_years_value_counts_the_covered_programme_months_only(summary_2026):
+    summary = summary_2026
     v = summary.year.value
     assert v is not None and v.months == [f"2026-{m:02d}" for m in range(1, 10)]
     # Toil: February's hour and August's two; October's ten hours fall after the data's end.
@@ -218,8 +229,8 @@ def test_a_year_the_data_cover_whole_has_the_value_of_its_value_section(annual):
     assert _summary(annual, "2025").year.value.months == ["2025-11", "2025-12"]
 
 
-def test_incident_rates_are_per_covered_day(annual):
-    rates = _summary(annual).year.incident_rates
+def test_incident_rates_are_per_covered_day(summary_2026):
+    rates = summary_2026.year.incident_rates
     year, previous, baseline = rates["year"], rates["previous"], rates["baseline"]
     # 2026: 6 incidents over January–September (273 days); 2025: 3 over September–December (122 days).
     assert (year.incidents, year.covered_months, year.covered_days) == (6, 9, 273.0)
@@ -232,8 +243,8 @@ def test_incident_rates_are_per_covered_day(annual):
     assert baseline.comparison.verdict == "no_clear_change"  # eight incidents prove nothing
 
 
-def test_budget_burners_most_consumed_first(annual):
-    burners = _summary(annual).year.budget_burners
+def test_budget_burners_most_consumed_first(summary_2026):
+    burners = summary_2026.year.budget_burners
     # api: 1985/2000 = 0.9925 → consumed (1 − 0.9925) ÷ 0.01 = 0.75, breached in January.
     # login: 1987/2000 = 0.9935 → consumed 0.65, at risk in April. api-ghost has no data.
     assert [b.slo for b in burners] == ["api-availability", "login-availability"]
@@ -255,8 +266,8 @@ def test_budget_burners_break_ties_by_months_breached_then_name():
     assert [b.slo for b in budget_burners(year, monthly)] == ["e", "c", "a", "b", "d"]
 
 
-def test_repeat_services_most_repeats_first(annual):
-    repeats = _summary(annual).year.repeat_services
+def test_repeat_services_most_repeats_first(summary_2026):
+    repeats = summary_2026.year.repeat_services
     # api: I2 and I3 repeat (by cause, case and blanks ignored), both while I1's action was open;
     # login: I5 repeats I4. I6 has no cause or title: no repeat.
     assert [(r.service, r.team, r.repeats, r.with_open_actions, r.incidents) for r in repeats] == [
@@ -269,8 +280,8 @@ def test_repeat_services_without_follow_up_is_empty():
     assert repeat_services(None, IncidentStats(), None) == []  # type: ignore[arg-type]
 
 
-def test_activities_and_surveys_through_the_year_as_of_the_last_covered_month(annual):
-    year = _summary(annual).year
+def test_activities_and_surveys_through_the_year_as_of_the_last_covered_month(summary_2026):
+    year = summary_2026.year
     a = year.activities
     lunch = a.kinds["lunch_and_learn"]
     assert list(lunch.counts) == [f"2026-{m:02d}" for m in range(1, 10)]  # January to September
@@ -312,12 +323,12 @@ def test_the_demos_annual_review_is_of_the_latest_year_its_data_cover_else_the_y
 HOSTILE = '<script>alert("x")</script>**bold** [link](javascript:alert(1))'
 
 
-def test_hostile_names_stay_text_in_the_annual_reviews_tables_and_sentences(annual):
+def test_hostile_names_stay_text_in_the_annual_reviews_tables_and_sentences(summary_2026):
     import dataclasses
 
     from srelib.present import report
 
-    summary = _summary(annual)
+    summary = summary_2026
     y = summary.year
     burner = dataclasses.replace(y.budget_burners[0], display_name=HOSTILE, service=HOSTILE)
     repeat = dataclasses.replace(y.repeat_services[0], service=HOSTILE, team=HOSTILE)
@@ -336,10 +347,10 @@ def test_hostile_names_stay_text_in_the_annual_reviews_tables_and_sentences(annu
         assert "<script>" not in html and "&lt;script&gt;" in html
 
 
-def test_a_year_to_dates_roi_criterion_reads_the_covered_months_value(annual):
+def test_a_year_to_dates_roi_criterion_reads_the_covered_months_value(summary_2026):
     """The programme's "ROI above zero" is judged on the year's covered months, the return the
     review states, not on the value section (which counts October to December too)."""
-    summary = _summary(annual)
+    summary = summary_2026
     roi = next(c for c in summary.programme.criteria.values() if c.metric == "value.roi.roi")
     assert roi.value == summary.year.value.roi != summary.value.roi.roi
     assert roi.met is False  # −80 %: not above zero
