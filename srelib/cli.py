@@ -383,7 +383,8 @@ def run(
         typer.Option(
             "--format",
             help="what to publish, comma-separated: html (always), slides (the QBR's, executive summary's "
-            "and annual review's deck), pdf (each page printed by Chromium); default: html, or the schedule's",
+            "and annual review's deck), pdf (each page printed by Chromium), markdown (the monthly report's "
+            "and case studies', with chart images, for the wiki); default: html, or the schedule's",
         ),
     ] = None,
 ) -> None:

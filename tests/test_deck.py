@@ -129,7 +129,7 @@ def test_the_schedule_asks_for_formats_and_a_report_lacking_one_is_due(small, tm
     assert _why_due(folder, "executive_summary", "f", keys) == "formats missing"
 
 
-def test_the_demo_publishes_every_deck_and_the_qbr_and_executive_summary_as_pdf():
+def test_the_demo_publishes_every_deck_and_markdown_edition_and_the_qbr_and_executive_summary_as_pdf():
     from srelib.demo.organisation import demo_formats
     from srelib.run.catalogue import Run
 
@@ -137,7 +137,8 @@ def test_the_demo_publishes_every_deck_and_the_qbr_and_executive_summary_as_pdf(
     asked = {name: demo_formats(Run(name, month), printable=True) for name in REPORTS}
     assert asked["quarterly_business_impact"] == asked["executive_summary"] == ("html", "slides", "pdf")
     assert asked["annual_review"] == ("html", "slides")
+    assert asked["monthly_reliability"] == asked["case_study"] == ("html", "markdown")
     assert {name for name, formats in asked.items() if formats == ("html",)} == {
-        name for name, spec in REPORTS.items() if not spec.deck
+        name for name, spec in REPORTS.items() if not spec.deck and not spec.markdown
     }
     assert demo_formats(Run("quarterly_business_impact", month), printable=False) == ("html", "slides")

@@ -145,3 +145,42 @@ def test_every_table_of_a_report_downloads_as_the_csv_of_its_cells(browser, demo
     assert list(csv.reader(io.StringIO(content.removeprefix("\ufeff")))) == [["a"], [f"'{cell}"]]
     assert page.locator("a.srelib-csv").get_attribute("download") == "hostile-hostile.csv"
     page.close()
+
+
+def test_the_markdown_editions_publish_beside_the_page_and_go_when_no_longer_asked_for(bench, demo_end):
+    from markdown_it import MarkdownIt
+
+    from srelib.run.report import run_report
+
+    folder = bench.outputs_path / demo_end.label
+    first = run_report(bench, "monthly_reliability", demo_end, formats=("html", "markdown"))
+    assert sorted(p.name for p in first.others) == [
+        "monthly_reliability-1.png",
+        "monthly_reliability-2.png",
+        "monthly_reliability.md",
+    ]
+    text = (folder / "monthly_reliability.md").read_text(encoding="utf-8")
+    html = MarkdownIt("commonmark").enable("table").render(text)
+    assert re.findall(r'<img src="([^"]+)"', html) == ["monthly_reliability-1.png", "monthly_reliability-2.png"]
+    summary = PeriodSummary.read(folder / "summary.json")
+    assert f"| Incidents | {summary.incidents.count} |" in text
+    entry = json.loads((folder / "manifest.json").read_text())["reports"]["monthly_reliability"]
+    assert entry["markdown"] == "monthly_reliability.md"
+    assert entry["images"] == ["monthly_reliability-1.png", "monthly_reliability-2.png"]
+    index = (bench.outputs_path / "index.html").read_text(encoding="utf-8")
+    assert f'href="{demo_end.label}/monthly_reliability.md">Markdown</a>' in index
+    # A case study's edition lands in its initiative's folder.
+    case = run_report(
+        bench, "case_study", demo_end, parameters={"initiative": "rightsizing"}, formats=("html", "markdown")
+    )
+    assert {p.name for p in case.others} == {"case_study.md", "case_study-1.png", "case_study-2.png"}
+    assert case.html.parent.name == "rightsizing"
+    assert (
+        (case.html.parent / "case_study.md").read_text(encoding="utf-8").startswith("# Case study: Compute rightsizing")
+    )
+    # A later run without it leaves no stale Markdown or image beside the new page.
+    run_report(bench, "monthly_reliability", demo_end)
+    names = {p.name for p in folder.iterdir()}
+    assert "monthly_reliability.html" in names and not {n for n in names if n.endswith((".md", ".png"))}
+    entry = json.loads((folder / "manifest.json").read_text())["reports"]["monthly_reliability"]
+    assert not entry.keys() & {"markdown", "images"}

@@ -676,9 +676,7 @@ def test_the_spend_trend_is_each_periods_cost_as_computed_alone(tmp_path):
             for t in SERVICES.values()
         }
     for i, point in enumerate(summary.spend[-4:]):
-        assert point.by_team == {
-            t: trend[i].effective_cost for t, trend in teams.items() if trend[i].effective_cost
-        }
+        assert point.by_team == {t: trend[i].effective_cost for t, trend in teams.items() if trend[i].effective_cost}
         assert sum(point.by_team.values()) == pytest.approx(point.effective_cost, abs=0.01)
     # October (the value test's figures): api 2,680, search 1,570
     assert summary.spend[-1].by_service == {"api": 2680.0, "search": 1570.0}

@@ -214,13 +214,12 @@ def run(
 
 
 def demo_formats(run: Run, printable: bool) -> tuple[str, ...]:
-    """What the demo publishes of a run: every deck, and the PDFs of the QBR and the executive
-    summary (report and deck) where Chromium can print them."""
-    if not REPORTS[run.report].deck:
-        return ("html",)
-    if printable and run.report in PRINTED:
-        return ("html", "slides", "pdf")
-    return ("html", "slides")
+    """What the demo publishes of a run: every deck and every Markdown edition, and the PDFs of
+    the QBR and the executive summary (report and deck) where Chromium can print them."""
+    spec = REPORTS[run.report]
+    printed = printable and run.report in PRINTED
+    wanted = ("slides", "pdf" if printed else "", "markdown")
+    return ("html", *(f for f in wanted if f and spec.offers(f)))
 
 
 def catalogue_runs(

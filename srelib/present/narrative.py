@@ -24,11 +24,18 @@ from srelib.resources import templates_dir
 from srelib.summary import PeriodSummary
 
 _MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]<>()#+!|~$])")
+_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def one_line(value: Any) -> str:
+    """Data as one line of text: line breaks and control characters (a terminal's escape sequences
+    among them) become spaces, so a value can neither start a Markdown block nor drive a terminal."""
+    return _CONTROLS.sub(" ", str(value))
 
 
 def escape_markdown(value: Any) -> str:
-    """Data shown literally in Markdown: no emphasis, links, HTML or maths from its characters."""
-    return _MARKDOWN_SPECIALS.sub(r"\\\1", html.escape(str(value), quote=False))
+    """Data shown literally in Markdown: no emphasis, links, HTML, maths or new blocks from its characters."""
+    return _MARKDOWN_SPECIALS.sub(r"\\\1", html.escape(one_line(value), quote=False))
 
 
 @cache

@@ -38,6 +38,8 @@ from srelib.present.rows import (  # the notebook API shows the view models' row
     adoption_rows,
     alert_rows,
     budget_rows,
+    case_columns,
+    case_delivery_columns,
     case_rows,
     comparison_rows,
     delivery_comparison_rows,
@@ -475,34 +477,20 @@ def scorecard_table(summary: PeriodSummary) -> Any:
 
 def case_table(summary: PeriodSummary, initiative: str) -> Any:
     effect = summary.initiatives.get(initiative)
-    columns = [
-        ("measure", "Measure", False),
-        ("before", f"{effect.days_before:.0f} days before" if effect else "Before", True),
-        ("after", f"Latest {effect.days_after:.0f} days" if effect else "After", True),
-        ("n", "Sample sizes", True),
-        ("verdict", "Change", False),
-    ]
     empty = (
         "The initiative has not started yet." if effect else f"No initiative {initiative!r} in params/initiatives.yaml."
     )
-    return table(case_rows(summary, initiative), columns, empty)
+    return table(case_rows(summary, initiative), case_columns(summary, initiative), empty)
 
 
 def case_delivery_table(summary: PeriodSummary, initiative: str) -> Any:
     """The DORA four keys of the initiative's services before and after it, each with its verdict."""
     effect = summary.initiatives.get(initiative)
     d = effect.delivery if effect else None
-    columns = [
-        ("key", "DORA key", False),
-        ("before", d.baseline[:1].upper() + d.baseline[1:] if d else "Before", True),
-        ("after", f"Latest {effect.days_after:.0f} days" if effect else "After", True),
-        ("change", "Change", True),
-        ("verdict", "Verdict", False),
-    ]
     empty = (
         "The initiative has not started yet." if effect else f"No initiative {initiative!r} in params/initiatives.yaml."
     )
-    return table(four_keys_rows(d) if d else [], columns, empty)
+    return table(four_keys_rows(d) if d else [], case_delivery_columns(summary, initiative), empty)
 
 
 def case_header(summary: PeriodSummary, initiative: str) -> Any:

@@ -23,6 +23,8 @@ __all__ = [
     "adoption_rows",
     "alert_rows",
     "budget_rows",
+    "case_columns",
+    "case_delivery_columns",
     "case_rows",
     "comparison_rows",
     "delivery_rows",
@@ -692,6 +694,34 @@ def scorecard_rows(summary: PeriodSummary) -> list[dict[str, str]]:
             {"figure": label, "team": formats[fmt](value), "median": formats[fmt](middle), "position": position}
         )
     return rows
+
+
+Column = tuple[str, str, bool]  # a table's column: the row's key, its heading, whether it is numeric
+
+
+def case_columns(summary: PeriodSummary, initiative: str) -> list[Column]:
+    """The columns of :func:`case_rows`: the measure, before, after, sample sizes, the verdict."""
+    effect = summary.initiatives.get(initiative)
+    return [
+        ("measure", "Measure", False),
+        ("before", f"{effect.days_before:.0f} days before" if effect else "Before", True),
+        ("after", f"Latest {effect.days_after:.0f} days" if effect else "After", True),
+        ("n", "Sample sizes", True),
+        ("verdict", "Change", False),
+    ]
+
+
+def case_delivery_columns(summary: PeriodSummary, initiative: str) -> list[Column]:
+    """The columns of the initiative's four keys (:func:`four_keys_rows` of its ``delivery``)."""
+    effect = summary.initiatives.get(initiative)
+    d = effect.delivery if effect else None
+    return [
+        ("key", "DORA key", False),
+        ("before", d.baseline[:1].upper() + d.baseline[1:] if d else "Before", True),
+        ("after", f"Latest {effect.days_after:.0f} days" if effect else "After", True),
+        ("change", "Change", True),
+        ("verdict", "Verdict", False),
+    ]
 
 
 def case_rows(summary: PeriodSummary, initiative: str) -> list[dict[str, str]]:

@@ -19,7 +19,7 @@ from pathlib import Path
 from srelib.config import FOLDER_NAME, FOLDER_NAME_RULE, Workbench
 from srelib.errors import UsageError
 from srelib.period import Period
-from srelib.present.catalogue import FAN_OUTS, FORMATS, REPORTS, FanOut, ReportSpec, register, title
+from srelib.present.catalogue import FAN_OUTS, FORMATS, REPORTS, FanOut, ReportSpec, offering, register, title
 
 __all__ = [
     "FAN_OUTS",
@@ -31,6 +31,7 @@ __all__ = [
     "Subjects",
     "expand",
     "find_report",
+    "offering",
     "register",
     "title",
 ]

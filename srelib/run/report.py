@@ -15,6 +15,7 @@ import contextlib
 import json
 import os
 import platform
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -36,7 +37,7 @@ from srelib.present.policy import with_reasons
 from srelib.present.portal import write_index
 from srelib.present.render import to_html
 from srelib.resources import notebooks_dir
-from srelib.run.catalogue import FORMATS, REPORTS, ReportSpec, find_report, subject_of
+from srelib.run.catalogue import FORMATS, ReportSpec, find_report, offering, subject_of
 from srelib.run.control import owned_folder, remove_abandoned
 from srelib.run.history import last_runs
 from srelib.run.kernels import ENGINE, ReusableKernel
@@ -55,7 +56,7 @@ class RunResult:
     team: str | None
     html: Path
     duration_seconds: float
-    others: tuple[Path, ...] = ()  # the slide deck and PDFs published beside the page, when asked for
+    others: tuple[Path, ...] = ()  # the deck, PDFs, Markdown and its images beside the page, when asked for
 
 
 def notebook_path(workbench: Workbench, spec: ReportSpec) -> Path:
@@ -219,19 +220,20 @@ def run_report(
                 scope = "-".join(part for part in (team, subject[1] if subject else None) if part)
                 html = to_html(executed_nb, workbench.org, spec.title, f"{spec.name}-{period.label}-{scope}".strip("-"))
             (staging / files["html"]).write_text(html, encoding="utf-8")
-            _render_formats(workbench, spec, worded, staging, files)
+            images = _render_formats(workbench, spec, worded, staging, files, extra)
         except ReportError as exc:  # nothing is published: the earlier report, if any, stays whole
             failure = {"status": "failed", "attempts": attempts, "error": str(exc), "failed_notebook": None}
             _log_run(outputs, {**record(), **failure})
             with locked(outputs / ".lock"):
                 write_index(outputs, workbench.org, last_runs(outputs))
             raise
-        published = [*files.values(), spec.notebook, "summary.json"]
+        published = [*files.values(), *images, spec.notebook, "summary.json"]
         entry = {
             **record(),
             "title": spec.title,
             "status": "ok",
             **{key: name for key, name in files.items() if key != "text"},
+            **({"images": images} if images else {}),
             "notebook": spec.notebook,
             "attempts": attempts,
         }
@@ -241,7 +243,7 @@ def run_report(
             if halted() == INTERRUPTED:  # the batch was stopped, or its runner is gone, since it ran
                 _log_run(outputs, {**record(), "status": INTERRUPTED, "attempts": attempts})
                 raise RunInterrupted(f"{report} for {period.label} was interrupted; nothing was published")
-            stale = [name for name in spec.files(FORMATS).values() if name not in published]
+            stale = [name for name in [*spec.files(FORMATS).values(), *_images(folder, spec)] if name not in published]
             _publish(
                 outputs,
                 staging,
@@ -256,6 +258,7 @@ def run_report(
             )
             write_index(outputs, workbench.org, last_runs(outputs))
         others = tuple(folder / name for key, name in files.items() if key not in ("html", "text"))
+        others += tuple(folder / name for name in images)
         return RunResult(spec.name, period.label, team, folder / files["html"], entry["duration_seconds"], others)
 
 
@@ -304,16 +307,33 @@ def check_formats(spec: ReportSpec, formats: tuple[str, ...]) -> None:
     if unknown:
         raise UsageError(f"unknown format {', '.join(map(repr, unknown))}: formats are {', '.join(FORMATS)}")
     if "slides" in formats and not spec.deck:
-        decks = ", ".join(name for name, s in REPORTS.items() if s.deck)
-        raise UsageError(f"{spec.name} has no slide deck: the reports with one are {decks}")
+        raise UsageError(f"{spec.name} has no slide deck: the reports with one are {', '.join(offering('slides'))}")
+    if "markdown" in formats and not spec.markdown:
+        with_one = ", ".join(offering("markdown"))
+        raise UsageError(f"{spec.name} has no Markdown edition: the reports with one are {with_one}")
     if "pdf" in formats and pdf.browser() is None:
         raise UsageError(pdf.missing())
 
 
 def _render_formats(
-    workbench: Workbench, spec: ReportSpec, summary: PeriodSummary, staging: Path, files: dict[str, str]
-) -> None:
-    """Write the deck and the PDFs that ``files`` names into ``staging``, beside the page."""
+    workbench: Workbench,
+    spec: ReportSpec,
+    summary: PeriodSummary,
+    staging: Path,
+    files: dict[str, str],
+    parameters: dict[str, Any],
+) -> list[str]:
+    """Write the deck, the PDFs and the Markdown that ``files`` names into ``staging``, beside the
+    page; the names of the Markdown's chart images written with it."""
+    images: list[str] = []
+    if "markdown" in files:
+        from srelib.present import markdown
+
+        post = markdown.post(summary, spec.name, spec.title, workbench.org.name, spec.name, **parameters)
+        (staging / files["markdown"]).write_text(post.text, encoding="utf-8")
+        for figure in post.figures:
+            (staging / figure.name).write_bytes(figure.png)
+            images.append(figure.name)
     if "slides" in files:
         from srelib.present import deck
 
@@ -325,6 +345,13 @@ def _render_formats(
         pdf.to_pdf(staging / files["html"], staging / files["pdf"])
         if "slides_pdf" in files:
             pdf.to_pdf(staging / files["slides"], staging / files["slides_pdf"])
+    return images
+
+
+def _images(folder: Path, spec: ReportSpec) -> list[str]:
+    """The chart images of ``spec``'s Markdown edition published in ``folder`` (``NAME-N.png``)."""
+    pattern = re.compile(rf"{re.escape(spec.name)}-\d+\.png")
+    return sorted(p.name for p in folder.glob(f"{spec.name}-*.png") if pattern.fullmatch(p.name))
 
 
 def _log_run(outputs: Path, entry: dict[str, Any]) -> None:

@@ -35,11 +35,12 @@ from srelib.run.catalogue import (
     Subjects,
     expand,
     find_report,
+    offering,
     workbench_report,
 )
 from srelib.run.history import last_runs
 
-Format = Literal["html", "slides", "pdf"]  # srelib.run.catalogue.FORMATS
+Format = Literal["html", "slides", "pdf", "markdown"]  # srelib.run.catalogue.FORMATS
 KINDS = {"weekly": "week", "monthly": "month", "quarterly": "quarter", "yearly": "year"}
 
 
@@ -55,7 +56,8 @@ class ScheduledReport(BaseModel):
     history: int = Field(default=3, ge=1, le=120, description="how many past periods must exist")
     formats: list[Format] = Field(
         default_factory=lambda: list[Format](["html"]),
-        description="what to publish: the page (always), slides (the report's deck), pdf (each page printed)",
+        description="what to publish: the page (always), slides (the report's deck), pdf (each page printed), "
+        "markdown (for the wiki and the blog, with the charts as images)",
     )
 
     @field_validator("fan_out", mode="before")
@@ -121,12 +123,12 @@ def scheduled_spec(entry: ScheduledReport, workbench: Workbench | None = None) -
     spec = REPORTS.get(entry.report) or (workbench_report(workbench, entry.report) if workbench else None)
     if spec is None:
         raise ConfigError(f"params/schedule.yaml: unknown report {entry.report!r}")
-    if "slides" in entry.formats and not spec.deck:
-        decks = ", ".join(name for name, s in REPORTS.items() if s.deck)
-        raise ConfigError(
-            f"params/schedule.yaml: {entry.report} has no slide deck (formats: slides): "
-            f"the reports with one are {decks}"
-        )
+    for fmt, edition in (("slides", "slide deck"), ("markdown", "Markdown edition")):
+        if fmt in entry.formats and not spec.offers(fmt):
+            raise ConfigError(
+                f"params/schedule.yaml: {entry.report} has no {edition} (formats: {fmt}): "
+                f"the reports with one are {', '.join(offering(fmt))}"
+            )
     if entry.fan_out is None or entry.fan_out == spec.fan_out:
         return spec
     if entry.fan_out == "team" and spec.fan_out is None:
@@ -273,13 +275,13 @@ def period_jobs(
         kind = {v: k for k, v in KINDS.items()}[period.kind]
         entries = [e for e in load_schedule(workbench).reports if e.cadence == kind]
         specs = [(spec, formats or _formats(e.formats)) for e in entries for spec in [scheduled_spec(e, workbench)]]
-        specs = [(s, tuple(f for f in chosen if f != "slides" or s.deck)) for s, chosen in specs]
+        specs = [(s, tuple(f for f in chosen if s.offers(f))) for s, chosen in specs]
         if not specs:
             raise UsageError(f"params/schedule.yaml schedules no report for {period.kind}s: name the reports to run")
     else:
-        # a batch asked for slides gets the decks of the reports that have one
+        # a batch asked for slides (or Markdown) gets the decks (Markdown) of the reports that have one
         found = [find_report(workbench, name) for name in reports]
-        specs = [(s, tuple(f for f in formats or ("html",) if f != "slides" or s.deck)) for s in found]
+        specs = [(s, tuple(f for f in formats or ("html",) if s.offers(f))) for s in found]
     subjects = Subjects.of(workbench)
     runs: list[tuple[Run, tuple[str, ...]]] = [
         (run, chosen) for spec, chosen in specs for run in expand(spec, period, subjects, team, parameters)
