@@ -199,7 +199,8 @@ def main() -> int:
         for kind, times in changes.items():
             print(
                 f"    {kind} filter, {len(times)} changes: median {statistics.median(times):.3f} s, "
-                f"max {max(times):.3f} s ({max(times) / baseline:.2f}× the baseline)"
+                f"max {max(times):.3f} s ({max(times) / baseline:.2f}× the baseline); "
+                f"in order: {' '.join(f'{t:.2f}' for t in times)}"
             )
             if phase == READY or kind == "team":
                 worst = max(worst, *times)

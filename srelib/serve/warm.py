@@ -32,6 +32,7 @@ def warm(
     keep_going: Callable[[], bool] = lambda: True,
     log: Callable[[str], None] = print,
     poll: float = POLL,
+    first_ready: Callable[[], None] = lambda: None,
 ) -> None:
     """Compute every view the dashboards offer (each period × the organisation and each team)
     into ``cache``: the newest period and its teams, the organisation of each other period
@@ -41,7 +42,8 @@ def warm(
     Each summary is computed on a read-only connection held only while computing, with a pause
     between two, so an ingest waiting for the warehouse gets in within one computation. Views
     that could not be computed (the ingest held the warehouse) are tried again after ``poll``
-    seconds, up to ``ATTEMPTS`` passes per ingest.
+    seconds, up to ``ATTEMPTS`` passes per ingest. ``first_ready`` is called once, when the
+    newest period's views (what a visitor sees and chooses first) are computed the first time.
     """
     views = summaries(wb, cache, background=True)
     teams: list[str | None] = [None, *wb.catalogue.teams]
@@ -78,6 +80,9 @@ def warm(
             if number == 0 or number >= len(labels):  # a period with its teams (the page's first one first)
                 label = batch[0][0]
                 log(f"dashboard views of {label} ready: {sum(view[0] == label for view in computed)} summaries")
+            if number == 0:
+                first_ready()
+                first_ready = lambda: None  # noqa: E731
         if labels:
             tried = (fingerprint, tried[1] + 1 if tried[0] == fingerprint else 1)
             missed = len(labels) * len(teams) - len(computed)
@@ -96,21 +101,28 @@ def warm(
 
 def warm_in_background(root: Path, cache: Path, parent: int) -> None:
     """:func:`warm` as ``srelib dashboard``'s helper process, until its parent (the server) is
-    gone, at low priority: in a session of its own (Ctrl-C is the server's to handle), whose
-    scheduling group is niced too, since Linux shares the CPU between sessions first
-    (autogroups) and a nice value alone would not yield to the visitors' kernels. Nice 10 (about
-    a tenth of a busy CPU), not 19: an ingest waits for the warehouse while it computes."""
+    gone, in a session of its own (Ctrl-C is the server's to handle). The newest period's views
+    (the page's first, and the team changes a visitor makes first) are computed at the server's
+    own priority, so they are ready within seconds of a first visit; then the helper yields: its
+    scheduling group is niced, since Linux shares the CPU between sessions first (autogroups)
+    and a nice value alone would not yield to the visitors' kernels. Nice 10 (about a tenth of a
+    busy CPU), not 19: an ingest waits for the warehouse while it computes."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     with contextlib.suppress(OSError):
         os.setsid()
-    with contextlib.suppress(OSError):
-        Path("/proc/self/autogroup").write_text(str(NICE))
-    with contextlib.suppress(OSError):
-        os.nice(NICE)
     wb = Workbench.load(root)
     warm(
         wb,
         cache,
         keep_going=lambda: os.getppid() == parent,
         log=lambda line: print(f"srelib dashboard: {line}", file=sys.stderr, flush=True),
+        first_ready=_yield_cpu,
     )
+
+
+def _yield_cpu() -> None:
+    """Run at low priority from now on (a process may always lower its own)."""
+    with contextlib.suppress(OSError):
+        Path("/proc/self/autogroup").write_text(str(NICE))
+    with contextlib.suppress(OSError):
+        os.nice(NICE)
