@@ -18,8 +18,7 @@ from srelib.period import Period
 from srelib.present import export
 from srelib.present.policy import with_reasons
 from srelib.run.summary_cache import SummaryCache
-from tests.conftest import ingest_small, make_workbench
-from tests.runs import srelib
+from tests.conftest import ingest_small, make_workbench, run_cli
 
 FORMULA = '=HYPERLINK("http://evil.example","click")'
 
@@ -121,9 +120,9 @@ def test_srelib_export_writes_the_tables_and_refuses_an_unknown_format(tmp_path:
     workbench = make_workbench(tmp_path / "wb", {"api": "platform"})
     incident = dict(incident_id="I1", service="api", severity="SEV2", started_at="2026-10-02T10:00:00Z")
     ingest_small(workbench, [incident], sli_at="2026-10-02T10:00:00Z")
-    done = srelib(workbench.root, "export", "--period", "2026-10", "--to", str(tmp_path / "tables"))
+    done = run_cli(workbench.root, "export", "--period", "2026-10", "--to", str(tmp_path / "tables"))
     assert done.returncode == 0, done.stderr
     assert "wrote" in done.stderr and str(tmp_path / "tables" / "slos.parquet") in done.stdout.splitlines()
-    bad = srelib(workbench.root, "export", "--period", "2026-10", "--to", str(tmp_path / "t2"), "--format", "xlsx")
+    bad = run_cli(workbench.root, "export", "--period", "2026-10", "--to", str(tmp_path / "t2"), "--format", "xlsx")
     assert bad.returncode == 2 and "the formats are csv, parquet" in bad.stderr
     assert not (tmp_path / "t2").exists()
