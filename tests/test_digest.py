@@ -99,8 +99,10 @@ ENGAGEMENT = [  # local calendar days
 TIPS = [{"title": f"Tip {i}", "text": f"Text of tip {i}."} for i in range(5)]
 
 
-@pytest.fixture
-def week_data(tmp_path: Path) -> tuple[Workbench, Path]:
+@pytest.fixture(scope="module")
+def week_data(tmp_path_factory: pytest.TempPathFactory) -> tuple[Workbench, Path]:
+    """The week's workbench and data, shared by the module's tests (none of them changes it)."""
+    tmp_path = tmp_path_factory.mktemp("week")
     make_workbench(tmp_path, SERVICES, timezone=TZ)
     (tmp_path / "params" / "tips.yaml").write_text(yaml.safe_dump({"tips": TIPS}), encoding="utf-8")
     data = tmp_path / "data"
@@ -117,7 +119,7 @@ def _summary(week_data, label: str = WEEK) -> PeriodSummary:
         return build_summary(con, workbench, Period.parse(label, TZ))
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def week(week_data) -> PeriodSummary:
     return _summary(week_data)
 
