@@ -272,7 +272,7 @@ def build_summary(
         team_figures=figures,
         peer_median=org_median(figures),
         initiatives=initiative_effects(con, period, scope, workbench.initiatives.initiatives),
-        slo_specs=slo_specs(con, scope, workbench.slo_documents),
+        slo_specs=slo_specs(con, scope, workbench.slo_documents, period),
         activities=activities(con, period, scope, workbench.activities, periods),
         surveys=surveys(con, period, scope, workbench.activities, periods),
         follow_up=follow_up(con, period, scope, workbench.policy, workbench.follow_up, budget_postmortems),

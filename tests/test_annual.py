@@ -104,6 +104,7 @@ SURVEYS = [
 # The module fixtures are built once, on one worker, rather than on each worker that runs a test.
 pytestmark = pytest.mark.xdist_group("annual")
 
+
 @pytest.fixture
 def annual(tmp_path: Path):
     """A workbench and its data folder that a test may change."""

@@ -65,6 +65,7 @@ def _minute_buckets(
 # The module fixtures are built once, on one worker, rather than on each worker that runs a test.
 pytestmark = pytest.mark.xdist_group("metrics-catalogue")
 
+
 @pytest.fixture(scope="module")
 def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[duckdb.DuckDBPyConnection, Workbench]]:
     """A week of per-minute SLI for two 99.9 % / 30-day SLOs, with bursts of errors, and some incidents.

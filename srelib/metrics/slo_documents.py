@@ -2,19 +2,22 @@
 
 Read from the warehouse's ``slos`` table (the specs as ingested) and joined with the service
 catalogue (``params/services.yaml``: description, tier) and ``params/slo_documents.yaml``
-(status, owner, approvers, review dates, rationale, caveats), for the SLO documents.
+(status, owner, approvers, review dates, rationale, caveats), for the SLO documents; and
+whether each SLO's review is overdue at the period's end (:func:`review_overdue_days`).
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from datetime import date
 
 import duckdb
 
 from srelib.config import SloDocuments
 from srelib.metrics.scope import Scope
 from srelib.metrics.slo import slo_definitions
+from srelib.period import Period
 
 
 @dataclass(frozen=True)
@@ -41,11 +44,27 @@ class SloSpecInfo:
     approvers: list[str] = field(default_factory=list)
     reviewed: str | None = None
     next_review: str | None = None
+    review_overdue_days: int | None = None  # days past next_review at the period's end; None: not overdue
     rationale: str | None = None
     caveats: list[str] = field(default_factory=list)
 
 
-def slo_specs(con: duckdb.DuckDBPyConnection, scope: Scope, documents: SloDocuments) -> dict[str, SloSpecInfo]:
+def review_overdue_days(next_review: date | None, period: Period) -> int | None:
+    """How many days an SLO's review is overdue at the end of ``period``: the days from its
+    ``next_review`` date to the day after the period's last day (both in the org's time zone), when
+    that date is on or before the period's last day; None when it is later or not recorded. A
+    review due on the period's last day is 1 day overdue once the period has ended. (The SRE
+    Workbook's SLO document, Appendix A, names a review date; a missed one means nobody has
+    checked that the target still matches what users need.)"""
+    if next_review is None:
+        return None
+    ended = period.end.date()  # the end is exclusive: the day after the period's last day
+    return (ended - next_review).days if next_review < ended else None
+
+
+def slo_specs(
+    con: duckdb.DuckDBPyConnection, scope: Scope, documents: SloDocuments, period: Period
+) -> dict[str, SloSpecInfo]:
     rows = dict(con.execute("SELECT name, spec FROM slos").fetchall())
     result = {}
     for d in slo_definitions(con, scope):
@@ -76,6 +95,7 @@ def slo_specs(con: duckdb.DuckDBPyConnection, scope: Scope, documents: SloDocume
             approvers=list(document.approvers) if document else [],
             reviewed=document.reviewed.isoformat() if document and document.reviewed else None,
             next_review=document.next_review.isoformat() if document and document.next_review else None,
+            review_overdue_days=review_overdue_days(document.next_review if document else None, period),
             rationale=document.rationale if document else None,
             caveats=list(document.caveats) if document else [],
         )

@@ -160,6 +160,11 @@ def weekday(iso_date: str) -> str:
     return f"{when:%A} {when.day} {when:%B}"
 
 
+def days(count: int) -> str:
+    """``1 day``, ``61 days``."""
+    return f"{count} day{'s' if count != 1 else ''}"
+
+
 def days_span(start: str, end: str) -> str:
     """The local days from ``start`` to ``end`` (exclusive; ISO 8601 with their offset, as a
     summary has them): "26 October – 1 November 2026", "5–11 October 2026"."""

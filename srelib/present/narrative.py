@@ -117,6 +117,7 @@ def context(summary: PeriodSummary) -> dict[str, Any]:
         "mttr": mttr,
         "since_programme": since,
         "slos": {"total": len(summary.slos), **by_status},
+        "overdue_reviews": overdue_reviews(summary),
         "value": _value(summary),
         "delivery": _delivery(summary),
         "satisfaction": _satisfaction(summary),
@@ -127,6 +128,19 @@ def context(summary: PeriodSummary) -> dict[str, Any]:
         "wins": [h.text for h in highlights.wins(summary, limit=3)],
         "risks": [h.text for h in highlights.risks(summary, limit=3)],
     }
+
+
+def overdue_reviews(summary: PeriodSummary) -> list[dict[str, str]]:
+    """The SLOs in scope whose review is overdue at the period's end, longest overdue first."""
+    late = sorted(
+        (
+            (spec.review_overdue_days, name, str(spec.next_review))
+            for name, spec in summary.slo_specs.items()
+            if spec.review_overdue_days is not None
+        ),
+        key=lambda t: (-t[0], t[1]),
+    )
+    return [{"name": name, "due": due, "days": show.days(days)} for days, name, due in late]
 
 
 ASSUMPTION_WORDS = {

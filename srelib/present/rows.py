@@ -809,7 +809,10 @@ def slo_document_fields(summary: PeriodSummary, slo: str) -> dict[str, Any] | No
         "owner": spec.owner or show.MISSING,
         "approvers": ", ".join(spec.approvers) or "not recorded in params/slo_documents.yaml",
         "reviewed": spec.reviewed or show.MISSING,
-        "next_review": spec.next_review or show.MISSING,
+        "next_review": (spec.next_review or show.MISSING)
+        + (f" (overdue by {show.days(spec.review_overdue_days)})" if spec.review_overdue_days is not None else ""),
+        "review_overdue": None if spec.review_overdue_days is None else show.days(spec.review_overdue_days),
+        "review_due": spec.next_review,
         "source": spec.source,
         "service": spec.service,
         "service_description": spec.service_description or "",
