@@ -192,7 +192,7 @@ def ingest(data: DataOpt = None, warehouse: WarehouseOpt = None, sources: Source
     directory = data or workbench.data_path
     target = warehouse or workbench.warehouse_path
     dataset = validate_directory(directory, _extracts(sources, workbench, directory, target), workbench.activities)
-    counts = load(dataset, target)
+    counts = load(dataset, target, workbench.org.timezone)
     dataset.con.close()
     say(f"ingested {directory} into {target}: {dataset.describe() or 'no rows'}, {counts['slos']} slos")
 
@@ -235,7 +235,7 @@ def _summary(period: str, team: str | None, data: Path | None, warehouse: Path |
     workbench = Workbench.find(required=data is None and warehouse is None)
     chosen = Period.parse(period, workbench.org.timezone)
     con = (
-        in_memory(validate_directory(data, activities=workbench.activities))
+        in_memory(validate_directory(data, activities=workbench.activities), workbench.org.timezone)
         if data is not None
         else connect(warehouse or workbench.warehouse_path)
     )

@@ -25,6 +25,7 @@ from srelib.ingest.schemas import TABLES
 from srelib.ingest.warehouse import latest_fingerprint
 from srelib.metrics.activities import ActivitySummary, activities
 from srelib.metrics.budget import SloBudget, slo_budgets
+from srelib.metrics.corrections import CorrectionApplied, corrections_applied
 from srelib.metrics.delivery import (
     Delivery,
     DeliveryComparison,
@@ -135,6 +136,7 @@ class PeriodSummary(BaseModel):
     peer_median: dict[str, float | None] = Field(default_factory=dict)  # each team figure's median across teams
     initiatives: dict[str, InitiativeEffect] = Field(default_factory=dict)  # before/after each initiative
     slo_specs: dict[str, SloSpecInfo] = Field(default_factory=dict)  # what each SLO measures, for its document
+    corrections: list[CorrectionApplied] = Field(default_factory=list)  # what each correction took out of the period
     activities: ActivitySummary | None = None  # the programme's activities per kind and team, their momentum
     surveys: dict[str, SurveyResult] = Field(default_factory=dict)  # every survey per question, with its trend
     follow_up: FollowUpFigures | None = None  # postmortems, action items, repeats with open actions
@@ -273,6 +275,7 @@ def build_summary(
         peer_median=org_median(figures),
         initiatives=initiative_effects(con, period, scope, workbench.initiatives.initiatives),
         slo_specs=slo_specs(con, scope, workbench.slo_documents, period),
+        corrections=corrections_applied(con, period, list(slos[period.label])),
         activities=activities(con, period, scope, workbench.activities, periods),
         surveys=surveys(con, period, scope, workbench.activities, periods),
         follow_up=follow_up(con, period, scope, workbench.policy, workbench.follow_up, budget_postmortems),

@@ -274,11 +274,16 @@ _VALID_TEXT = {
     "number": "1",
     "bool": "true",
     "object": '{"team": "a"}',
+    "rrule": "FREQ=WEEKLY;BYDAY=SU",
 }
 
 
 def _valid_row(schema) -> dict[str, str]:
-    return {c.name: c.choices[0] if c.choices else _VALID_TEXT[c.type] for c in schema.columns}
+    row = {c.name: c.choices[0] if c.choices else _VALID_TEXT[c.type] for c in schema.columns}
+    for ordering in schema.orderings:  # strictly ordered: an hour either side of the other times
+        if ordering.strict:
+            row[ordering.earlier], row[ordering.later] = "2026-10-01T09:00:00Z", "2026-10-01T11:00:00Z"
+    return row
 
 
 def _every_rule():

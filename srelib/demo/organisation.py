@@ -184,7 +184,7 @@ def run(
     progress(f"[2/4] validating and loading into {workbench.warehouse_path}")
     dataset = validate_directory(directory, activities=workbench.activities)
     try:
-        load(dataset, workbench.warehouse_path)
+        load(dataset, workbench.warehouse_path, workbench.org.timezone)
     finally:
         dataset.con.close()
     from srelib.demo.history import write_earlier_runs

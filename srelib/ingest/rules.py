@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -108,6 +109,27 @@ def _is_json_object(value: str) -> bool:
     return json_object(value) is not None
 
 
+RRULE_FREQUENCIES = ("YEARLY", "MONTHLY", "WEEKLY", "DAILY", "HOURLY")  # finer ones would repeat too often
+RRULE_SQL_FUNCTION = "srelib_bad_rrule"  # the same check, registered in DuckDB for the SQL backend
+
+
+def is_rrule(value: str) -> bool:
+    """An RFC 5545 recurrence rule that dateutil reads (``FREQ=WEEKLY;BYDAY=SU``, ``RRULE:`` optional),
+    repeating at most hourly; without ``DTSTART`` (the correction's start is the first window) and
+    with ``UNTIL``, if any, as local time without ``Z``, as the windows are repeated in local time."""
+    from dateutil.rrule import rrulestr
+
+    text = value.strip()
+    frequency = re.search(r"(?i)(?:^|[;:])FREQ=(\w+)", text)
+    if "\n" in text or "DTSTART" in text.upper() or not frequency or frequency[1].upper() not in RRULE_FREQUENCIES:
+        return False
+    try:
+        rrulestr(text, dtstart=datetime(2000, 1, 1))
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError):
+        return False
+    return True
+
+
 def _sql_list(values: tuple[str, ...]) -> str:
     return ", ".join("'" + v.replace("'", "''") + "'" for v in values)
 
@@ -159,6 +181,15 @@ VALUE_CHECKS: dict[str, tuple[_ValueCheck, ...]] = {
             _is_json_object,
             "NOT CASE WHEN json_valid({v}) THEN json_type({v}::JSON) = 'OBJECT' ELSE false END",
             "[1]",
+        ),
+    ),
+    "rrule": (
+        _ValueCheck(
+            "not a recurrence rule: write an RFC 5545 RRULE repeating at most hourly, such as "
+            "FREQ=WEEKLY;BYDAY=SU (COUNT=n or UNTIL in local time without Z to end it)",
+            is_rrule,
+            f"{RRULE_SQL_FUNCTION}({{v}})",
+            "FREQ=MINUTELY",
         ),
     ),
 }
@@ -236,24 +267,37 @@ def to_utc(series: pd.Series) -> pd.Series:
     return pd.to_datetime(series, format="ISO8601", utc=True, errors="coerce").dt.tz_convert(None)
 
 
-def _ordering_rule(schema: FileSchema, earlier: str, later: str) -> Rule:
+def _ordering_rule(schema: FileSchema, earlier: str, later: str, strict: bool = False) -> Rule:
     ordered = {name for o in schema.orderings for name in (o.earlier, o.later)}
     others: dict[str, str | None] = {n: None for n in ordered - {earlier, later} if not schema.column(n).required}
 
     def bad(frame: pd.DataFrame, slos: frozenset[str]) -> pd.Series:
         a, b = to_utc(frame[earlier]), to_utc(frame[later])
-        return a.notna() & b.notna() & (b < a)
+        return a.notna() & b.notna() & ((b <= a) if strict else (b < a))
 
     return Rule(
         schema.name,
         later,
-        f"{later} is before {earlier}",
+        f"{later} is not after {earlier}" if strict else f"{later} is before {earlier}",
         bad,
-        f'"{later}" < "{earlier}"',
+        f'"{later}" <= "{earlier}"' if strict else f'"{later}" < "{earlier}"',
         message="{kind}",
         after_cast=True,
-        # the two in the wrong order, the other optional times of the orderings left out
-        example=({**others, earlier: "2026-10-01T12:00:00Z", later: "2026-10-01T11:00:00Z"},),
+        # the two in the wrong order (strict: equal), the other optional times of the orderings left out
+        example=({**others, earlier: "2026-10-01T12:00:00Z", later: f"2026-10-01T1{2 if strict else 1}:00:00Z"},),
+    )
+
+
+def _one_of_rule(schema: FileSchema, columns: tuple[str, ...]) -> Rule:
+    """Each row gives at least one of ``columns``."""
+    return Rule(
+        schema.name,
+        columns[0],
+        f"give {' or '.join(columns)}: all are empty",
+        lambda frame, slos: frame[list(columns)].isna().all(axis=1),
+        " AND ".join(f'"{c}" IS NULL' for c in columns),
+        message="{kind}",
+        example=(dict.fromkeys(columns),),
     )
 
 
@@ -340,7 +384,8 @@ def rules(schema: FileSchema) -> list[Rule]:
     """Every rule of ``schema``'s table, in the order they are checked."""
     return [
         *(rule for c in schema.columns for rule in _value_rules(schema.name, c)),
-        *(_ordering_rule(schema, o.earlier, o.later) for o in schema.orderings),
+        *(_one_of_rule(schema, columns) for columns in schema.one_of),
+        *(_ordering_rule(schema, o.earlier, o.later, o.strict) for o in schema.orderings),
         *(_bound_rule(schema, b.column, b.limit) for b in schema.bounds),
         *_key_rules(schema),
     ]

@@ -27,13 +27,14 @@ SQL_TYPES = {
     "number": "DOUBLE",
     "bool": "BOOLEAN",
     "object": "VARCHAR",  # a JSON object, stored as JSON text with sorted keys
+    "rrule": "VARCHAR",  # an RFC 5545 recurrence rule (FREQ=WEEKLY;BYDAY=SU), at most hourly
 }
 
 
 @dataclass(frozen=True)
 class Column:
     name: str
-    type: str = "text"  # text | timestamp | date | count | number | bool | object
+    type: str = "text"  # text | timestamp | date | count | number | bool | object | rrule
     required: bool = False
     choices: tuple[str, ...] = ()
     minimum: float | None = None
@@ -48,10 +49,11 @@ class Column:
 
 @dataclass(frozen=True)
 class Ordering:
-    """``later`` must not be before ``earlier`` when both are present."""
+    """``later`` must not be before ``earlier`` when both are present (``strict``: must be after it)."""
 
     earlier: str
     later: str
+    strict: bool = False
 
 
 @dataclass(frozen=True)
@@ -86,6 +88,8 @@ class FileSchema:
     # issue key): two rows are the same when both give it and it is equal, or when either lacks it
     # and their keys are equal. An edited summary then replaces its row instead of leaving the old one.
     identity: str | None = None
+    # Groups of columns of which each row must give at least one (a correction names an SLO or a service).
+    one_of: tuple[tuple[str, ...], ...] = ()
 
     @property
     def required(self) -> list[str]:
@@ -270,9 +274,42 @@ LAUNCHES = FileSchema(
     key=("launch_id",),
 )
 
+# SLO corrections: windows whose SLI buckets count for no SLO figure (maintenance, false positives,
+# a dependency's outage), once or repeating by an RFC 5545 rule in the org's time zone
+# (srelib.ingest.corrections; docs/metrics.md, "Corrections").
+CORRECTION_KINDS = ("maintenance", "false_positive", "dependency", "other")
+CORRECTIONS = FileSchema(
+    "corrections",
+    (
+        Column("slo", names_an_slo=True),  # empty: every SLO of the service
+        Column("service"),
+        Column("start", "timestamp", required=True),
+        Column("end", "timestamp", required=True),  # exclusive
+        Column("rrule", "rrule"),  # repeats the window from start on, e.g. FREQ=WEEKLY;BYDAY=SU
+        Column("reason"),
+        Column("kind", choices=CORRECTION_KINDS),  # empty: other
+    ),
+    key=("slo", "service", "start", "rrule"),
+    orderings=(Ordering("start", "end", strict=True),),
+    one_of=(("slo", "service"),),
+    duplicate="duplicate correction (the same slo, service, start and rrule): already on an earlier row",
+)
+
 TABLES: dict[str, FileSchema] = {
     s.name: s
-    for s in (INCIDENTS, SLI, DEPLOYMENTS, AUTOMATION_RUNS, COSTS, ENGAGEMENT, SURVEYS, ADOPTION, ACTIONS, LAUNCHES)
+    for s in (
+        INCIDENTS,
+        SLI,
+        DEPLOYMENTS,
+        AUTOMATION_RUNS,
+        COSTS,
+        ENGAGEMENT,
+        SURVEYS,
+        ADOPTION,
+        ACTIONS,
+        LAUNCHES,
+        CORRECTIONS,
+    )
 }
 
 

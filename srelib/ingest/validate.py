@@ -31,7 +31,8 @@ import pandas as pd
 from srelib.config import Activities
 from srelib.errors import InputError, Problem
 from srelib.files import file_problem
-from srelib.ingest.rules import TRUE, Rule, json_object, rules, to_utc
+from srelib.ingest import corrections
+from srelib.ingest.rules import RRULE_SQL_FUNCTION, TRUE, Rule, is_rrule, json_object, rules, to_utc
 from srelib.ingest.schemas import SLI, TABLES, Column, FileSchema, configured_tables
 from srelib.ingest.sources.base import Extract, parquet_as_text
 from srelib.ingest.specs import SloCatalogue, data_dir_spec_files, load_slo_files
@@ -142,6 +143,8 @@ def validate_directory(
         elif frames:
             frame = pd.concat(frames, ignore_index=True)
             problems += check_with_pandas(con, schema, frame, vendor, slo_names)
+            if name == "corrections":
+                problems += corrections.unknown_services(frame, slos)
             staged.append(name)
             if schema.summed:
                 line_items[name] = len(frame)
@@ -202,6 +205,8 @@ def staging_connection() -> duckdb.DuckDBPyConnection:
     con = duckdb.connect(":memory:", config=config)
     con.execute("SET TimeZone = 'UTC'")
     con.execute("SET enable_progress_bar = false")  # no bar in logs or kernels' output
+    # The SQL backend checks a recurrence rule with the pandas backend's own function.
+    con.create_function(RRULE_SQL_FUNCTION, lambda v: not is_rrule(v), ["VARCHAR"], "BOOLEAN")  # type: ignore[list-item]
     return con
 
 
@@ -463,6 +468,7 @@ _SQL_CASTS = {
     "bool": f"lower({{v}}) IN ({', '.join(repr(t) for t in TRUE)})",
     "text": "{v}",
     "object": "{v}",  # as written: heavy tables hold no objects
+    "rrule": "{v}",
 }
 
 

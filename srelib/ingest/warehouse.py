@@ -20,6 +20,7 @@ import duckdb
 
 from srelib import __version__
 from srelib.errors import UsageError
+from srelib.ingest import corrections
 from srelib.ingest.schemas import TABLES
 from srelib.ingest.specs import SloSpec
 from srelib.ingest.validate import Dataset
@@ -114,10 +115,12 @@ def _attach_for_writing(con: duckdb.DuckDBPyConnection, target: Path) -> None:
             time.sleep(0.1)
 
 
-def load(dataset: Dataset, target: Path | None) -> dict[str, int]:
+def load(dataset: Dataset, target: Path | None, timezone: str = "UTC") -> dict[str, int]:
     """Load a validated dataset into the warehouse file ``target`` (None: into ``dataset.con``'s memory).
 
-    Everything happens in one transaction: either all tables are updated or none is.
+    Everything happens in one transaction: either all tables are updated or none is. The SLO
+    corrections' windows are rebuilt in it, repeated in ``timezone`` (the org's; see
+    :mod:`srelib.ingest.corrections`).
     """
     con = dataset.con
     catalog = "memory"
@@ -142,6 +145,7 @@ def load(dataset: Dataset, target: Path | None) -> dict[str, int]:
         if slo_rows:
             con.execute(f"DELETE FROM {catalog}.slos WHERE name IN (SELECT unnest(?))", [[r[0] for r in slo_rows]])
             con.executemany(f"INSERT INTO {catalog}.slos VALUES ({', '.join('?' * len(SLO_COLUMNS))})", slo_rows)
+        corrections.expand(con, catalog, timezone)
         counts = {**dataset.row_counts, "slos": len(slo_rows)}
         con.execute(f"DELETE FROM {catalog}.meta WHERE key = 'schema_version'")
         con.execute(f"INSERT INTO {catalog}.meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
@@ -222,7 +226,7 @@ def latest_fingerprint(con: duckdb.DuckDBPyConnection) -> str | None:
     return row[0][0] if row else None
 
 
-def in_memory(dataset: Dataset) -> duckdb.DuckDBPyConnection:
+def in_memory(dataset: Dataset, timezone: str = "UTC") -> duckdb.DuckDBPyConnection:
     """Load a validated dataset into its own in-memory connection (``--data DIR``) and return it."""
-    load(dataset, None)
+    load(dataset, None, timezone)
     return dataset.con

@@ -21,7 +21,7 @@ import duckdb
 import numpy as np
 
 from srelib.ingest.specs import parse_duration
-from srelib.metrics.slo import SloDefinition
+from srelib.metrics.slo import SloDefinition, sli_source
 from srelib.period import Period
 
 
@@ -97,7 +97,7 @@ def burn_rates(
         for w in BURN_WINDOWS
     )
     rows = con.execute(
-        f"""SELECT slo, {sums} FROM sli
+        f"""SELECT slo, {sums} FROM {sli_source(con)} AS sli
             WHERE slo IN (SELECT unnest(?::VARCHAR[])) AND "timestamp" >= ? AND "timestamp" < ?
             GROUP BY slo""",
         [end] * (2 * len(BURN_WINDOWS)) + [[d.name for d in definitions], end - timedelta(minutes=longest), end],
@@ -136,7 +136,7 @@ def alert_evaluations(
         WITH blocks AS (
             SELECT slo, epoch_us(time_bucket(INTERVAL {step} MINUTE, "timestamp")) // 60000000 AS minute,
                    sum(total - good)::DOUBLE AS bad, sum(total)::DOUBLE AS total
-            FROM sli WHERE "timestamp" >= ? AND "timestamp" < ?
+            FROM {sli_source(con)} AS sli WHERE "timestamp" >= ? AND "timestamp" < ?
             GROUP BY ALL
         ), wanted AS (
             SELECT unnest(?::VARCHAR[]) AS slo, generate_subscripts(?::VARCHAR[], 1) - 1 AS slo_index

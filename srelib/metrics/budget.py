@@ -26,6 +26,7 @@ from srelib.metrics.slo import (
     SloResult,
     attainment,
     error_budget_remaining,
+    sli_source,
     slice_sums_sql,
     slo_definitions,
     slo_results,
@@ -176,7 +177,8 @@ def _daily(
         WITH b AS (
             SELECT s.slo, s."timestamp", s.good, s.total, d.budgeting_method AS method,
                    d.time_slice_seconds AS seconds, d.time_slice_target AS slice_target
-            FROM sli s JOIN (SELECT * FROM slos WHERE list_contains(?::VARCHAR[], name)) d ON d.name = s.slo
+            FROM {sli_source(con)} AS s JOIN (SELECT * FROM slos WHERE list_contains(?::VARCHAR[], name)) d
+                ON d.name = s.slo
             WHERE s."timestamp" >= ? AND s."timestamp" < ?
         ), blocked AS (
             SELECT slo, method, slice_target, good, total,

@@ -20,7 +20,7 @@ import duckdb
 from srelib.config import ErrorBudgetPolicy
 from srelib.ingest.specs import parse_duration
 from srelib.metrics.scope import Scope
-from srelib.metrics.slo import SloDefinition, error_budget, slo_definitions, slo_results
+from srelib.metrics.slo import SloDefinition, error_budget, sli_source, slo_definitions, slo_results
 from srelib.period import Period, Window
 
 
@@ -85,20 +85,21 @@ def _incident_shares(
     if not budgeted:
         return []
     names = list(budgeted)
+    source = sli_source(con)
     events = dict(
         con.execute(
-            """SELECT slo, sum(total) FROM sli
+            f"""SELECT slo, sum(total) FROM {source} AS sli
                WHERE slo IN (SELECT unnest(?::VARCHAR[])) AND "timestamp" >= ? AND "timestamp" < ?
                GROUP BY slo""",
             [names, window.start_utc, window.end_utc],
         ).fetchall()
     )
     rows = con.execute(
-        """
+        f"""
         SELECT i.incident_id, s.slo, sum(s.total - s.good) AS bad
         FROM incidents i
         JOIN slos d ON d.service = i.service AND d.name IN (SELECT unnest(?::VARCHAR[]))
-        JOIN sli s ON s.slo = d.name
+        JOIN {source} AS s ON s.slo = d.name
                   AND s."timestamp" >= i.started_at
                   AND s."timestamp" < least(coalesce(i.resolved_at, ?::TIMESTAMP), ?::TIMESTAMP)
         WHERE i.started_at >= ? AND i.started_at < ?

@@ -23,6 +23,7 @@ from typing import Any
 
 import duckdb
 
+from srelib.ingest.corrections import WINDOWS_TABLE
 from srelib.metrics.scope import Scope
 from srelib.metrics.stats import exact_sum_sql
 from srelib.period import Period, Window
@@ -122,6 +123,23 @@ class SloResult:
     budget_remaining_minutes: float | None = None
 
 
+def sli_source(con: duckdb.DuckDBPyConnection) -> str:
+    """What every SLO figure reads the SLI buckets from, for ``FROM {sli_source(con)} AS sli``: the
+    ``sli`` table without the buckets that start inside a correction window of their SLO
+    (:mod:`srelib.ingest.corrections`), or the table itself when there are none (a warehouse
+    from before corrections has none)."""
+    try:
+        corrected = con.execute(f"SELECT EXISTS (SELECT 1 FROM {WINDOWS_TABLE})").fetchall()[0][0]
+    except duckdb.CatalogException:
+        return "sli"
+    if not corrected:
+        return "sli"
+    return (
+        f"(SELECT * FROM sli b WHERE NOT EXISTS (SELECT 1 FROM {WINDOWS_TABLE} w WHERE w.slo = b.slo "
+        'AND b."timestamp" >= w.start_at AND b."timestamp" < w.end_at))'
+    )
+
+
 def slo_definitions(con: duckdb.DuckDBPyConnection, scope: Scope) -> list[SloDefinition]:
     """The SLOs in scope: a team's SLOs are those of its services (catalogue, else the SLO's team label)."""
     rows = con.execute("""
@@ -156,11 +174,13 @@ def slo_results(
     # buckets: far cheaper than giving every bucket its period with a CASE, or joining ranges.
     # A few SLOs (a team's) are picked out of the rows first; all of them, after aggregating.
     picked = "AND slo IN (SELECT unnest(?::VARCHAR[]))" if len(names) < known else ""
+    source = sli_source(con)
     events, params = _per_period(
         periods,
         "slo, sum(good) AS good, sum(total) AS total",
         picked,
         [names] if picked else [],
+        source=source,
     )
     # Time slices: per slice width, the slices of the SLOs that have it, then their summary.
     widths: dict[int, list[str]] = {}
@@ -177,6 +197,7 @@ def slo_results(
             "AND slo IN (SELECT unnest(?::VARCHAR[]))",
             [sliced],
             having="sum(total) > 0",
+            source=source,
         )
         slice_parts.append(f"SELECT period, slo, good, total FROM ({query})")
         slice_params += query_params
@@ -228,14 +249,20 @@ def slo_results(
 
 
 def _per_period(
-    periods: Sequence[Period | Window], select: str, where: str, where_params: list[Any], having: str = "true"
+    periods: Sequence[Period | Window],
+    select: str,
+    where: str,
+    where_params: list[Any],
+    having: str = "true",
+    source: str = "sli",
 ) -> tuple[str, list[Any]]:
-    """``SELECT period, {select} FROM sli`` grouped within each period, as one UNION ALL query."""
+    """``SELECT period, {select} FROM sli`` (``source``: :func:`sli_source`) grouped within each
+    period, as one UNION ALL query."""
     parts, params = [], []
     for p in periods:
         parts.append(
-            f'SELECT ?::VARCHAR AS period, {select} FROM sli WHERE "timestamp" >= ? AND "timestamp" < ? {where} '
-            f"GROUP BY ALL HAVING {having}"
+            f"SELECT ?::VARCHAR AS period, {select} FROM {source} AS sli "
+            f'WHERE "timestamp" >= ? AND "timestamp" < ? {where} GROUP BY ALL HAVING {having}'
         )
         params += [p.label, p.start_utc, p.end_utc, *where_params]
     return " UNION ALL ".join(parts), params

@@ -118,6 +118,7 @@ def context(summary: PeriodSummary) -> dict[str, Any]:
         "since_programme": since,
         "slos": {"total": len(summary.slos), **by_status},
         "overdue_reviews": overdue_reviews(summary),
+        "corrections": corrections(summary),
         "value": _value(summary),
         "delivery": _delivery(summary),
         "satisfaction": _satisfaction(summary),
@@ -127,6 +128,22 @@ def context(summary: PeriodSummary) -> dict[str, Any]:
         "readiness": readiness_sentence_values(summary),
         "wins": [h.text for h in highlights.wins(summary, limit=3)],
         "risks": [h.text for h in highlights.risks(summary, limit=3)],
+    }
+
+
+def corrections(summary: PeriodSummary, slo: str | None = None) -> dict[str, Any] | None:
+    """What the SLO corrections took out of the period (of ``slo``, or of every SLO in scope), or None."""
+    applied = [c for c in summary.corrections if slo is None or c.slo == slo]
+    if not applied:
+        return None
+    kinds = sorted({c.kind.replace("_", " ") for c in applied})
+    return {
+        "count": len({(c.start, c.end, c.rrule, c.service, c.reason, c.kind) for c in applied}),
+        "slos": sorted({c.slo for c in applied}),
+        "minutes": show.minutes(sum(c.minutes for c in applied)),
+        "events": show.count(sum(c.events for c in applied)),
+        "kinds": kinds,
+        "reasons": sorted({c.reason for c in applied if c.reason}),
     }
 
 

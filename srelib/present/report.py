@@ -513,7 +513,9 @@ def slo_messages(summary: PeriodSummary, slo: str) -> Any:
     fields = slo_document_fields(summary, slo)
     if fields is None:
         return _html("empty.html.j2", message=f"No SLO {slo!r} in this scope.")
-    return Markdown(narrative.render(summary, "slo_document", slo=fields))
+    return Markdown(
+        narrative.render(summary, "slo_document", slo=fields, slo_corrections=narrative.corrections(summary, slo))
+    )
 
 
 def slo_document(summary: PeriodSummary, slo: str) -> Any:
