@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import timedelta
 
 import duckdb
 
@@ -37,6 +38,7 @@ def test_demo_writes_every_canonical_file(demo_workbench):
         "actions.csv",
         "adoption.csv",
         "automation_runs.csv",
+        "corrections.csv",
         "costs.csv",
         "deployments.csv",
         "engagement.csv",
@@ -123,3 +125,18 @@ def test_the_demo_runs_the_whole_catalogue_each_fan_out_report_for_every_subject
     # 3 monthly reports; newsletter, engagement, executive summary, programme scorecard; the fan-outs;
     # the QBR, the digest and the annual review
     assert len(runs) == 3 + 4 + len(demo_workbench.catalogue.teams) + len(slos) + len(initiatives) + 3
+
+
+def test_the_demo_corrects_its_slos_for_maintenance_and_a_false_positive(demo_workbench, demo_end):
+    with connect(demo_workbench.warehouse_path) as con:
+        summary = build_summary(con, demo_workbench, demo_end)
+    by_kind = {c.kind: c for c in summary.corrections}
+    assert set(by_kind) == {"maintenance", "false_positive"}
+    first = demo_end.first_day
+    sundays = sum(1 for n in range(int(demo_end.days)) if (first + timedelta(days=n)).weekday() == 6)
+    maintenance = by_kind["maintenance"]
+    assert maintenance.slo == "data-pipeline-freshness" and maintenance.rrule == "FREQ=WEEKLY;BYDAY=SU"
+    assert (maintenance.windows, maintenance.minutes) == (sundays, 60.0 * sundays)
+    assert maintenance.events == 0  # the pipeline is paused then: no traffic to take out
+    probe = by_kind["false_positive"]
+    assert probe.slo == "checkout-availability" and probe.minutes == 45 and probe.events > 0

@@ -298,7 +298,39 @@ def generate(
     counts["adoption"] = _write_csv(_adoption(plan, rng), directory / "adoption.csv")
     counts["actions"] = _write_csv(follow_up.actions(plan, follow_rng, incidents), directory / "actions.csv")
     counts["launches"] = _write_csv(launches, directory / "launches.csv")
+    counts["corrections"] = _write_csv(_corrections(plan), directory / "corrections.csv")
     return counts
+
+
+def _corrections(plan: DemoPlan) -> pd.DataFrame:
+    """The SLO corrections a real team keeps: the data pipeline's weekly maintenance (paused by
+    design, Sundays 02:00-03:00 from the first month on) and one false positive of the checkout
+    probe in the last month."""
+    first = plan.periods[0].first_day
+    sunday = first + timedelta(days=(6 - first.weekday()) % 7)
+    last = plan.periods[-1].first_day
+    return pd.DataFrame(
+        [
+            {
+                "slo": "",
+                "service": "data-pipeline",
+                "start": f"{sunday.isoformat()}T02:00:00Z",
+                "end": f"{sunday.isoformat()}T03:00:00Z",
+                "rrule": "FREQ=WEEKLY;BYDAY=SU",
+                "reason": "Weekly warehouse maintenance: the pipeline is paused by design",
+                "kind": "maintenance",
+            },
+            {
+                "slo": "checkout-availability",
+                "service": "",
+                "start": f"{last.replace(day=12).isoformat()}T03:10:00Z",
+                "end": f"{last.replace(day=12).isoformat()}T03:55:00Z",
+                "rrule": "",
+                "reason": "The synthetic checkout probe failed on an expired test card; customers were unaffected",
+                "kind": "false_positive",
+            },
+        ]
+    )
 
 
 def _iso(ts: datetime | None, offset_hours: int = 0) -> str:
