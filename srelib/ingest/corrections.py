@@ -9,9 +9,10 @@ correction's own window is always the first; the rule's occurrences follow, up t
 the newest SLI bucket.
 
 At ingest (:func:`expand`, in the ingest's transaction) every correction becomes one row per
-window and SLO in ``correction_windows``; the metrics read the SLI through
-:func:`srelib.metrics.slo.sli_source`, which leaves out every bucket that *starts* inside a
-window of its SLO (a bucket in two overlapping windows is left out once). So attainment,
+window and SLO in ``correction_windows``, and the buckets that *start* inside a window of their
+SLO are listed once in ``corrected_buckets``; the metrics read the SLI through
+:func:`srelib.metrics.slo.sli_source`, which leaves those buckets out (a hash anti-join on
+equal keys, far cheaper per query than comparing every bucket with every window). So attainment,
 budgets, burn rates, alerts, the burn-down and the policy all see the corrected data, and the
 raw ``sli`` table stays as delivered, for audit and re-ingest. When the time zone of
 ``params/org.yaml`` changes, ingest again (any data directory) to repeat the windows in the new one.
@@ -29,6 +30,7 @@ from srelib.errors import Problem
 from srelib.ingest.specs import SloCatalogue
 
 WINDOWS_TABLE = "correction_windows"
+BUCKETS_TABLE = "corrected_buckets"  # (slo, timestamp) of every bucket a window takes out: an equality anti-join
 # The correction's own columns (as given, for the summary's list), then the window of one SLO.
 WINDOW_COLUMNS = (
     ("c_slo", "VARCHAR"),
@@ -76,9 +78,11 @@ def occurrences(
 def expand(con: duckdb.DuckDBPyConnection, catalog: str, timezone: str) -> int:
     """Rebuild ``{catalog}.correction_windows`` from every correction in the warehouse, in the
     ingest's transaction; the number of windows (one per SLO a window applies to)."""
-    table = f"{catalog}.{WINDOWS_TABLE}"
+    table, buckets = f"{catalog}.{WINDOWS_TABLE}", f"{catalog}.{BUCKETS_TABLE}"
     con.execute(f"CREATE TABLE IF NOT EXISTS {table} ({', '.join(f'{n} {t}' for n, t in WINDOW_COLUMNS)})")
+    con.execute(f'CREATE TABLE IF NOT EXISTS {buckets} (slo VARCHAR, "timestamp" TIMESTAMP)')
     con.execute(f"DELETE FROM {table}")
+    con.execute(f"DELETE FROM {buckets}")
     rows = con.execute(
         f'SELECT slo, service, "start", "end", rrule, reason, coalesce(kind, \'other\') FROM {catalog}.corrections'
     ).fetchall()
@@ -98,6 +102,10 @@ def expand(con: duckdb.DuckDBPyConnection, catalog: str, timezone: str) -> int:
                     column.append(value)
     unnested = ", ".join(f"unnest(?::{t}[])" for _, t in WINDOW_COLUMNS)
     con.execute(f"INSERT INTO {table} SELECT {unnested}", columns)
+    con.execute(f"""
+        INSERT INTO {buckets}
+        SELECT DISTINCT s.slo, s."timestamp" FROM {catalog}.sli s JOIN {table} w
+            ON s.slo = w.slo AND s."timestamp" >= w.start_at AND s."timestamp" < w.end_at""")
     return len(columns[0])
 
 

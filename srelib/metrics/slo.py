@@ -23,7 +23,7 @@ from typing import Any
 
 import duckdb
 
-from srelib.ingest.corrections import WINDOWS_TABLE
+from srelib.ingest.corrections import BUCKETS_TABLE
 from srelib.metrics.scope import Scope
 from srelib.metrics.stats import exact_sum_sql
 from srelib.period import Period, Window
@@ -129,15 +129,12 @@ def sli_source(con: duckdb.DuckDBPyConnection) -> str:
     (:mod:`srelib.ingest.corrections`), or the table itself when there are none (a warehouse
     from before corrections has none)."""
     try:
-        corrected = con.execute(f"SELECT EXISTS (SELECT 1 FROM {WINDOWS_TABLE})").fetchall()[0][0]
+        corrected = con.execute(f"SELECT EXISTS (SELECT 1 FROM {BUCKETS_TABLE})").fetchall()[0][0]
     except duckdb.CatalogException:
         return "sli"
     if not corrected:
         return "sli"
-    return (
-        f"(SELECT * FROM sli b WHERE NOT EXISTS (SELECT 1 FROM {WINDOWS_TABLE} w WHERE w.slo = b.slo "
-        'AND b."timestamp" >= w.start_at AND b."timestamp" < w.end_at))'
-    )
+    return f'(SELECT b.* FROM sli b ANTI JOIN {BUCKETS_TABLE} x ON x.slo = b.slo AND x."timestamp" = b."timestamp")'
 
 
 def slo_definitions(con: duckdb.DuckDBPyConnection, scope: Scope) -> list[SloDefinition]:
