@@ -171,6 +171,11 @@ def test_a_service_wide_weekly_window_in_berlin_across_the_change_of_summer_time
         ("api-latency", 2, 120.0, 20),
     ]
     assert all(c.service == "api" and c.rrule == "FREQ=WEEKLY;BYDAY=SA" for c in march.corrections)
+    # Said once per correction: its two hours in March, not two hours per SLO.
+    from srelib.present import narrative
+
+    said = narrative.render(march, "monthly_reliability", fmt="text")
+    assert "1 correction (maintenance) took 40 events over 2 h out of 2 SLOs (api-availability, api-latency)" in said
     assert [(c.slo, c.windows, c.events) for c in april.corrections] == [
         ("api-availability", 1, 10),  # 4 April: the windows end with the data (the day after its newest bucket)
         ("api-latency", 1, 10),

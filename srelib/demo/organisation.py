@@ -218,8 +218,7 @@ def demo_formats(run: Run, printable: bool) -> tuple[str, ...]:
     the QBR and the executive summary (report and deck) where Chromium can print them."""
     spec = REPORTS[run.report]
     printed = printable and run.report in PRINTED
-    wanted = ("slides", "pdf" if printed else "", "markdown")
-    return ("html", *(f for f in wanted if f and spec.offers(f)))
+    return ("html", *(f for f in ("slides", "pdf", "markdown") if spec.offers(f) and (f != "pdf" or printed)))
 
 
 def catalogue_runs(

@@ -76,8 +76,9 @@ def occurrences(
 
 
 def expand(con: duckdb.DuckDBPyConnection, catalog: str, timezone: str) -> int:
-    """Rebuild ``{catalog}.correction_windows`` from every correction in the warehouse, in the
-    ingest's transaction; the number of windows (one per SLO a window applies to)."""
+    """Rebuild ``{catalog}.correction_windows`` from every correction in the warehouse, and
+    ``corrected_buckets`` from those windows, in the ingest's transaction; the number of windows
+    (one per SLO a window applies to)."""
     table, buckets = f"{catalog}.{WINDOWS_TABLE}", f"{catalog}.{BUCKETS_TABLE}"
     con.execute(f"CREATE TABLE IF NOT EXISTS {table} ({', '.join(f'{n} {t}' for n, t in WINDOW_COLUMNS)})")
     con.execute(f'CREATE TABLE IF NOT EXISTS {buckets} (slo VARCHAR, "timestamp" TIMESTAMP)')

@@ -18,7 +18,6 @@ link is the visible text itself, so a reader sees exactly where it goes.)
 
 from __future__ import annotations
 
-import html
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -40,16 +39,11 @@ from srelib.summary import PeriodSummary
 WIDTH = 640  # a chart image's width in CSS pixels (drawn at twice that, for sharp screens)
 HEIGHT = 240
 
-# Characters that make inline Markdown (emphasis, code, links, tables, strike-through, maths);
-# <, > and & are written as HTML entities instead. Block markers (#, >, -, 1.) matter only at a
-# line's start, where data never is.
-_INLINE_SPECIALS = re.compile(r"([\\`*_\[\]|~$!])")
-
 
 def inline(value: Any) -> str:
-    """``value`` as literal text inside a Markdown line or table cell: no markup from its characters."""
-    text = " ".join(narrative.one_line(value).split())
-    return _INLINE_SPECIALS.sub(r"\\\1", html.escape(text, quote=False))
+    """``value`` as literal text inside a Markdown line or table cell: the narrative's own escaping
+    (:func:`srelib.present.narrative.escape_markdown`) of the value on one line, runs of blanks as one."""
+    return narrative.escape_markdown(" ".join(narrative.one_line(value).split()))
 
 
 @dataclass(frozen=True)
@@ -218,10 +212,6 @@ EDITIONS: dict[str, Callable[..., Post]] = {
     "monthly_reliability": monthly_reliability,
     "case_study": case_study,
 }
-
-
-def has_markdown(report: str) -> bool:
-    return report in EDITIONS
 
 
 def post(summary: PeriodSummary, report: str, title: str, org: str, stem: str | None = None, **params: Any) -> Post:

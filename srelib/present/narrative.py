@@ -137,10 +137,12 @@ def corrections(summary: PeriodSummary, slo: str | None = None) -> dict[str, Any
     if not applied:
         return None
     kinds = sorted({c.kind.replace("_", " ") for c in applied})
+    # A correction of a service has the same windows for each of its SLOs: its minutes count once.
+    minutes = {(c.start, c.end, c.rrule, c.service, c.reason, c.kind): c.minutes for c in applied}
     return {
-        "count": len({(c.start, c.end, c.rrule, c.service, c.reason, c.kind) for c in applied}),
+        "count": len(minutes),
         "slos": sorted({c.slo for c in applied}),
-        "minutes": show.minutes(sum(c.minutes for c in applied)),
+        "minutes": show.minutes(sum(minutes.values())),
         "events": show.count(sum(c.events for c in applied)),
         "kinds": kinds,
         "reasons": sorted({c.reason for c in applied if c.reason}),

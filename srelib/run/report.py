@@ -329,7 +329,10 @@ def _render_formats(
     if "markdown" in files:
         from srelib.present import markdown
 
-        post = markdown.post(summary, spec.name, spec.title, workbench.org.name, spec.name, **parameters)
+        try:
+            post = markdown.post(summary, spec.name, spec.title, workbench.org.name, spec.name, **parameters)
+        except Exception as exc:  # a chart vl-convert cannot draw, say: the run fails whole, nothing published
+            raise ReportError(f"the Markdown edition of {spec.name} could not be written: {exc}") from exc
         (staging / files["markdown"]).write_text(post.text, encoding="utf-8")
         for figure in post.figures:
             (staging / figure.name).write_bytes(figure.png)
