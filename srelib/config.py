@@ -43,14 +43,33 @@ MAX_ALIASED_VALUES = 10_000
 MAX_DEPTH = 100  # nesting levels; PyYAML recurses per level, and no spec or params file nests 20 deep
 
 
-class SafeYamlLoader(yaml.SafeLoader):
+# libyaml's scanner and parser where PyYAML was built with it (it is, in PyYAML's wheels), else PyYAML's own.
+_PARSING: tuple[type, ...] = (
+    (yaml._yaml.CParser,) if yaml.__with_libyaml__ else (yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser)
+)
+
+
+class SafeYamlLoader(yaml.composer.Composer, *_PARSING, yaml.constructor.SafeConstructor, yaml.resolver.Resolver):  # type: ignore[misc]
     """PyYAML's safe loader (plain data, no Python objects), with aliases and nesting bounded:
     an alias to a collection that contains it, aliases that repeat more than
     :data:`MAX_ALIASED_VALUES` values in all, or nesting deeper than :data:`MAX_DEPTH` levels are a
-    :class:`yaml.composer.ComposerError` at the alias (or level) that crossed the line."""
+    :class:`yaml.composer.ComposerError` at the alias (or level) that crossed the line.
+
+    The text is scanned and parsed by libyaml (PyYAML's ``CParser``, where PyYAML was built with
+    it: a fraction of the pure-Python parser's time) and composed here, event by event, so that
+    the bounds hold whichever parser reads.
+    """
 
     def __init__(self, stream: str):
-        super().__init__(stream)
+        if yaml.__with_libyaml__:
+            yaml._yaml.CParser.__init__(self, stream)
+        else:
+            yaml.reader.Reader.__init__(self, stream)  # type: ignore[arg-type]
+            yaml.scanner.Scanner.__init__(self)  # type: ignore[arg-type]
+            yaml.parser.Parser.__init__(self)  # type: ignore[arg-type]
+        yaml.composer.Composer.__init__(self)
+        yaml.constructor.SafeConstructor.__init__(self)
+        yaml.resolver.Resolver.__init__(self)
         self._aliased = 0  # values repeated by aliases so far, in the whole stream
         self._sizes: dict[int, int] = {}  # id(node) → values in it, aliases expanded (this document)
         self._open: set[str] = set()  # anchors of the collections being composed

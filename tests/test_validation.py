@@ -297,18 +297,28 @@ def _every_rule():
     ]
 
 
+@pytest.fixture(scope="module")
+def staging():
+    """One staging connection for the rule-by-rule tests: each replaces the table it checks."""
+    from srelib.ingest.validate import staging_connection
+
+    con = staging_connection()
+    yield con
+    con.close()
+
+
 @pytest.mark.parametrize(("schema", "rule"), _every_rule())
-def test_the_pandas_and_sql_backends_report_each_rule_with_the_same_problems(schema, rule):
+def test_the_pandas_and_sql_backends_report_each_rule_with_the_same_problems(schema, rule, staging):
     """Every rule in the table, broken by its own example rows, gives the same problems whether the
     rows are checked in pandas (light tables) or in DuckDB's SQL (heavy tables)."""
     import pandas as pd
 
-    from srelib.ingest.validate import check_with_pandas, check_with_sql, stage_text, staging_connection
+    from srelib.ingest.validate import check_with_pandas, check_with_sql, stage_text
 
     rows = [{**_valid_row(schema), **change} for change in rule.example]
     frame = pd.DataFrame(rows, dtype="object").assign(_file="t.csv", _row=range(2, len(rows) + 2))
     slos = frozenset({"a"})
-    con = staging_connection()
+    con = staging
     by_pandas = check_with_pandas(con, schema, frame.copy(), slos=slos)
     stage_text(con, schema, frame, append=False)
     by_sql = check_with_sql(con, schema, slos)
