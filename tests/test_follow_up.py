@@ -147,10 +147,20 @@ def _data(directory: Path) -> Path:
     return directory
 
 
+_SUMMARIES: dict[tuple, object] = {}
+
+
 def _summary(tmp_path: Path, team: str | None = None, timezone: str = "UTC", follow_up: dict | None = None):
+    """October's summary of the workbench and data written in ``tmp_path``: computed once per
+    distinct params and data (summaries are immutable; most tests read the same one)."""
     workbench = _workbench(tmp_path, timezone, follow_up)
-    with in_memory(validate_directory(_data(tmp_path / "data"))) as con:
-        return build_summary(con, workbench, Period.parse("2026-10", timezone), team)
+    data = _data(tmp_path / "data")
+    files = sorted(p for folder in (tmp_path / "params", data) for p in folder.rglob("*") if p.is_file())
+    key = (team, timezone, tuple((p.relative_to(tmp_path).as_posix(), p.read_bytes()) for p in files))
+    if key not in _SUMMARIES:
+        with in_memory(validate_directory(data)) as con:
+            _SUMMARIES[key] = build_summary(con, workbench, Period.parse("2026-10", timezone), team)
+    return _SUMMARIES[key]
 
 
 # ---- postmortems -------------------------------------------------------------------------------

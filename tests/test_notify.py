@@ -85,7 +85,7 @@ class Hook:
                 pass
 
         self.server = HTTPServer(("127.0.0.1", 0), Handler)
-        self.server.timeout = 1
+        self.server.timeout = 0.1
         self.base = f"http://127.0.0.1:{self.server.server_port}"
         self.url = f"{self.base}{SECRET_PATH}"
         self.thread = threading.Thread(target=self._serve, args=(limit,), daemon=True)
@@ -95,7 +95,7 @@ class Hook:
         handled = 0
         while not self._stop.is_set() and handled < limit:
             before = len(self.bodies)
-            self.server.handle_request()  # returns after one request or the 1 s timeout
+            self.server.handle_request()  # returns after one request or the 0.1 s timeout
             handled += len(self.bodies) - before
 
     def __enter__(self) -> Hook:
