@@ -170,6 +170,19 @@ class OrgConfig(BaseModel):
     )
     slo_at_risk_below: float = Field(default=0.25, ge=0, le=1)
     trend_periods: int = Field(default=12, ge=2, le=60)
+    # Data quality (docs/metrics.md, "Data quality"): when an SLO's figure rests on too little data.
+    sli_min_coverage: float = Field(
+        default=0.9, gt=0, le=1, description="an SLO with data in fewer of its period's buckets is flagged"
+    )
+    sli_gap_minutes: float = Field(
+        default=30, gt=0, description="missing SLI buckets this long or longer are listed as a gap"
+    )
+    low_traffic_events: int | None = Field(
+        default=None,
+        ge=1,
+        description="an SLO with fewer events in a period is flagged as low traffic; "
+        "default: per SLO, 1 / (1 - target), below which one bad event spends the whole budget",
+    )
 
     @field_validator("timezone")
     @classmethod

@@ -19,13 +19,14 @@ import duckdb
 from pydantic import BaseModel, Field
 
 from srelib import __version__
-from srelib.config import Programme, Workbench
+from srelib.config import OrgConfig, Programme, Workbench
 from srelib.errors import ConfigError
 from srelib.ingest.schemas import TABLES
 from srelib.ingest.warehouse import latest_fingerprint
 from srelib.metrics.activities import ActivitySummary, activities
 from srelib.metrics.budget import SloBudget, slo_budgets
 from srelib.metrics.corrections import CorrectionApplied, corrections_applied
+from srelib.metrics.data_quality import SloDataQuality, data_quality
 from srelib.metrics.delivery import (
     Delivery,
     DeliveryComparison,
@@ -137,6 +138,7 @@ class PeriodSummary(BaseModel):
     initiatives: dict[str, InitiativeEffect] = Field(default_factory=dict)  # before/after each initiative
     slo_specs: dict[str, SloSpecInfo] = Field(default_factory=dict)  # what each SLO measures, for its document
     corrections: list[CorrectionApplied] = Field(default_factory=list)  # what each correction took out of the period
+    data_quality: dict[str, SloDataQuality] = Field(default_factory=dict)  # how much data each SLO's figures rest on
     activities: ActivitySummary | None = None  # the programme's activities per kind and team, their momentum
     surveys: dict[str, SurveyResult] = Field(default_factory=dict)  # every survey per question, with its trend
     follow_up: FollowUpFigures | None = None  # postmortems, action items, repeats with open actions
@@ -238,6 +240,7 @@ def build_summary(
         else {s: ServicePolicy.of(p) for s, p in error_budget_policy(con, period, scope, workbench.policy).items()}
     )
     budget_postmortems = {share.incident_id for p in policy.values() for share in p.postmortems_required}
+    applied = corrections_applied(con, period, list(slos[period.label]))
     if team is None:
         check_programme(workbench.programme, workbench)
     summary = PeriodSummary(
@@ -275,7 +278,8 @@ def build_summary(
         peer_median=org_median(figures),
         initiatives=initiative_effects(con, period, scope, workbench.initiatives.initiatives),
         slo_specs=slo_specs(con, scope, workbench.slo_documents, period),
-        corrections=corrections_applied(con, period, list(slos[period.label])),
+        corrections=applied,
+        data_quality=shared.data_quality if shared else _data_quality(con, period, scope, slos, applied, org),
         activities=activities(con, period, scope, workbench.activities, periods),
         surveys=surveys(con, period, scope, workbench.activities, periods),
         follow_up=follow_up(con, period, scope, workbench.policy, workbench.follow_up, budget_postmortems),
@@ -312,6 +316,7 @@ class _SloFigures:
     policy: dict[str, ServicePolicy]
     org_slos: dict[str, SloResult]
     team_figures: dict[str, TeamFigures]
+    data_quality: dict[str, SloDataQuality]
 
 
 def _slo_figures_of(
@@ -337,6 +342,27 @@ def _slo_figures_of(
         policy={s: p for s, p in org.error_budget_policy.items() if s in services},
         org_slos=org.slos,
         team_figures=org.team_figures,
+        data_quality={n: q for n, q in org.data_quality.items() if n in names},
+    )
+
+
+def _data_quality(
+    con: duckdb.DuckDBPyConnection,
+    period: Period,
+    scope: Scope,
+    slos: dict[str, dict[str, SloResult]],
+    applied: list[CorrectionApplied],
+    org: OrgConfig,
+) -> dict[str, SloDataQuality]:
+    return data_quality(
+        con,
+        period,
+        slo_definitions(con, scope),
+        slos[period.label],
+        applied,
+        min_coverage=org.sli_min_coverage,
+        gap_minutes=org.sli_gap_minutes,
+        low_traffic_events=org.low_traffic_events,
     )
 
 

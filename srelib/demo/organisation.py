@@ -80,7 +80,14 @@ SLOS = {
         "1M",
         "Orders data fresher than 30 minutes",
     ),
+    # Refunds are asked for a few hundred times a month: at 99.9 % one failed refund spends more
+    # than the month's budget, so its figures rest on low traffic (docs/metrics.md, "Data quality").
+    "refunds-availability": ("payments-api", 0.999, "Occurrences", None, None, "28d", "Refunds availability"),
 }
+LOW_TRAFFIC = {"refunds-availability": 0.09}  # events per 5 minutes at the daily peak, drawn from a stream of their own
+SLI_STREAM = 32  # added to the demo's seed: the low-traffic SLOs' random stream
+# A scrape outage in the last month: recommendations' SLI has no buckets for five hours.
+SLI_OUTAGE = ("recommendations-availability", 20, 9, 14)  # SLO, day of the month, from hour, to hour (UTC)
 
 CAUSES = [
     "bad deploy",
@@ -539,7 +546,13 @@ def _write_sli(plan: DemoPlan, rng: np.random.Generator, incidents: pd.DataFrame
     months_in = (timestamps - pd.Timestamp(programme)).total_seconds().to_numpy() / (30.4 * 86400)
     effect = np.clip(months_in / 8, 0, 1)
     frames = []
+    low_rng = np.random.default_rng(SEED + SLI_STREAM)
     for name, (service, target, *_rest) in SLOS.items():
+        if name in LOW_TRAFFIC:  # drawn from their own stream, so the other SLOs' data stay as they were
+            total = low_rng.poisson(LOW_TRAFFIC[name] * diurnal * weekend).astype(np.int64)
+            bad = low_rng.binomial(total, (1 - target) * 0.3)
+            frames.append(pd.DataFrame({"timestamp": timestamps, "slo": name, "good": total - bad, "total": total}))
+            continue
         volume = SERVICES[service][3] or 1000
         total = rng.poisson(volume * diurnal * weekend).astype(np.int64)
         if service == "data-pipeline":  # the nightly batch window has no traffic at all
@@ -561,6 +574,11 @@ def _write_sli(plan: DemoPlan, rng: np.random.Generator, incidents: pd.DataFrame
         bad = rng.binomial(total, np.clip(ratio, 0, 1))
         frames.append(pd.DataFrame({"timestamp": timestamps, "slo": name, "good": total - bad, "total": total}))
     sli = pd.concat(frames, ignore_index=True)
+    slo, day, since, until = SLI_OUTAGE
+    first = plan.periods[-1].first_day
+    outage = (sli.slo == slo) & (sli.timestamp >= pd.Timestamp(first.replace(day=day)) + pd.Timedelta(hours=since))
+    outage &= sli.timestamp < pd.Timestamp(first.replace(day=day)) + pd.Timedelta(hours=until)
+    sli = sli[~outage]
     with duckdb.connect() as con:
         con.execute("SET TimeZone = 'UTC'")
         con.register("sli_frame", sli)

@@ -16,6 +16,7 @@ from typing import Any
 import jinja2
 
 from srelib.metrics.compare import Comparison
+from srelib.metrics.data_quality import SloDataQuality, low_traffic_threshold
 from srelib.present import activities as activity_words
 from srelib.present import format as show
 from srelib.present import highlights
@@ -119,6 +120,7 @@ def context(summary: PeriodSummary) -> dict[str, Any]:
         "slos": {"total": len(summary.slos), **by_status},
         "overdue_reviews": overdue_reviews(summary),
         "corrections": corrections(summary),
+        "data_quality": data_quality(summary),
         "value": _value(summary),
         "delivery": _delivery(summary),
         "satisfaction": _satisfaction(summary),
@@ -147,6 +149,43 @@ def corrections(summary: PeriodSummary, slo: str | None = None) -> dict[str, Any
         "kinds": kinds,
         "reasons": sorted({c.reason for c in applied if c.reason}),
     }
+
+
+def data_quality(summary: PeriodSummary, slo: str | None = None) -> list[dict[str, Any]]:
+    """The SLOs in scope (or ``slo``) whose figures rest on too little data, each with why in
+    words (docs/metrics.md, "Data quality"); ``met``: its status says met or at risk, so a sentence
+    saying so must say this too."""
+    flagged = []
+    for name, q in sorted(summary.data_quality.items()):
+        if q.flags and (slo is None or name == slo):
+            result = summary.slos.get(name)
+            flagged.append(
+                {
+                    "name": name,
+                    "why": thin_data(q, result.target if result else None),
+                    "met": result is not None and result.status in ("met", "at_risk"),
+                }
+            )
+    return flagged
+
+
+def thin_data(q: SloDataQuality, target: float | None) -> str:
+    """Why an SLO's figure rests on too little data, in words: "data in 42 % of its buckets; 312
+    events, fewer than the 1,000 at which one bad event spends the whole budget"."""
+    if "no_data" in q.flags:
+        return "no SLI data in the period"
+    said = []
+    if "low_coverage" in q.flags:
+        said.append(f"data in {show.ratio(q.coverage)} of its buckets")
+    if "gaps" in q.flags:
+        gaps = f"{q.gap_count} gap{'s' if q.gap_count != 1 else ''}"
+        said.append(f"{gaps} in its data, {show.minutes(q.gap_minutes)} in all")
+    if "low_traffic" in q.flags and q.low_traffic_below is not None:
+        unit, one = ("events", "event") if q.measured == q.events else ("slices with traffic", "slice")
+        natural = target is not None and q.low_traffic_below == low_traffic_threshold(target)
+        why = f"at which one bad {one} spends the whole budget" if natural else "the organisation counts as enough"
+        said.append(f"{show.count(q.measured)} {unit}, fewer than the {show.count(q.low_traffic_below)} {why}")
+    return "; ".join(said)
 
 
 def overdue_reviews(summary: PeriodSummary) -> list[dict[str, str]]:

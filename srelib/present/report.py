@@ -42,6 +42,7 @@ from srelib.present.rows import (  # the notebook API shows the view models' row
     case_delivery_columns,
     case_rows,
     comparison_rows,
+    data_quality_rows,
     delivery_comparison_rows,
     delivery_rows,
     engagement_rows,
@@ -241,7 +242,9 @@ def kpi_table(summary: PeriodSummary) -> Any:
 
 
 def slo_table(summary: PeriodSummary) -> Any:
-    return _html("slos.html.j2", rows=slo_rows(summary), period=summary.title)
+    """The period's SLOs, worst first; an SLO whose figures rest on too little data is marked,
+    and a footnote under the table says why (docs/metrics.md, "Data quality")."""
+    return _html("slos.html.j2", rows=slo_rows(summary), period=summary.title, thin=narrative.data_quality(summary))
 
 
 def incident_table(summary: PeriodSummary, limit: int | None = None) -> Any:
@@ -296,6 +299,23 @@ def alert_table(summary: PeriodSummary) -> Any:
         ("now", "At the period end", False),
     ]
     return table(rows, columns, "No SLO with data in this period.")
+
+
+def data_quality_table(summary: PeriodSummary) -> Any:
+    """How much data each SLO's figures rest on: bucket, coverage, gaps, events against the
+    low-traffic threshold, corrections, flags (docs/metrics.md, "Data quality")."""
+    columns = [
+        ("name", "SLO", False),
+        ("bucket", "Bucket", True),
+        ("coverage", "Coverage", True),
+        ("buckets", "Buckets with data", True),
+        ("gaps", "Gaps", False),
+        ("events", "Events (or slices) measured", True),
+        ("threshold", "Low traffic below", True),
+        ("corrections", "Corrections", False),
+        ("flags", "Flags", False),
+    ]
+    return table(data_quality_rows(summary), columns, "No SLOs are defined for this scope.")
 
 
 def policy_table(summary: PeriodSummary) -> Any:
@@ -514,7 +534,13 @@ def slo_messages(summary: PeriodSummary, slo: str) -> Any:
     if fields is None:
         return _html("empty.html.j2", message=f"No SLO {slo!r} in this scope.")
     return Markdown(
-        narrative.render(summary, "slo_document", slo=fields, slo_corrections=narrative.corrections(summary, slo))
+        narrative.render(
+            summary,
+            "slo_document",
+            slo=fields,
+            slo_corrections=narrative.corrections(summary, slo),
+            slo_data_quality=narrative.data_quality(summary, slo),
+        )
     )
 
 

@@ -92,6 +92,34 @@ def slo_rows(summary: PeriodSummary) -> list[dict[str, str]]:
                 "remaining": show.budget(r.error_budget_remaining),
                 "status": show.STATUS_LABELS[r.status],
                 "status_key": r.status,
+                "thin": "thin" if name in summary.data_quality and summary.data_quality[name].flags else "",
+            }
+        )
+    return rows
+
+
+FLAG_LABELS = {"no_data": "no data", "low_coverage": "low coverage", "gaps": "gaps", "low_traffic": "low traffic"}
+
+
+def data_quality_rows(summary: PeriodSummary) -> list[dict[str, str]]:
+    """Each SLO's data behind its figures (docs/metrics.md, "Data quality"), flagged ones first."""
+    rows = []
+    for name, q in sorted(summary.data_quality.items(), key=lambda item: (not item[1].flags, item[0])):
+        longest = max(q.gaps, key=lambda g: g.minutes, default=None)
+        rows.append(
+            {
+                "name": name,
+                "bucket": show.MISSING if q.bucket_seconds is None else show.minutes(q.bucket_seconds / 60),
+                "coverage": show.ratio(q.coverage, 1),
+                "buckets": f"{show.count(q.buckets_with_data)} of {show.count(q.buckets_expected)}",
+                "gaps": "none"
+                if not q.gap_count
+                else f"{q.gap_count}, {show.minutes(q.gap_minutes)} in all"
+                + ("" if longest is None else f" (longest from {_local_time(longest.start)})"),
+                "events": show.count(q.measured),
+                "threshold": show.MISSING if q.low_traffic_below is None else show.count(q.low_traffic_below),
+                "corrections": "none" if not q.corrections else f"{q.corrections}, {show.minutes(q.corrected_minutes)}",
+                "flags": ", ".join(FLAG_LABELS[f] for f in q.flags) or "none",
             }
         )
     return rows
