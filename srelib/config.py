@@ -399,6 +399,9 @@ class SloDocument(BaseModel):
     next_review: date | None = None
     rationale: str | None = None
     caveats: list[str] = Field(default_factory=list)
+    weight: float = Field(
+        default=1.0, gt=0, description="the SLO's weight in the composite attainment of its service, team and org"
+    )
 
 
 class SloDocuments(BaseModel):

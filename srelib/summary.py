@@ -44,6 +44,7 @@ from srelib.metrics.policy import PolicyState, error_budget_policy
 from srelib.metrics.programme import ProgrammeStatus, RunHistory, programme_status
 from srelib.metrics.readiness import Readiness, readiness
 from srelib.metrics.reliability import Reliability, baseline_window, reliability
+from srelib.metrics.rollup import Rollup, rollups
 from srelib.metrics.satisfaction import (
     SatisfactionComparison,
     SatisfactionPoint,
@@ -139,6 +140,7 @@ class PeriodSummary(BaseModel):
     slo_specs: dict[str, SloSpecInfo] = Field(default_factory=dict)  # what each SLO measures, for its document
     corrections: list[CorrectionApplied] = Field(default_factory=list)  # what each correction took out of the period
     data_quality: dict[str, SloDataQuality] = Field(default_factory=dict)  # how much data each SLO's figures rest on
+    rollups: list[Rollup] = Field(default_factory=list)  # SLOs rolled up: organisation, teams, services
     activities: ActivitySummary | None = None  # the programme's activities per kind and team, their momentum
     surveys: dict[str, SurveyResult] = Field(default_factory=dict)  # every survey per question, with its trend
     follow_up: FollowUpFigures | None = None  # postmortems, action items, repeats with open actions
@@ -279,6 +281,12 @@ def build_summary(
         initiatives=initiative_effects(con, period, scope, workbench.initiatives.initiatives),
         slo_specs=slo_specs(con, scope, workbench.slo_documents, period),
         corrections=applied,
+        rollups=rollups(
+            slos[period.label],
+            {n: d.weight for n, d in workbench.slo_documents.documents.items()},
+            workbench.org.name,
+            team,
+        ),
         data_quality=shared.data_quality if shared else _data_quality(con, period, scope, slos, applied, org),
         activities=activities(con, period, scope, workbench.activities, periods),
         surveys=surveys(con, period, scope, workbench.activities, periods),

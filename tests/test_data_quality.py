@@ -241,6 +241,14 @@ def test_every_output_that_says_met_says_when_the_data_are_too_thin(tmp_path: Pa
     table = report.slo_table(summary).data
     assert table.count('class="srelib-thin"') == 2
     assert "&dagger; Resting on too little data for the figure to say much:" in table
+    html = report.slo_document(summary, "web-availability").data
+    assert (
+        "<strong>Data behind these figures:</strong> 288 of 744 buckets of 1 h have data (38.7 % coverage); "
+        "1 gap, 19 d in all; 2,880 events measured." in html
+    )
+    assert (
+        "Too little for the figures to say much: data in 38.7 % of its buckets; 1 gap in its data, 19 d in all." in html
+    )
     document = report.slo_messages(summary, "web-availability").data
     assert "it met its objective, but that says less than it seems" in document
     assert "too little data" not in report.slo_messages(summary, "api-availability").data

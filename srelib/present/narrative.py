@@ -157,7 +157,7 @@ def data_quality(summary: PeriodSummary, slo: str | None = None) -> list[dict[st
     saying so must say this too."""
     flagged = []
     for name, q in sorted(summary.data_quality.items()):
-        if q.flags and (slo is None or name == slo):
+        if q.flags and name in summary.slos and (slo is None or name == slo):
             result = summary.slos.get(name)
             flagged.append(
                 {
@@ -176,7 +176,7 @@ def thin_data(q: SloDataQuality, target: float | None) -> str:
         return "no SLI data in the period"
     said = []
     if "low_coverage" in q.flags:
-        said.append(f"data in {show.ratio(q.coverage)} of its buckets")
+        said.append(f"data in {show.ratio(q.coverage, 1)} of its buckets")
     if "gaps" in q.flags:
         gaps = f"{q.gap_count} gap{'s' if q.gap_count != 1 else ''}"
         said.append(f"{gaps} in its data, {show.minutes(q.gap_minutes)} in all")

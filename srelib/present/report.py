@@ -53,6 +53,7 @@ from srelib.present.rows import (  # the notebook API shows the view models' row
     mtbf_rows,
     policy_rows,
     prevention_rows,
+    rollup_rows,
     satisfaction_rows,
     scorecard_rows,
     sensitivity_rows,
@@ -299,6 +300,20 @@ def alert_table(summary: PeriodSummary) -> Any:
         ("now", "At the period end", False),
     ]
     return table(rows, columns, "No SLO with data in this period.")
+
+
+def rollup_table(summary: PeriodSummary) -> Any:
+    """The SLOs rolled up: the organisation, each team and its services, with the breakdown
+    beside the composite attainment (docs/metrics.md, "Roll-ups")."""
+    columns = [
+        ("scope", "Organisation, team, service", False),
+        ("level", "Level", False),
+        ("slos", "SLOs", True),
+        ("breakdown", "Met / at risk / breached / no data", True),
+        ("lowest", "Least error budget left", True),
+        ("composite", "Composite: attainment ÷ target, weighted", True),
+    ]
+    return table(rollup_rows(summary), columns, "No SLOs are defined for this scope.")
 
 
 def data_quality_table(summary: PeriodSummary) -> Any:

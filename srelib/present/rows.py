@@ -13,6 +13,7 @@ from srelib.metrics.compare import MeanComparison
 from srelib.metrics.delivery import DeliveryComparison
 from srelib.metrics.value import SpendPoint
 from srelib.present import format as show
+from srelib.present.narrative import thin_data
 from srelib.present.policy import reason as policy_reason
 from srelib.present.programme import programme_tile
 from srelib.summary import NotableIncident, PeriodSummary
@@ -93,6 +94,57 @@ def slo_rows(summary: PeriodSummary) -> list[dict[str, str]]:
                 "status": show.STATUS_LABELS[r.status],
                 "status_key": r.status,
                 "thin": "thin" if name in summary.data_quality and summary.data_quality[name].flags else "",
+            }
+        )
+    return rows
+
+
+def _data_behind(summary: PeriodSummary, slo: str) -> dict[str, str] | None:
+    """The SLO document's line on the data behind its figures, and why they are thin if so."""
+    q = summary.data_quality.get(slo)
+    if q is None:
+        return None
+    result = summary.slos.get(slo)
+    if q.bucket_seconds is None:
+        said = "No SLI bucket in the period."
+    else:
+        said = (
+            f"{show.count(q.buckets_with_data)} of {show.count(q.buckets_expected)} buckets of "
+            f"{show.minutes(q.bucket_seconds / 60)} have data ({show.ratio(q.coverage, 1)} coverage); "
+            + (
+                "no gaps"
+                if not q.gap_count
+                else f"{q.gap_count} gap{'s' if q.gap_count != 1 else ''}, {show.minutes(q.gap_minutes)} in all"
+            )
+            + f"; {show.count(q.measured)} {'events' if q.measured == q.events else 'slices with traffic'} measured."
+        )
+    thin = thin_data(q, result.target if result else None) if q.flags else ""
+    return {"said": said, "thin": thin}
+
+
+def rollup_rows(summary: PeriodSummary) -> list[dict[str, str]]:
+    """The SLO roll-ups as a tree read top down: the organisation, each team followed by its
+    services (docs/metrics.md, "Roll-ups"); the composite always beside its breakdown."""
+    by_key = {(r.level, r.name): r for r in summary.rollups}
+    ordered = [r for r in summary.rollups if r.level == "organisation"]
+    for team in (r for r in summary.rollups if r.level == "team"):
+        ordered += [team, *(by_key[("service", s)] for s in team.children if ("service", s) in by_key)]
+    ordered += [r for r in summary.rollups if r.level == "service" and r.parent is None]
+    depth = {"organisation": 0, "team": 1, "service": 2}
+    if summary.team is not None:
+        depth = {"team": 0, "service": 1}
+    rows = []
+    for r in ordered:
+        rows.append(
+            {
+                "scope": "\u2003" * depth[r.level] + r.name,
+                "level": r.level,
+                "slos": str(len(r.slos)),
+                "breakdown": f"{r.met} / {r.at_risk} / {r.breached} / {r.no_data}",
+                "lowest": show.MISSING
+                if r.lowest_budget_slo is None
+                else f"{show.budget(r.lowest_budget)} ({r.lowest_budget_slo})",
+                "composite": show.ratio(r.composite, 2),
             }
         )
     return rows
@@ -830,6 +882,7 @@ def slo_document_fields(summary: PeriodSummary, slo: str) -> dict[str, Any] | No
     policy = summary.error_budget_policy.get(spec.service)
     rolling = budget.rolling if budget else None
     return {
+        "data": _data_behind(summary, slo),
         "name": slo,
         "display_name": spec.display_name,
         "description": spec.description,

@@ -97,7 +97,17 @@ def _only_service(summary: PeriodSummary, service: str | None) -> PeriodSummary:
     slos = {n: s for n, s in summary.slos.items() if s.service == service}
     budgets = {n: b for n, b in summary.slo_budgets.items() if n in slos}
     incidents = [i for i in summary.notable_incidents if i.service == service]
-    return summary.model_copy(update={"slos": slos, "slo_budgets": budgets, "notable_incidents": incidents})
+    rollups = [r for r in summary.rollups if r.level == "service" and r.name == service]
+    quality = {n: q for n, q in summary.data_quality.items() if n in slos}
+    return summary.model_copy(
+        update={
+            "slos": slos,
+            "slo_budgets": budgets,
+            "notable_incidents": incidents,
+            "rollups": rollups,
+            "data_quality": quality,
+        }
+    )
 
 
 def _html(value: Any) -> str:
@@ -272,6 +282,7 @@ class Executive(Dashboard):
                         layout=widgets.Layout(flex_flow="row wrap"),
                     ),
                 ),
+                _section("SLOs rolled up", self.html_view(report.rollup_table)),
                 _section("SLOs", self.html_view(report.slo_table)),
                 _section("SLO status by period", self.chart_view(charts.slo_status_grid, "No SLO data.")),
                 _section("Notable incidents", self.html_view(lambda s: report.incident_table(s, INCIDENT_ROWS))),
@@ -291,6 +302,7 @@ class Team(Dashboard):
                 widgets.HBox([self.period, self.team]),
                 self.status,
                 self.html_view(report.tiles),
+                _section("SLOs rolled up", self.html_view(report.rollup_table)),
                 _section("SLOs", self.html_view(report.slo_table)),
                 _section("Error budgets and alerts", self.html_view(report.budget_table)),
                 _section("Incidents", self.html_view(lambda s: report.incident_table(s, INCIDENT_ROWS))),
@@ -316,7 +328,8 @@ class SloExplorer(Dashboard):
             return summary
         slos = {n: s for n, s in summary.slos.items() if n == name}
         budgets = {n: b for n, b in summary.slo_budgets.items() if n == name}
-        return summary.model_copy(update={"slos": slos, "slo_budgets": budgets})
+        quality = {n: q for n, q in summary.data_quality.items() if n == name}
+        return summary.model_copy(update={"slos": slos, "slo_budgets": budgets, "data_quality": quality})
 
     def layout(self) -> widgets.Widget:
         return widgets.VBox(
