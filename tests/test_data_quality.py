@@ -235,7 +235,7 @@ def test_every_output_that_says_met_says_when_the_data_are_too_thin(tmp_path: Pa
     assert "All 3 SLOs met their objectives, 2 of them on too little data to be sure (below)." in messages
     assert (
         "2 SLOs rest on too little data for their figures to say much: api-latency (744 events, fewer than "
-        "the 1,000 at which one bad event spends the whole budget); web-availability (data in 39 % of its "
+        "the 1,000 at which one bad event spends the whole budget); web-availability (data in 38.7 % of its "
         "buckets; 1 gap in its data, 19 d in all)." in messages
     )
     table = report.slo_table(summary).data
