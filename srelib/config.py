@@ -305,6 +305,9 @@ class ErrorBudgetPolicy(BaseModel):
     # incident is resolved its postmortem is due (None: due at once). See srelib.metrics.follow_up.
     postmortem_severities: list[str] = Field(default_factory=lambda: ["SEV1", "SEV2"])
     postmortem_due_days: int | None = Field(default=5, ge=0, le=365)
+    # An exhausted budget or an incident over the budget share asks for a decision about the service
+    # (the decisions file), recorded within this many days (srelib.metrics.ledger).
+    decision_due_days: int = Field(default=2, ge=0, le=365)
 
     @field_validator("postmortem_severities")
     @classmethod

@@ -39,6 +39,7 @@ from srelib.metrics.engagement import Engagement, engagement
 from srelib.metrics.follow_up import FollowUpFigures, follow_up
 from srelib.metrics.incidents import IncidentStats, all_teams, incident_list, incident_stats
 from srelib.metrics.initiatives import InitiativeEffect, initiative_effects
+from srelib.metrics.ledger import PolicyLedger, policy_ledger
 from srelib.metrics.peers import TeamFigures, org_median, team_figures
 from srelib.metrics.policy import PolicyState, error_budget_policy
 from srelib.metrics.programme import ProgrammeStatus, RunHistory, programme_status
@@ -141,6 +142,7 @@ class PeriodSummary(BaseModel):
     corrections: list[CorrectionApplied] = Field(default_factory=list)  # what each correction took out of the period
     data_quality: dict[str, SloDataQuality] = Field(default_factory=dict)  # how much data each SLO's figures rest on
     rollups: list[Rollup] = Field(default_factory=list)  # SLOs rolled up: organisation, teams, services
+    policy_ledger: PolicyLedger | None = None  # the policy's lines crossed in the period, the decisions, the gaps
     activities: ActivitySummary | None = None  # the programme's activities per kind and team, their momentum
     surveys: dict[str, SurveyResult] = Field(default_factory=dict)  # every survey per question, with its trend
     follow_up: FollowUpFigures | None = None  # postmortems, action items, repeats with open actions
@@ -294,6 +296,16 @@ def build_summary(
         readiness=readiness(con, period, scope, workbench.follow_up),
         generated_at=datetime.now(UTC).isoformat(timespec="seconds"),
         input_fingerprint=fingerprint,
+    )
+    summary.policy_ledger = policy_ledger(
+        con,
+        period,
+        summary.slos,
+        summary.slo_budgets,
+        policy,
+        at_risk_below=org.slo_at_risk_below,
+        exhausted_at=workbench.policy.freeze_when_remaining_below,
+        decision_due_days=workbench.policy.decision_due_days,
     )
     if period.kind == "year":  # the year month by month: its own trend is the years before
         summary.year = year_review(

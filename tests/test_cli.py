@@ -112,7 +112,7 @@ def test_readme_command_one_srelib_demo(tmp_path):
     for name in ("newsletter.html", "newsletter.txt", "engagement.html", "executive_summary.html"):
         assert len(list(outputs.glob(f"*/{name}"))) == 1, name
     assert len(list(outputs.glob("*/teams/*/team_scorecard.html"))) == 5
-    assert len(list(outputs.glob("*/slos/*/slo_document.html"))) == 9
+    assert len(list(outputs.glob("*/slos/*/slo_document.html"))) == 10
     assert len(list(outputs.glob("*/initiatives/*/case_study.html"))) == 3
     assert not (outputs / "_failed").exists()
     linked = index.read_text(encoding="utf-8")

@@ -178,7 +178,8 @@ def test_the_executive_dashboard_shows_the_same_numbers_as_srelib_metrics_and_fo
     shown = tiles(page)
     assert {k: shown[k] for k in expected} == expected
     assert "team payments" in page.inner_text("body").lower()  # the header names the scope
-    slo_names = page.locator(".srelib-table td:first-child").all_inner_texts()
+    # (the SLO table marks an SLO resting on too little data with a dagger)
+    slo_names = [t.rstrip("†") for t in page.locator(".srelib-table td:first-child").all_inner_texts()]
     assert set(team["slos"]).issubset(set(slo_names)) and "auth-availability" not in slo_names
 
     page.get_by_role("button", name="Whole organisation").click()  # drill back up

@@ -86,7 +86,8 @@ def test_report_numbers_equal_the_summary(demo_report: Path):
     for sentence in narrative.messages(summary):
         assert sentence.split(":")[0].split(";")[0] in html.replace("&#39;", "'")
     for name, slo in summary.slos.items():
-        row = re.search(rf"<td>{re.escape(name)}</td>.*?</tr>", html, re.S)
+        # (an SLO resting on too little data has a marker and a footnote: docs/metrics.md, "Data quality")
+        row = re.search(rf"<td>{re.escape(name)}(<sup [^>]*>(†|&dagger;)</sup>)?</td>.*?</tr>", html, re.S)
         assert row, name
         assert show.attainment(slo.attainment, slo.target) in row.group(0)
         assert show.target(slo.target) in row.group(0)

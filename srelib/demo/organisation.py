@@ -305,7 +305,34 @@ def generate(
     counts["actions"] = _write_csv(follow_up.actions(plan, follow_rng, incidents), directory / "actions.csv")
     counts["launches"] = _write_csv(launches, directory / "launches.csv")
     counts["corrections"] = _write_csv(_corrections(plan), directory / "corrections.csv")
+    counts["decisions"] = _write_csv(_decisions(plan), directory / "decisions.csv")
     return counts
+
+
+def _decisions(plan: DemoPlan) -> pd.DataFrame:
+    """What the error budget policy led to, as a team records it: the release freeze on checkout the
+    day after the last month's SEV1 spent its budget, and an earlier reliability sprint. The
+    refunds SLO's budget, spent by a single failed refund in a month of a few hundred, has no
+    decision on record: the policy ledger shows the gap."""
+    last, before = plan.periods[-1].first_day, plan.periods[-2].first_day
+    return pd.DataFrame(
+        [
+            {
+                "date": before.replace(day=6).isoformat(),
+                "service": "search-api",
+                "decision": "Reliability sprint: search time-outs before new ranking features",
+                "by": "Search lead",
+                "note": "",
+            },
+            {
+                "date": last.replace(day=19).isoformat(),
+                "service": "checkout",
+                "decision": "Release freeze: P0 and security fixes only until the 28-day budget recovers",
+                "by": "VP Engineering",
+                "note": "After the card-processor TLS incident (SEV1)",
+            },
+        ]
+    )
 
 
 def _corrections(plan: DemoPlan) -> pd.DataFrame:

@@ -295,6 +295,22 @@ CORRECTIONS = FileSchema(
     duplicate="duplicate correction (the same slo, service, start and rrule): already on an earlier row",
 )
 
+# What followed from the error budget policy: a decision about a service on a day (a release
+# freeze, a reliability sprint, an accepted risk), by whom (srelib.metrics.ledger; docs/metrics.md,
+# "Policy ledger").
+DECISIONS = FileSchema(
+    "decisions",
+    (
+        Column("date", "date", required=True),
+        Column("service", required=True),
+        Column("decision", required=True),
+        Column("by"),
+        Column("note"),
+    ),
+    key=("date", "service", "decision"),
+    duplicate="duplicate decision (the same date, service and decision): already on an earlier row",
+)
+
 TABLES: dict[str, FileSchema] = {
     s.name: s
     for s in (
@@ -309,6 +325,7 @@ TABLES: dict[str, FileSchema] = {
         ACTIONS,
         LAUNCHES,
         CORRECTIONS,
+        DECISIONS,
     )
 }
 

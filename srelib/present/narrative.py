@@ -121,6 +121,8 @@ def context(summary: PeriodSummary) -> dict[str, Any]:
         "overdue_reviews": overdue_reviews(summary),
         "corrections": corrections(summary),
         "data_quality": data_quality(summary),
+        "policy_gaps": policy_gaps(summary),
+        "decision_due": show.days(summary.policy_ledger.decision_due_days) if summary.policy_ledger else None,
         "value": _value(summary),
         "delivery": _delivery(summary),
         "satisfaction": _satisfaction(summary),
@@ -167,6 +169,36 @@ def data_quality(summary: PeriodSummary, slo: str | None = None) -> list[dict[st
                 }
             )
     return flagged
+
+
+LEDGER_EVENTS = {
+    "at_risk": "budget fell below the at-risk line",
+    "exhausted": "budget exhausted: the policy freezes releases",
+    "replenished": "budget no longer exhausted: the freeze lifts",
+    "recovered": "budget back above the at-risk line",
+    "incident": "one incident consumed more than the policy's share of the budget",
+}
+
+
+def policy_gaps(summary: PeriodSummary, slo: str | None = None) -> list[dict[str, Any]]:
+    """The events of the policy ledger (of ``slo``, or every SLO in scope) whose decision came
+    late or not at all (docs/metrics.md, "Policy ledger"), in words and formatted figures."""
+    ledger = summary.policy_ledger
+    if ledger is None:
+        return []
+    return [
+        {
+            "slo": g.slo,
+            "service": g.service,
+            "kind": g.kind,
+            "incident": g.incident_id,
+            "day": show.day(g.day),
+            "decided": None if g.decided is None else show.day(g.decided),
+            "days": show.days(g.days),
+        }
+        for g in ledger.gaps
+        if g.late and g.slo in summary.slos and (slo is None or g.slo == slo)
+    ]
 
 
 def thin_data(q: SloDataQuality, target: float | None) -> str:

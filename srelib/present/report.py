@@ -43,6 +43,7 @@ from srelib.present.rows import (  # the notebook API shows the view models' row
     case_rows,
     comparison_rows,
     data_quality_rows,
+    decision_rows,
     delivery_comparison_rows,
     delivery_rows,
     engagement_rows,
@@ -50,6 +51,7 @@ from srelib.present.rows import (  # the notebook API shows the view models' row
     incident_rows,
     kpi_rows,
     kpi_tiles,
+    ledger_rows,
     mtbf_rows,
     policy_rows,
     prevention_rows,
@@ -316,6 +318,32 @@ def rollup_table(summary: PeriodSummary) -> Any:
     return table(rollup_rows(summary), columns, "No SLOs are defined for this scope.")
 
 
+def ledger_table(summary: PeriodSummary, slo: str | None = None) -> Any:
+    """The error budget policy ledger: each line the SLOs (or ``slo``) crossed in the period, the
+    decision that followed and how long it took (docs/metrics.md, "Policy ledger")."""
+    columns = [
+        ("day", "Day", False),
+        ("slo", "SLO", False),
+        ("event", "What happened", False),
+        ("remaining", "Budget left (incident: share consumed)", True),
+        ("decision", "Decision that followed", False),
+        ("wait", "After", True),
+    ]
+    return table(ledger_rows(summary, slo), columns, "No SLO crossed a line of the error budget policy in this period.")
+
+
+def decision_table(summary: PeriodSummary) -> Any:
+    """The decisions recorded in the period (the decisions file) for the services in scope."""
+    columns = [
+        ("day", "Day", False),
+        ("service", "Service", False),
+        ("decision", "Decision", False),
+        ("by", "By", False),
+        ("note", "Note", False),
+    ]
+    return table(decision_rows(summary), columns, "No decision was recorded in this period (the decisions file).")
+
+
 def data_quality_table(summary: PeriodSummary) -> Any:
     """How much data each SLO's figures rest on: bucket, coverage, gaps, events against the
     low-traffic threshold, corrections, flags (docs/metrics.md, "Data quality")."""
@@ -555,6 +583,7 @@ def slo_messages(summary: PeriodSummary, slo: str) -> Any:
             slo=fields,
             slo_corrections=narrative.corrections(summary, slo),
             slo_data_quality=narrative.data_quality(summary, slo),
+            slo_policy_gaps=narrative.policy_gaps(summary, slo),
         )
     )
 

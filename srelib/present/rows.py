@@ -13,7 +13,7 @@ from srelib.metrics.compare import MeanComparison
 from srelib.metrics.delivery import DeliveryComparison
 from srelib.metrics.value import SpendPoint
 from srelib.present import format as show
-from srelib.present.narrative import thin_data
+from srelib.present.narrative import LEDGER_EVENTS, thin_data
 from srelib.present.policy import reason as policy_reason
 from srelib.present.programme import programme_tile
 from srelib.summary import NotableIncident, PeriodSummary
@@ -97,6 +97,59 @@ def slo_rows(summary: PeriodSummary) -> list[dict[str, str]]:
             }
         )
     return rows
+
+
+def ledger_rows(summary: PeriodSummary, slo: str | None = None) -> list[dict[str, str]]:
+    """The policy ledger's events in order of day, each with the decision that followed when it
+    asked for one (exhausted, incident)."""
+    ledger = summary.policy_ledger
+    if ledger is None:
+        return []
+    gaps = {(g.day, g.slo, g.kind, g.incident_id): g for g in ledger.gaps}
+    decisions: dict[tuple[str, str], Any] = {}
+    for d in ledger.decisions:
+        decisions.setdefault((d.day, d.service), d)  # the first of the day
+    rows = []
+    for e in ledger.events:
+        if e.slo not in summary.slos or (slo is not None and e.slo != slo):
+            continue
+        what = LEDGER_EVENTS[e.kind] + (" (already when the period began)" if e.before else "")
+        if e.incident_id:
+            what = f"{e.incident_id}: {what}"
+        gap = gaps.get((e.day, e.slo, e.kind, e.incident_id))
+        decision, wait = "", ""
+        if gap is not None:
+            taken = decisions.get((gap.decided, gap.service)) if gap.decided else None
+            if gap.decided is None:
+                decision = "none recorded"
+            elif taken is None:  # (a decision follows its event, so it is among the period's)
+                decision = f"recorded on {gap.decided}"
+            else:
+                decision = taken.decision + (f" ({taken.by})" if taken.by else "")
+            wait = show.days(gap.days) + (" (late)" if gap.late else "")
+        rows.append(
+            {
+                "day": e.day,
+                "slo": e.slo,
+                "event": what,
+                "remaining": show.budget(e.remaining) if e.kind != "incident" else show.ratio(e.remaining),
+                "decision": decision,
+                "wait": wait,
+            }
+        )
+    return rows
+
+
+def decision_rows(summary: PeriodSummary) -> list[dict[str, str]]:
+    ledger = summary.policy_ledger
+    if ledger is None:
+        return []
+    services = {s.service for s in summary.slos.values()}
+    return [
+        {"day": d.day, "service": d.service, "decision": d.decision, "by": d.by or show.MISSING, "note": d.note or ""}
+        for d in ledger.decisions
+        if d.service in services
+    ]
 
 
 def _data_behind(summary: PeriodSummary, slo: str) -> dict[str, str] | None:

@@ -343,5 +343,9 @@ class SloExplorer(Dashboard):
                     self.chart_view(lambda s: charts.burn_down(s, only=[self.slo.value]), "No traffic in the period."),
                 ),
                 _section("Burn rates and multiwindow alerts", self.html_view(report.alert_table)),
+                _section(
+                    "Error budget policy ledger",
+                    self.html_view(lambda s: report.ledger_table(s, self.slo.value) if self.slo.value else ""),
+                ),
             ]
         )
