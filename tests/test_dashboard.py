@@ -251,11 +251,17 @@ def test_the_slo_explorer_shows_burn_down_burn_rates_and_alerts(served, demo_end
             timeout=30_000,
         )
         page.wait_for_timeout(500)
-        rows = page.locator("table").last.locator("tbody tr").all_inner_texts()
+        rows = page.locator("table", has_text="Would have fired for").last.locator("tbody tr").all_inner_texts()
         assert rows and all(row.startswith("checkout-availability") for row in rows)
-        figures = metrics(workbench, demo_end)["slo_budgets"]["checkout-availability"]
+        summary = metrics(workbench, demo_end)
+        figures = summary["slo_budgets"]["checkout-availability"]
         fired = [a for a in figures["alerts"] if a["fired_minutes"]]
         assert len([r for r in rows if "never" not in r]) == len(fired)  # the alerts that would have fired
+        # the policy ledger of the SLO: its budget exhausted by the SEV1, and the freeze decided after it
+        ledger = page.locator("table", has_text="Decision that followed").last
+        assert "budget exhausted: the policy freezes releases" in ledger.inner_text()
+        assert "Release freeze" in ledger.inner_text()
+        assert all("checkout-availability" in row for row in ledger.locator("tbody tr").all_inner_texts())
         page.screenshot(path=str(RESULTS / "dashboard_slo_explorer.png"), full_page=True)
         assert problems == {"errors": [], "blocked": []}
         page.close()

@@ -40,6 +40,7 @@ def test_demo_writes_every_canonical_file(demo_workbench):
         "automation_runs.csv",
         "corrections.csv",
         "costs.csv",
+        "decisions.csv",
         "deployments.csv",
         "engagement.csv",
         "incidents.csv",
@@ -140,3 +141,28 @@ def test_the_demo_corrects_its_slos_for_maintenance_and_a_false_positive(demo_wo
     assert maintenance.events == 0  # the pipeline is paused then: no traffic to take out
     probe = by_kind["false_positive"]
     assert probe.slo == "checkout-availability" and probe.minutes == 45 and probe.events > 0
+
+
+def test_the_demo_shows_thin_data_roll_ups_and_the_policy_ledger(demo_workbench, demo_end):
+    """Every section of issue 18 has something true to show in the demo's last month."""
+    with connect(demo_workbench.warehouse_path) as con:
+        summary = build_summary(con, demo_workbench, demo_end)
+    flagged = {n: q.flags for n, q in summary.data_quality.items() if q.flags}
+    # refunds: a few hundred events at 99.9 %; recommendations: a five-hour scrape outage on the 20th
+    assert flagged == {"refunds-availability": ["low_traffic"], "recommendations-availability": ["gaps"]}
+    (outage,) = summary.data_quality["recommendations-availability"].gaps
+    assert (outage.start[:13], outage.minutes) == (f"{demo_end.first_day.replace(day=20).isoformat()}T09", 300)
+    levels = {(r.level, r.name): r for r in summary.rollups}
+    payments = levels["team", "payments"]
+    assert payments.breached == 1 and payments.lowest_budget_slo == "checkout-availability"
+    assert payments.weight == 3 + len(payments.slos) - 1  # checkout-availability weighs 3
+    ledger = summary.policy_ledger
+    assert ledger is not None
+    freeze = next(g for g in ledger.gaps if g.slo == "checkout-availability" and g.kind == "exhausted")
+    # the SEV1 on the 18th spends the budget; the freeze is decided the next day, within the two allowed
+    assert (freeze.day, freeze.decided, freeze.days, freeze.late) == (
+        demo_end.first_day.replace(day=18).isoformat(),
+        demo_end.first_day.replace(day=19).isoformat(),
+        1,
+        False,
+    )
