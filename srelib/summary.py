@@ -24,6 +24,7 @@ from srelib.errors import ConfigError
 from srelib.ingest.schemas import TABLES
 from srelib.ingest.warehouse import latest_fingerprint
 from srelib.metrics.activities import ActivitySummary, activities
+from srelib.metrics.annotations import Annotation, slo_annotations
 from srelib.metrics.budget import SloBudget, slo_budgets
 from srelib.metrics.corrections import CorrectionApplied, corrections_applied
 from srelib.metrics.data_quality import SloDataQuality, data_quality
@@ -143,6 +144,7 @@ class PeriodSummary(BaseModel):
     data_quality: dict[str, SloDataQuality] = Field(default_factory=dict)  # how much data each SLO's figures rest on
     rollups: list[Rollup] = Field(default_factory=list)  # SLOs rolled up: organisation, teams, services
     policy_ledger: PolicyLedger | None = None  # the policy's lines crossed in the period, the decisions, the gaps
+    annotations: list[Annotation] = Field(default_factory=list)  # incidents, deployments and notes for the SLO charts
     activities: ActivitySummary | None = None  # the programme's activities per kind and team, their momentum
     surveys: dict[str, SurveyResult] = Field(default_factory=dict)  # every survey per question, with its trend
     follow_up: FollowUpFigures | None = None  # postmortems, action items, repeats with open actions
@@ -283,6 +285,7 @@ def build_summary(
         initiatives=initiative_effects(con, period, scope, workbench.initiatives.initiatives),
         slo_specs=slo_specs(con, scope, workbench.slo_documents, period),
         corrections=applied,
+        annotations=slo_annotations(con, period, slo_definitions(con, scope)),
         rollups=rollups(
             slos[period.label],
             {n: d.weight for n, d in workbench.slo_documents.documents.items()},

@@ -258,6 +258,14 @@ def test_the_slo_explorer_shows_burn_down_burn_rates_and_alerts(served, demo_end
         fired = [a for a in figures["alerts"] if a["fired_minutes"]]
         assert len([r for r in rows if "never" not in r]) == len(fired)  # the alerts that would have fired
         # the policy ledger of the SLO: its budget exhausted by the SEV1, and the freeze decided after it
+        # the burn-down draws what happened: the SEV1 that spent the budget, with its tooltip
+        rules = page.locator(".vega-embed svg g.mark-rule line")
+        assert rules.count() >= 2  # the zero line, and the incidents and notes
+        rules.last.hover(force=True)
+        page.wait_for_selector("#vg-tooltip-element.visible", timeout=5_000)
+        assert "INC-" in page.inner_text("#vg-tooltip-element") or "Card processor" in page.inner_text(
+            "#vg-tooltip-element"
+        )
         ledger = page.locator("table", has_text="Decision that followed").last
         assert "budget exhausted: the policy freezes releases" in ledger.inner_text()
         assert "Release freeze" in ledger.inner_text()

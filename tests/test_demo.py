@@ -37,6 +37,7 @@ def test_demo_writes_every_canonical_file(demo_workbench):
     assert names == [
         "actions.csv",
         "adoption.csv",
+        "annotations.csv",
         "automation_runs.csv",
         "corrections.csv",
         "costs.csv",

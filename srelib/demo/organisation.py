@@ -306,7 +306,30 @@ def generate(
     counts["launches"] = _write_csv(launches, directory / "launches.csv")
     counts["corrections"] = _write_csv(_corrections(plan), directory / "corrections.csv")
     counts["decisions"] = _write_csv(_decisions(plan), directory / "decisions.csv")
+    counts["annotations"] = _write_csv(_annotations(plan), directory / "annotations.csv")
     return counts
+
+
+def _annotations(plan: DemoPlan) -> pd.DataFrame:
+    """Notes the teams keep for the SLO charts: the card processor's change that the last month's
+    SEV1 followed, and the search index rebuilt the week before."""
+    last = plan.periods[-1].first_day
+    return pd.DataFrame(
+        [
+            {
+                "time": f"{last.replace(day=11).isoformat()}T22:00:00Z",
+                "slo": "",
+                "service": "search-api",
+                "text": "Search index rebuilt with the new ranking model",
+            },
+            {
+                "time": f"{last.replace(day=18).isoformat()}T13:00:00Z",
+                "slo": "checkout-availability",
+                "service": "",
+                "text": "Card processor rotated its TLS certificate chain (their change notice CN-2291)",
+            },
+        ]
+    )
 
 
 def _decisions(plan: DemoPlan) -> pd.DataFrame:

@@ -111,8 +111,9 @@ def expand(con: duckdb.DuckDBPyConnection, catalog: str, timezone: str) -> int:
 
 
 def unknown_services(frame: pd.DataFrame, slos: SloCatalogue) -> list[Problem]:
-    """Rows of a ``corrections`` text frame (with ``_file`` and ``_row``) whose ``service`` has no
-    SLO in the specs, or that name an SLO of another service: they would correct nothing."""
+    """Rows of a ``corrections`` (or ``annotations``) text frame (with ``_file`` and ``_row``) whose
+    ``service`` has no SLO in the specs, or that name an SLO of another service: they would correct
+    (or annotate) nothing."""
     services = {s.name: s.service for s in slos.slos}
     known = set(services.values())
     problems = []

@@ -311,6 +311,21 @@ DECISIONS = FileSchema(
     duplicate="duplicate decision (the same date, service and decision): already on an earlier row",
 )
 
+# Notes a team wants drawn on the SLO charts at a moment (a config change, a traffic peak, a
+# vendor's outage), for one SLO or every SLO of a service (srelib.metrics.annotations).
+ANNOTATIONS = FileSchema(
+    "annotations",
+    (
+        Column("time", "timestamp", required=True),
+        Column("slo", names_an_slo=True),  # empty: every SLO of the service
+        Column("service"),
+        Column("text", required=True),
+    ),
+    key=("time", "slo", "service", "text"),
+    one_of=(("slo", "service"),),
+    duplicate="duplicate annotation (the same time, slo, service and text): already on an earlier row",
+)
+
 TABLES: dict[str, FileSchema] = {
     s.name: s
     for s in (
@@ -326,6 +341,7 @@ TABLES: dict[str, FileSchema] = {
         LAUNCHES,
         CORRECTIONS,
         DECISIONS,
+        ANNOTATIONS,
     )
 }
 

@@ -143,7 +143,7 @@ def validate_directory(
         elif frames:
             frame = pd.concat(frames, ignore_index=True)
             problems += check_with_pandas(con, schema, frame, vendor, slo_names)
-            if name == "corrections":
+            if name in ("corrections", "annotations"):  # both name an SLO, or a service with SLOs
                 problems += corrections.unknown_services(frame, slos)
             staged.append(name)
             if schema.summed:

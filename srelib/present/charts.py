@@ -243,7 +243,7 @@ def slo_status_grid(summary: PeriodSummary) -> alt.Chart | None:
     )
 
 
-def burn_down(summary: PeriodSummary, limit: int = 8, only: list[str] | None = None) -> alt.Chart | None:
+def burn_down(summary: PeriodSummary, limit: int = 8, only: list[str] | None = None) -> alt.LayerChart | None:
     """Error budget left over each SLO's window, day by day through the period.
 
     The ``limit`` SLOs with the least budget left at the period end are drawn (all of them when
@@ -282,7 +282,59 @@ def burn_down(summary: PeriodSummary, limit: int = 8, only: list[str] | None = N
         )
     )
     zero = alt.Chart(pd.DataFrame({"percent": [0]})).mark_rule(color="#c62828", strokeDash=[4, 4]).encode(y="percent:Q")
-    return (lines + zero).properties(width=560, height=240)
+    layers = [
+        lines,
+        zero,
+        *_annotation_layers(summary, worst, deployments=only is not None, bottom=frame.percent.min()),
+    ]
+    # the SLOs' colours and the annotations' are two scales, each with its legend
+    return alt.LayerChart(layer=layers).resolve_scale(color="independent").properties(width=560, height=240)
+
+
+ANNOTATION_COLOURS = {"incident": "#c62828", "note": "#1f4e79", "deployments": "#757575"}
+
+
+def _annotation_layers(summary: PeriodSummary, slos: list[str], deployments: bool, bottom: float) -> list[Any]:
+    """What happened to the drawn SLOs' services (summary ``annotations``): a rule on the day of each
+    SEV1/SEV2 incident and note, with a tooltip; with ``deployments`` (one SLO's chart), a marker
+    at the foot of the chart on each day with deployments. Several SLOs' charts leave the
+    deployments out: dozens of marks a month would hide the lines."""
+    services = {name: summary.slos[name].service for name in slos if name in summary.slos}
+    seen: dict[tuple[str, str, str, str], dict[str, Any]] = {}
+    for a in summary.annotations:
+        if a.kind == "deployments" and not deployments:
+            continue
+        if any(a.service == service and a.slo in (None, name) for name, service in services.items()):
+            label = {"incident": "incident", "note": "note", "deployments": "deployments"}[a.kind]
+            seen.setdefault(
+                (a.at, a.kind, a.service, a.text),
+                {"day": a.day, "kind": label, "when": a.at.replace("T", " "), "service": a.service, "text": a.text},
+            )
+    if not seen:
+        return []
+    rows = list(seen.values())
+    kinds = [k for k in ANNOTATION_COLOURS if any(r["kind"] == k for r in rows)]
+    scale = alt.Scale(domain=kinds, range=[ANNOTATION_COLOURS[k] for k in kinds])
+    colour = alt.Color(
+        "kind:N",
+        scale=scale,
+        legend=alt.Legend(title="What happened"),
+    )
+    tooltip = _tooltip(alt.Tooltip("when:N", title="when"), "kind:N", "service:N", alt.Tooltip("text:N", title="what"))
+    marks = []
+    ruled = pd.DataFrame([r for r in rows if r["kind"] != "deployments"])
+    if not ruled.empty:
+        marks.append(
+            alt.Chart(ruled).mark_rule(strokeWidth=2, opacity=0.7).encode(x="day:T", color=colour, tooltip=tooltip)
+        )
+    deployed = pd.DataFrame([{**r, "percent": min(bottom, 0.0)} for r in rows if r["kind"] == "deployments"])
+    if not deployed.empty:
+        marks.append(
+            alt.Chart(deployed)
+            .mark_point(shape="triangle-up", filled=True, size=60)
+            .encode(x="day:T", y="percent:Q", color=alt.Color("kind:N", scale=scale, legend=None), tooltip=tooltip)
+        )
+    return marks
 
 
 def adoption_trend(summary: PeriodSummary) -> alt.Chart | None:
