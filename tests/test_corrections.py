@@ -238,3 +238,39 @@ def test_a_bad_correction_is_named_by_file_row_and_column(tmp_path: Path, change
     [problem] = raised.value.problems
     assert (problem.file, problem.row, problem.column) == ("corrections.csv", 3, column)
     assert problem.message.startswith(message), problem.message
+
+
+def test_the_reports_table_says_what_each_correction_took_out(tmp_path: Path):
+    from srelib.present.rows import correction_rows
+
+    workbench = _workbench(tmp_path)
+    sli = [_bucket(f"2026-10-04T02:{m:02d}:00Z", 9, 10) for m in range(0, 60)]
+    sli.append(_bucket("2026-10-31T12:00:00Z", 10, 10))  # the windows repeat up to the newest data
+    corrections = [
+        {
+            "service": "api",
+            "start": "2026-10-04T02:00:00Z",
+            "end": "2026-10-04T02:30:00Z",
+            "rrule": "FREQ=WEEKLY",
+            "reason": "Database maintenance",
+            "kind": "maintenance",
+        }
+    ]
+    _ingest(workbench, sli, corrections)
+    with connect(workbench.warehouse_path) as con:
+        summary = build_summary(con, workbench, Period.parse("2026-10"))
+    rows = {r["slo"]: r for r in correction_rows(summary)}
+    # Sundays 4, 11, 18 and 25 October: four windows of 30 minutes; 30 buckets of 10 events, 1 bad
+    # each, on the 4th (the other Sundays have no data)
+    assert rows["api-availability"] == {
+        "slo": "api-availability",
+        "kind": "maintenance",
+        "reason": "Database maintenance",
+        "when": "2026-10-04 02:00 UTC, repeating (FREQ=WEEKLY)",
+        "windows": "4",
+        "minutes": "2 h",
+        "events": "300",
+        "bad": "30",
+    }
+    assert set(rows) == {"api-availability", "api-latency"}  # every SLO of the service
+    assert [r["slo"] for r in correction_rows(summary, "api-latency")] == ["api-latency"]

@@ -42,6 +42,7 @@ from srelib.present.rows import (  # the notebook API shows the view models' row
     case_delivery_columns,
     case_rows,
     comparison_rows,
+    correction_rows,
     data_quality_rows,
     decision_rows,
     delivery_comparison_rows,
@@ -316,6 +317,21 @@ def rollup_table(summary: PeriodSummary) -> Any:
         ("composite", "Composite: attainment ÷ target, weighted", True),
     ]
     return table(rollup_rows(summary), columns, "No SLOs are defined for this scope.")
+
+
+def corrections_table(summary: PeriodSummary, slo: str | None = None) -> Any:
+    """Each SLO correction applied in the period: what it took out of which SLO."""
+    columns = [
+        ("slo", "SLO", False),
+        ("kind", "Kind", False),
+        ("reason", "Reason", False),
+        ("when", "First window", False),
+        ("windows", "Windows in the period", True),
+        ("minutes", "Minutes", True),
+        ("events", "Events left out", True),
+        ("bad", "Bad events left out", True),
+    ]
+    return table(correction_rows(summary, slo), columns, "No correction took anything out of the SLOs in this period.")
 
 
 def ledger_table(summary: PeriodSummary, slo: str | None = None) -> Any:

@@ -99,6 +99,25 @@ def slo_rows(summary: PeriodSummary) -> list[dict[str, str]]:
     return rows
 
 
+def correction_rows(summary: PeriodSummary, slo: str | None = None) -> list[dict[str, str]]:
+    """What each correction took out of each SLO in the period (docs/metrics.md, "Corrections")."""
+    return [
+        {
+            "slo": c.slo,
+            "kind": c.kind.replace("_", " "),
+            "reason": c.reason or show.MISSING,
+            "when": _local_time(c.start.replace("Z", "+00:00")[:16] + "+00:00")
+            + (f", repeating ({c.rrule})" if c.rrule else ""),
+            "windows": show.count(c.windows),
+            "minutes": show.minutes(c.minutes),
+            "events": show.count(c.events),
+            "bad": show.count(c.bad_events),
+        }
+        for c in summary.corrections
+        if c.slo in summary.slos and (slo is None or c.slo == slo)
+    ]
+
+
 def ledger_rows(summary: PeriodSummary, slo: str | None = None) -> list[dict[str, str]]:
     """The policy ledger's events in order of day, each with the decision that followed when it
     asked for one (exhausted, incident)."""
