@@ -7,8 +7,11 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from srelib.config import Workbench
 from srelib.errors import InputError
@@ -274,3 +277,101 @@ def test_the_reports_table_says_what_each_correction_took_out(tmp_path: Path):
     }
     assert set(rows) == {"api-availability", "api-latency"}  # every SLO of the service
     assert [r["slo"] for r in correction_rows(summary, "api-latency")] == ["api-latency"]
+
+
+# ---- the figures against an independent computation -------------------------------------------
+
+MINUTES_IN_OCTOBER = 31 * 24 * 60 + 60  # Berlin's October has an hour more (the clocks go back)
+
+
+def _oracle_windows(corrections: list[dict], timezone: str, until: datetime) -> list[tuple[datetime, datetime]]:
+    """Each correction's windows, read independently: the rule stepped on the wall clock with
+    dateutil's own rrulestr and each local start converted to UTC with zoneinfo."""
+    from datetime import UTC
+
+    from dateutil.rrule import rrulestr
+
+    zone = ZoneInfo(timezone)
+    windows = []
+    for c in corrections:
+        start = datetime.fromisoformat(c["start"]).astimezone(zone)
+        end = datetime.fromisoformat(c["end"]).astimezone(zone)
+        local_start, length = start.replace(tzinfo=None), end.replace(tzinfo=None) - start.replace(tzinfo=None)
+        starts = [local_start]
+        if c.get("rrule"):
+            starts = list(rrulestr(c["rrule"], dtstart=local_start).between(local_start, until, inc=True))
+        for s in starts:
+            utc = lambda t: t.replace(tzinfo=zone).astimezone(UTC).replace(tzinfo=None)  # noqa: E731
+            windows.append((utc(s), utc(s + length)))
+    return windows
+
+
+@settings(max_examples=8, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(
+    buckets=st.dictionaries(
+        st.integers(0, MINUTES_IN_OCTOBER - 1),
+        st.tuples(st.integers(0, 50), st.integers(0, 50)),
+        min_size=1,
+        max_size=40,
+    ),
+    one_off=st.dictionaries(st.integers(0, MINUTES_IN_OCTOBER - 1), st.integers(1, 3000), max_size=3),
+    weekly=st.booleans(),
+    timezone=st.sampled_from(["UTC", "Europe/Berlin", "Asia/Kolkata"]),
+)
+def test_attainment_leaves_out_exactly_the_buckets_inside_a_window(
+    tmp_path_factory, buckets, one_off, weekly, timezone
+):
+    """srelib's attainment against the buckets an independent reading of the windows leaves out:
+    random buckets, one-off windows, and a weekly window on the wall clock (across Berlin's change
+    of summer time on 25 October)."""
+    from datetime import timedelta
+
+    from srelib.ingest.warehouse import in_memory
+    from srelib.metrics.scope import Scope
+    from srelib.metrics.slo import slo_results
+
+    root = tmp_path_factory.mktemp("oracle")
+    workbench = _workbench(root, timezone)
+    period = Period.parse("2026-10", timezone)
+    first = period.start_utc
+    rows = [
+        _bucket((first + timedelta(minutes=m)).strftime("%Y-%m-%dT%H:%M:%SZ"), min(g, t), t)
+        for m, (g, t) in sorted(buckets.items())
+    ]
+    corrections = [
+        {
+            "slo": "api-availability",
+            "start": (first + timedelta(minutes=m)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "end": (first + timedelta(minutes=m + n)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "kind": "other",
+        }
+        for m, n in one_off.items()
+    ]
+    if weekly:  # Saturdays 22:00-23:30 local from 3 October
+        local = datetime(2026, 10, 3, 22, tzinfo=ZoneInfo(timezone))
+        corrections.append(
+            {
+                "service": "api",
+                "start": local.isoformat(),
+                "end": (local + timedelta(minutes=90)).isoformat(),
+                "rrule": "FREQ=WEEKLY",
+                "kind": "maintenance",
+            }
+        )
+    data = root / "data"
+    write_csv(data / "sli.csv", SLI_COLUMNS, rows)
+    write_csv(data / "corrections.csv", CORRECTION_COLUMNS, corrections)
+    newest = max(datetime.strptime(r["timestamp"], "%Y-%m-%dT%H:%M:%SZ") for r in rows)
+    windows = _oracle_windows(corrections, timezone, (newest + timedelta(days=1)).replace(tzinfo=None))
+    stamps = {r["timestamp"]: datetime.strptime(r["timestamp"], "%Y-%m-%dT%H:%M:%SZ") for r in rows}
+    kept = [
+        r
+        for r in rows
+        if period.start_utc <= stamps[r["timestamp"]] < period.end_utc
+        and not any(s <= stamps[r["timestamp"]] < e for s, e in windows)
+    ]
+    good, total = sum(r["good"] for r in kept), sum(r["total"] for r in kept)
+    with in_memory(validate_directory(data), timezone) as con:
+        got = slo_results(con, [period], Scope(None, workbench.catalogue))[period.label]["api-availability"]
+    assert (got.good, got.total) == (good, total)
+    assert got.attainment == (None if total == 0 else pytest.approx(good / total, abs=1e-8))
