@@ -103,6 +103,32 @@ class Daemon:
                 except Exception as exc:
                     self._say(f"{why}: could not announce the runs: {exc}")
 
+    def refresh(self, why: str) -> None:
+        """Ingest the data folder and sources (params/schedule.yaml ``ingest``), then post the SLO
+        alerts that started or stopped firing (srelib.run.refresh); one batch at a time."""
+        if self.stop.is_set():
+            return
+        from srelib.run.notify import load_config, post_alerts
+        from srelib.run.refresh import alert_changes, ingest_workbench
+
+        with self.busy:
+            try:
+                self._say(f"{why}: {ingest_workbench(self.workbench, log=lambda line: self._say(f'{why}: {line}'))}")
+                changes = alert_changes(self.workbench)
+            except Exception as exc:  # bad data or a source down: said, and the next tick tries again
+                self._say(f"{why}: could not ingest: {exc}")
+                return
+            if not changes:
+                return
+            try:
+                problems = post_alerts(self.workbench, changes, load_config(self.workbench))
+            except Exception as exc:
+                self._say(f"{why}: could not post the SLO alerts: {exc}")
+                return
+            for problem in problems:
+                self._say(f"{why}: could not post an SLO alert: {problem}")
+            self._say(f"{why}: posted {len(changes) - len(problems)} alert change(s)")
+
     def serve(self) -> int:
         """Run until SIGTERM or SIGINT; returns the exit code (0 after a clean stop)."""
         schedule = load_schedule(self.workbench)
@@ -118,6 +144,10 @@ class Daemon:
                 triggers.append(("recheck", IntervalTrigger(minutes=schedule.recheck_minutes)))
             for name, trigger in triggers:
                 self.scheduler.add_job(self.tick, trigger, args=[name], id=name, name=name, replace_existing=True)
+            if schedule.ingest is not None:
+                name = f"ingest every {schedule.ingest.every}"
+                every = IntervalTrigger(minutes=schedule.ingest.minutes)
+                self.scheduler.add_job(self.refresh, every, args=[name], id="ingest", name=name, replace_existing=True)
             self.scheduler.add_job(
                 self.tick, "date", args=["start-up catch-up"], id="catch-up", name="start-up catch-up"
             )

@@ -53,6 +53,7 @@ from srelib.redact import redact
 from srelib.run.batch import OK, Outcome
 from srelib.run.catalogue import REPORTS
 from srelib.run.history import records
+from srelib.run.refresh import AlertChange, explorer_link
 
 
 class Webhook(BaseModel):
@@ -101,11 +102,14 @@ class Email(BaseModel):
 class PublishConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
     portal_url: str | None = Field(default=None, description="where outputs/ is served, for links in messages")
+    explorer_url: str | None = Field(
+        default=None, description="where `srelib dashboard slo_explorer` is served, for links in SLO alerts"
+    )
     webhook: Webhook | None = None
     email: Email | None = None
     _warnings: list[str] = PrivateAttr(default_factory=list)
 
-    @field_validator("portal_url")
+    @field_validator("portal_url", "explorer_url")
     @classmethod
     def _link_base(cls, value: str | None) -> str | None:
         # It becomes the start of every link in a message: nothing that could end a link early.
@@ -265,6 +269,44 @@ def message(workbench: Workbench, outcomes: Sequence[Outcome], config: PublishCo
     footer = f"srelib · {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}"
     announcement = Announcement(heading, _tally(outcomes), figures, lines, more, footer, config.portal_url)
     return _adaptive_card(announcement) if config.webhook.kind == "teams" else _block_kit(announcement)
+
+
+def alert_message(workbench: Workbench, change: AlertChange, config: PublishConfig) -> dict[str, Any]:
+    """The JSON body announcing that an SLO's alert started or stopped firing (srelib.run.refresh)."""
+    assert config.webhook is not None
+    heading = f"{workbench.org.name} · SLO alert {change.state}: {change.slo} ({change.severity})"
+    if change.state == "firing":
+        tally = (
+            f"{change.severity.capitalize()} alert: burn rate {change.burn_rate_long:g} over {change.long_window} "
+            f"and {change.burn_rate_short:g} over {change.short_window}, at or above {change.factor:g} "
+            "(the SRE Workbook's multiwindow alert, scaled to the SLO's window)"
+        )
+    else:
+        tally = (
+            f"{change.severity.capitalize()} alert no longer firing: no row of the Workbook's table burns fast enough"
+        )
+    figures = [("Service", change.service or "?"), ("Data as of", change.at.replace("T", " ")[:16] + " UTC")]
+    link = explorer_link(config.explorer_url, change.slo)
+    lines: list[tuple[str, str | None, str | None]] = (
+        [(f"Open {change.slo} in the SLO explorer", link, None)] if link else []
+    )
+    footer = f"srelib · {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}"
+    announcement = Announcement(heading, tally, figures, lines, 0, footer, None)
+    return _adaptive_card(announcement) if config.webhook.kind == "teams" else _block_kit(announcement)
+
+
+def post_alerts(workbench: Workbench, changes: Sequence[AlertChange], config: PublishConfig) -> list[str]:
+    """Post each alert change to the configured webhook (none configured: nothing); returns the
+    deliveries that failed, in words (the others are sent)."""
+    if config.webhook is None:
+        return []
+    problems = []
+    for change in changes:
+        try:
+            post_webhook(config.webhook, alert_message(workbench, change, config))
+        except DeliveryError as exc:
+            problems.append(f"{change.slo} ({change.severity} {change.state}): {exc}")
+    return problems
 
 
 def _one_line(text: str) -> str:

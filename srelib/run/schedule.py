@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from srelib.config import Workbench, load_yaml, yaml_problem
 from srelib.errors import ConfigError, UsageError
+from srelib.ingest.specs import parse_duration
 from srelib.period import Period, zone
 from srelib.run.batch import Job, Outcome
 from srelib.run.catalogue import (
@@ -79,9 +80,34 @@ class Retention(BaseModel):
     failed_days: int | None = Field(default=None, ge=1, description="days a failed notebook is kept")
 
 
+class IngestSchedule(BaseModel):
+    """``ingest: {every: 15m}``: the scheduler ingests the data folder and sources this often."""
+
+    model_config = ConfigDict(extra="forbid")
+    every: str = Field(description="a duration of at least a minute: 15m, 1h")
+
+    @field_validator("every")
+    @classmethod
+    def _duration(cls, value: str) -> str:
+        try:
+            seconds = parse_duration(value).total_seconds()
+        except ValueError as exc:
+            raise ValueError(f"{value!r} is not a duration such as 15m or 1h") from exc
+        if seconds < 60:
+            raise ValueError(f"{value!r}: ingest at least a minute apart")
+        return value
+
+    @property
+    def minutes(self) -> float:
+        return parse_duration(self.every).total_seconds() / 60
+
+
 class Schedule(BaseModel):
     model_config = ConfigDict(extra="forbid")
     reports: list[ScheduledReport] = Field(default_factory=list)
+    ingest: IngestSchedule | None = Field(
+        default=None, description="srelib scheduler: ingest this often, and post SLO alerts that change"
+    )
     retention: Retention = Field(default_factory=Retention)
     recheck_minutes: int | None = Field(
         default=60, ge=1, le=7 * 24 * 60, description="srelib scheduler: how often to redo stale or failed reports"
