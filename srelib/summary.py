@@ -151,6 +151,8 @@ class PeriodSummary(BaseModel):
     readiness: Readiness | None = None  # PRR coverage of the critical services, launches with and without review
     year: YearReview | None = None  # a year's months, coverage and inputs for next year's plan (years only)
     programme: ProgrammeStatus | None = None  # the plan's phases, milestones and success criteria (the organisation's)
+    partial: bool = False  # the period has not ended yet: its figures are "so far"
+    data_as_of: str | None = None  # a partial period's newest data (ISO 8601, org time zone)
     generated_at: str = ""
     srelib_version: str = __version__
     input_fingerprint: str | None = None
@@ -247,6 +249,7 @@ def build_summary(
     )
     budget_postmortems = {share.incident_id for p in policy.values() for share in p.postmortems_required}
     applied = corrections_applied(con, period, list(slos[period.label]))
+    partial, data_as_of = _partial(con, period)
     if team is None:
         check_programme(workbench.programme, workbench)
     summary = PeriodSummary(
@@ -258,7 +261,9 @@ def build_summary(
         incidents=incidents[period.label],
         slos=slos[period.label],
         kind=period.kind,
-        title=period.title,
+        title=f"{period.title} so far" if partial else period.title,
+        partial=partial,
+        data_as_of=data_as_of,
         timezone=period.timezone,
         org=workbench.org.name,
         previous=previous,
@@ -387,6 +392,20 @@ def _data_quality(
         gap_minutes=org.sli_gap_minutes,
         low_traffic_events=org.low_traffic_events,
     )
+
+
+def _partial(con: duckdb.DuckDBPyConnection, period: Period) -> tuple[bool, str | None]:
+    """Whether ``period`` is still going (it ends after now), and then when its newest data is
+    from: the newest SLI bucket or incident start, in the org time zone."""
+    if period.end_utc <= datetime.now(UTC).replace(tzinfo=None):
+        return False, None
+    row = con.execute("""SELECT greatest((SELECT max("timestamp") FROM sli WHERE "timestamp" < ?),
+                                         (SELECT max(started_at) FROM incidents WHERE started_at < ?))""",
+                      [period.end_utc, period.end_utc]).fetchall()  # fmt: skip
+    newest = row[0][0] if row else None
+    if newest is None:
+        return True, None
+    return True, newest.replace(tzinfo=UTC).astimezone(period.start.tzinfo).isoformat(timespec="minutes")
 
 
 def _data_start(con: duckdb.DuckDBPyConnection) -> datetime | None:

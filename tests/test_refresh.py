@@ -4,7 +4,7 @@ when it clears. A real webhook receiver on 127.0.0.1 takes the messages."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -141,3 +141,31 @@ def test_the_scheduler_ingests_then_posts_what_changed(tmp_path: Path, monkeypat
     assert "ingest every 15m: ingested" in said
     assert "ingest every 15m: posted 2 alert change(s)" in said
     assert said.count("posted") == 1
+
+
+def test_the_current_month_is_offered_so_far_and_labelled_partial(tmp_path: Path):
+    from srelib.ingest.warehouse import connect
+    from srelib.period import Period
+    from srelib.present import report
+    from srelib.serve.dashboards import _period_title, periods
+    from srelib.summary import build_summary
+
+    workbench = _workbench(tmp_path)
+    now = datetime.now(UTC).replace(tzinfo=None, second=0, microsecond=0)
+    current = Period.containing("month", now.date(), "UTC")
+    newest = max(current.start_utc, now - timedelta(hours=1))
+    _data(workbench, newest + MINUTE, newest + MINUTE)  # three days of good minutes up to ``newest``
+    ingest_workbench(workbench, log=lambda line: None)
+    offered = periods(workbench)
+    assert offered[0] == current.label and offered[1] == current.shift(-1).label
+    assert _period_title(current) == f"{current.title} so far (partial)"
+    assert _period_title(current.shift(-1)) == current.shift(-1).title
+    with connect(workbench.warehouse_path) as con:
+        summary = build_summary(con, workbench, current)
+        before = build_summary(con, workbench, current.shift(-1))
+    assert (summary.partial, summary.title) == (True, f"{current.title} so far")
+    assert summary.data_as_of == newest.replace(tzinfo=UTC).isoformat(timespec="minutes")
+    header = report.header(summary, "Monthly reliability").data
+    assert f"Partial period: {current.title} so far, data as of {summary.data_as_of.replace('T', ' ')}." in header
+    assert (before.partial, before.data_as_of, before.title) == (False, None, current.shift(-1).title)
+    assert "Partial period" not in report.header(before, "Monthly reliability").data

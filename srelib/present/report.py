@@ -231,6 +231,8 @@ def header(summary: PeriodSummary, report_title: str) -> Any:
         end=summary.end[:10],
         timezone=summary.timezone,
         generated=summary.generated_at,
+        partial=summary.partial,
+        data_as_of=None if summary.data_as_of is None else summary.data_as_of.replace("T", " "),
     )
 
 

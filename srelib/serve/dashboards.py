@@ -23,7 +23,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from datetime import UTC
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -71,12 +71,16 @@ def summaries(wb: Workbench, folder: Path | None = None, background: bool = Fals
 
 
 def periods(wb: Workbench, count: int = 12) -> list[str]:
-    """The latest complete months with data (newest first), then the latest complete quarters."""
+    """The current month when it has data yet (a partial period, its figures "so far"), the
+    latest complete months with data (newest first), then the latest complete quarters."""
     tz = wb.org.timezone
     with connect(wb.warehouse_path) as con:
         newest_data = "SELECT max(timestamp) AS t FROM sli UNION ALL SELECT max(started_at) FROM incidents"
         last = con.execute(f"SELECT max(t) FROM ({newest_data})").fetchall()[0][0]
     labels = []
+    current = Period.containing("month", datetime.now(zone(tz)).date(), tz)
+    if last is not None and last >= current.start_utc:
+        labels.append(current.label)
     for kind, n in (("month", count), ("quarter", 4)):
         newest = Period.latest_complete(kind, tz)
         if last is not None:
@@ -84,6 +88,13 @@ def periods(wb: Workbench, count: int = 12) -> list[str]:
             newest = min(newest, with_data, key=lambda p: p.start)
         labels += [p.label for p in reversed(newest.trailing(n))]
     return labels
+
+
+def _period_title(period: Period) -> str:
+    """A period as the period menu names it: a month still going is "December 2026 so far"."""
+    if period.end_utc > datetime.now(UTC).replace(tzinfo=None):
+        return f"{period.title} so far (partial)"
+    return period.title
 
 
 def _services(wb: Workbench, team: str | None) -> list[str]:
@@ -135,7 +146,7 @@ class Dashboard:
         self.workbench = wb or workbench()
         self.summaries = summaries(self.workbench)
         tz = self.workbench.org.timezone
-        offered = [(Period.parse(label, tz).title, label) for label in periods(self.workbench)]
+        offered = [(_period_title(Period.parse(label, tz)), label) for label in periods(self.workbench)]
         self.period = _dropdown("Period", offered, offered[0][1])
         teams = list(self.workbench.catalogue.teams)
         options = [ORG, *teams] if self.whole_org else teams
