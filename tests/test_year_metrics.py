@@ -119,7 +119,12 @@ def test_metrics_json_for_a_year_matches_hand_computed_values(year_data):
     out = run_cli(workbench.root, "metrics", "--period", "2026", "--data", str(data), "--json")
     assert out.returncode == 0, out.stderr
     result = json.loads(out.stdout)
-    assert (result["period"], result["kind"], result["title"]) == ("2026", "year", "2026")
+    # until 2026 has ended it is a partial period, its figures "so far"
+    from datetime import UTC, datetime
+
+    going = datetime.now(UTC) < datetime(2027, 1, 1, tzinfo=UTC)
+    assert result["partial"] is going
+    assert (result["period"], result["kind"], result["title"]) == ("2026", "year", "2026 so far" if going else "2026")
     assert (result["start"], result["end"]) == ("2026-01-01T00:00:00+01:00", "2027-01-01T00:00:00+01:00")
     incidents = result["incidents"]
     # Y1 to Y5: not Y0 (2025) nor Y6 (2027).
