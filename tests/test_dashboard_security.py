@@ -305,7 +305,7 @@ def test_a_preheated_kernel_is_kept_until_its_page_connects_and_culled_once_the_
     assert preheated in guarded.kernels()
     page = guarded.page()
     assert kernel_of(page) == preheated  # the page took the preheated kernel
-    time.sleep(3)  # the culler passes every second; the page connects later than that
+    time.sleep(1.5)  # the culler passes every second: at least once before the page connects
     channels = f"ws://127.0.0.1:{guarded.port}/api/kernels/{preheated}/channels?session_id=s"
     ours = {"Origin": f"http://127.0.0.1:{guarded.port}", "Authorization": f"token {guarded.token}"}
     info = [{"msg_type": "kernel_info_request", "content": {}}]

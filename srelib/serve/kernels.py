@@ -9,7 +9,8 @@ one. :class:`DashboardKernels` is the server's kernel manager (voila adds its po
   a preheated kernel only when one is ready, else starts its own (under the cap).
 - **Culled.** jupyter_server's culler shuts down a kernel with no page connected
   (``cull_connected`` stays off) once idle for ``cull_idle_timeout`` seconds: the kernel of a
-  closed page, or of a page fetched by a script that never connects. A kernel waiting in the
+  closed page, or of a page fetched by a script that never connects. Idle time counts from the
+  last culler pass that saw a page connected, so a page that reconnects finds its kernel. A kernel waiting in the
   pool is never culled (voila's own rule); one handed to a page counts as idle only from the
   first culler pass after the hand-over, so its page has the whole timeout to connect even
   when the kernel waited in the pool for longer than that.
@@ -93,10 +94,17 @@ class DashboardKernels(AsyncMappingKernelManager):
     async def cull_kernels(self) -> None:
         """The culler's pass, first restarting the idle time of kernels handed from the pool to a
         page since the last pass (their last activity was their preheating, maybe long ago)."""
+        now = datetime.now(UTC)
         handed_over = (self._for_pool & set(self._kernels)) - self._starting - self._waiting_in_pool()
         for kernel_id in handed_over - self._handed_over:
-            self._kernels[kernel_id].last_activity = datetime.now(UTC)
+            self._kernels[kernel_id].last_activity = now
         self._handed_over = handed_over
+        # A kernel with a page connected is in use, whatever its messages: its idle time starts
+        # when its last page leaves (jupyter_server counts only some messages as activity, so a
+        # page that listened for seconds could find its kernel culled as it reconnected).
+        for kernel_id, kernel in list(self._kernels.items()):
+            if self._kernel_connections.get(kernel_id, 0) > 0:
+                kernel.last_activity = now
         # voila keeps each handed-over page's request details for /voila/query, which this server
         # does not serve: forget those of kernels that are gone
         for kernel_id in set(RequestInfoSocketHandler._cache) - set(self._kernels):
