@@ -185,16 +185,16 @@ def validate(
 @app.command()
 def ingest(data: DataOpt = None, warehouse: WarehouseOpt = None, sources: SourcesOpt = None) -> None:
     """Validate a data directory and the configured vendor exports, then load them in one transaction."""
-    from srelib.ingest.validate import validate_directory
-    from srelib.ingest.warehouse import load
+    from srelib.run.refresh import ingest_workbench
 
     workbench = _workbench()
     directory = data or workbench.data_path
     target = warehouse or workbench.warehouse_path
-    dataset = validate_directory(directory, _extracts(sources, workbench, directory, target), workbench.activities)
-    counts = load(dataset, target, workbench.org.timezone)
-    dataset.con.close()
-    say(f"ingested {directory} into {target}: {dataset.describe() or 'no rows'}, {counts['slos']} slos")
+    say(
+        ingest_workbench(
+            workbench, directory=directory, target=target, extracts=_extracts(sources, workbench, directory, target)
+        )
+    )
 
 
 @app.command()

@@ -54,7 +54,7 @@ from srelib.metrics.satisfaction import (
     satisfaction_trend,
 )
 from srelib.metrics.scope import Scope
-from srelib.metrics.slo import SloResult, slo_definitions, slo_results
+from srelib.metrics.slo import SloDefinition, SloResult, slo_definitions, slo_results
 from srelib.metrics.slo_documents import SloSpecInfo, slo_specs
 from srelib.metrics.surveys import SurveyResult, surveys
 from srelib.metrics.value import SpendPoint, Value, spend_trend, value
@@ -249,6 +249,7 @@ def build_summary(
     )
     budget_postmortems = {share.incident_id for p in policy.values() for share in p.postmortems_required}
     applied = corrections_applied(con, period, list(slos[period.label]))
+    definitions = slo_definitions(con, scope)
     partial, data_as_of = _partial(con, period)
     if team is None:
         check_programme(workbench.programme, workbench)
@@ -290,14 +291,14 @@ def build_summary(
         initiatives=initiative_effects(con, period, scope, workbench.initiatives.initiatives),
         slo_specs=slo_specs(con, scope, workbench.slo_documents, period),
         corrections=applied,
-        annotations=slo_annotations(con, period, slo_definitions(con, scope)),
+        annotations=slo_annotations(con, period, definitions),
         rollups=rollups(
             slos[period.label],
             {n: d.weight for n, d in workbench.slo_documents.documents.items()},
             workbench.org.name,
             team,
         ),
-        data_quality=shared.data_quality if shared else _data_quality(con, period, scope, slos, applied, org),
+        data_quality=shared.data_quality if shared else _data_quality(con, period, definitions, slos, applied, org),
         activities=activities(con, period, scope, workbench.activities, periods),
         surveys=surveys(con, period, scope, workbench.activities, periods),
         follow_up=follow_up(con, period, scope, workbench.policy, workbench.follow_up, budget_postmortems),
@@ -377,7 +378,7 @@ def _slo_figures_of(
 def _data_quality(
     con: duckdb.DuckDBPyConnection,
     period: Period,
-    scope: Scope,
+    definitions: list[SloDefinition],
     slos: dict[str, dict[str, SloResult]],
     applied: list[CorrectionApplied],
     org: OrgConfig,
@@ -385,7 +386,7 @@ def _data_quality(
     return data_quality(
         con,
         period,
-        slo_definitions(con, scope),
+        definitions,
         slos[period.label],
         applied,
         min_coverage=org.sli_min_coverage,

@@ -11,11 +11,8 @@ import pytest
 
 from srelib.errors import InputError
 from srelib.ingest.validate import validate_directory
-from srelib.ingest.warehouse import connect
-from srelib.period import Period
-from srelib.summary import build_summary
 from tests.conftest import INCIDENT_COLUMNS, write_csv
-from tests.test_data_quality import HOUR, _buckets, _ingest, _workbench
+from tests.test_data_quality import HOUR, _buckets, _ingest, _workbench, summary_of
 
 DEPLOY_COLUMNS = ["deploy_id", "service", "team", "deployed_at", "commit_at", "succeeded", "incident_id"]
 ANNOTATION_COLUMNS = ["time", "slo", "service", "text"]
@@ -74,11 +71,7 @@ def _summary(tmp_path: Path, timezone: str = "UTC"):
         ],
     )
     _ingest(workbench, _buckets("api-availability", datetime(2026, 10, 1), datetime(2026, 11, 1), HOUR))
-    con = connect(workbench.warehouse_path)
-    try:
-        return build_summary(con, workbench, Period.parse("2026-10", timezone))
-    finally:
-        con.close()
+    return summary_of(workbench, "2026-10")
 
 
 def test_incidents_deployments_and_notes_of_the_period(tmp_path: Path):

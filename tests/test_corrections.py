@@ -67,10 +67,12 @@ def _workbench(root: Path, timezone: str = "UTC", method: str = "Occurrences", *
     return workbench
 
 
-def _ingest(workbench: Workbench, sli: list[dict], corrections: list[dict]) -> None:
+def _ingest(workbench: Workbench, sli: list[dict], corrections: list[dict] | None = None) -> None:
+    """Write ``sli`` (and ``corrections``, if any) into the workbench's data folder and ingest it."""
     data = workbench.root / "data"
     write_csv(data / "sli.csv", SLI_COLUMNS, sli)
-    write_csv(data / "corrections.csv", CORRECTION_COLUMNS, corrections)
+    if corrections is not None:
+        write_csv(data / "corrections.csv", CORRECTION_COLUMNS, corrections)
     dataset = validate_directory(data)
     try:
         load(dataset, workbench.warehouse_path, workbench.org.timezone)

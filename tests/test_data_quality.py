@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 
 from srelib.config import Workbench
-from srelib.ingest.validate import validate_directory
-from srelib.ingest.warehouse import connect, load
+from srelib.ingest.warehouse import connect
 from srelib.metrics.data_quality import expected_buckets, low_traffic_threshold
 from srelib.period import Period
 from srelib.summary import build_summary
-from tests.conftest import make_workbench, slo_document, write_csv, write_slos
+from tests.conftest import make_workbench, slo_document, write_slos
+from tests.test_corrections import _ingest
 
 SLI_COLUMNS = ["timestamp", "slo", "good", "total"]
 CORRECTION_COLUMNS = ["slo", "service", "start", "end", "rrule", "reason", "kind"]
@@ -41,18 +41,6 @@ def _workbench(root: Path, timezone: str = "UTC", org: dict | None = None) -> Wo
     return Workbench.load(root)
 
 
-def _ingest(workbench: Workbench, sli: list[dict], corrections: list[dict] | None = None) -> None:
-    data = workbench.root / "data"
-    write_csv(data / "sli.csv", SLI_COLUMNS, sli)
-    if corrections:
-        write_csv(data / "corrections.csv", CORRECTION_COLUMNS, corrections)
-    dataset = validate_directory(data)
-    try:
-        load(dataset, workbench.warehouse_path, workbench.org.timezone)
-    finally:
-        dataset.con.close()
-
-
 def _buckets(slo: str, start: datetime, end: datetime, step: timedelta, good: int = 10, total: int = 10) -> list[dict]:
     rows, at = [], start
     while at < end:
@@ -61,12 +49,17 @@ def _buckets(slo: str, start: datetime, end: datetime, step: timedelta, good: in
     return rows
 
 
-def _quality(workbench: Workbench, period: str, team: str | None = None):
+def summary_of(workbench: Workbench, period: str, team: str | None = None):
+    """The summary of ``period`` (in the org's time zone) from the workbench's warehouse."""
     con = connect(workbench.warehouse_path)
     try:
-        return build_summary(con, workbench, Period.parse(period, workbench.org.timezone), team).data_quality
+        return build_summary(con, workbench, Period.parse(period, workbench.org.timezone), team)
     finally:
         con.close()
+
+
+def _quality(workbench: Workbench, period: str, team: str | None = None):
+    return summary_of(workbench, period, team).data_quality
 
 
 HOUR, FIVE = timedelta(hours=1), timedelta(minutes=5)
@@ -224,12 +217,7 @@ def test_every_output_that_says_met_says_when_the_data_are_too_thin(tmp_path: Pa
         *_buckets("web-availability", datetime(2026, 10, 20), datetime(2026, 11, 1), HOUR),
     ]
     _ingest(workbench, sli)
-    con = connect(workbench.warehouse_path)
-    try:
-        summary = build_summary(con, workbench, Period.parse("2026-10"))
-        quarter = build_summary(con, workbench, Period.parse("2026-Q4"))
-    finally:
-        con.close()
+    summary, quarter = summary_of(workbench, "2026-10"), summary_of(workbench, "2026-Q4")
     assert {n: r.status for n, r in summary.slos.items()} == dict.fromkeys(summary.slos, "met")
     messages = narrative.messages(summary)
     assert "All 3 SLOs met their objectives, 2 of them on too little data to be sure (below)." in messages

@@ -11,12 +11,9 @@ import pytest
 
 from srelib.errors import InputError
 from srelib.ingest.validate import validate_directory
-from srelib.ingest.warehouse import connect
 from srelib.metrics.ledger import crossings
-from srelib.period import Period
-from srelib.summary import build_summary
 from tests.conftest import INCIDENT_COLUMNS, write_csv
-from tests.test_data_quality import HOUR, _buckets, _ingest, _workbench
+from tests.test_data_quality import HOUR, _buckets, _ingest, _workbench, summary_of
 
 DECISION_COLUMNS = ["date", "service", "decision", "by", "note"]
 
@@ -87,11 +84,7 @@ def test_the_ledger_of_a_month_with_its_decisions_and_gaps(tmp_path: Path):
         ],
     )
     _ingest(workbench, sli)
-    con = connect(workbench.warehouse_path)
-    try:
-        summary = build_summary(con, workbench, Period.parse("2026-10"))
-    finally:
-        con.close()
+    summary = summary_of(workbench, "2026-10")
     ledger = summary.policy_ledger
     assert [(e.day, e.slo, e.kind, e.incident_id) for e in ledger.events] == [
         ("2026-10-10", "api-availability", "at_risk", None),
@@ -147,11 +140,7 @@ def test_an_exhausted_budget_without_a_decision_waits_to_the_period_end(tmp_path
         *_buckets("api-availability", datetime(2026, 10, 18), datetime(2026, 11, 1), HOUR, good=1000, total=1000),
     ]
     _ingest(workbench, sli)
-    con = connect(workbench.warehouse_path)
-    try:
-        summary = build_summary(con, workbench, Period.parse("2026-10"))
-    finally:
-        con.close()
+    summary = summary_of(workbench, "2026-10")
     (gap,) = summary.policy_ledger.gaps
     # exhausted on 17 October; nothing recorded by the end of the 31st: 15 days
     assert (gap.day, gap.decided, gap.days, gap.late) == ("2026-10-17", None, 15, True)
@@ -188,9 +177,5 @@ def test_a_warehouse_without_decisions_has_a_ledger_without_decisions(tmp_path: 
 
     with duckdb.connect(str(workbench.warehouse_path)) as con:  # a warehouse from before decisions
         con.execute("DROP TABLE IF EXISTS decisions")
-    con = connect(workbench.warehouse_path)
-    try:
-        ledger = build_summary(con, workbench, Period.parse("2026-10")).policy_ledger
-    finally:
-        con.close()
+    ledger = summary_of(workbench, "2026-10").policy_ledger
     assert (ledger.events, ledger.decisions, ledger.gaps) == ([], [], [])

@@ -10,12 +10,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from srelib.ingest.warehouse import connect
 from srelib.metrics.rollup import composite_attainment, rollups
 from srelib.metrics.slo import SloResult
-from srelib.period import Period
-from srelib.summary import build_summary
-from tests.test_data_quality import HOUR, _buckets, _ingest, _workbench
+from tests.test_data_quality import HOUR, _buckets, _ingest, _workbench, summary_of
 
 
 def _result(
@@ -112,12 +109,7 @@ def test_the_summary_rolls_its_slos_up_with_the_weights_of_the_slo_documents(tmp
     from srelib.config import Workbench
 
     workbench = Workbench.load(tmp_path)
-    con = connect(workbench.warehouse_path)
-    try:
-        summary = build_summary(con, workbench, Period.parse("2026-10"))
-        team = build_summary(con, workbench, Period.parse("2026-10"), "platform")
-    finally:
-        con.close()
+    summary, team = summary_of(workbench, "2026-10"), summary_of(workbench, "2026-10", "platform")
     levels = {(r.level, r.name): r for r in summary.rollups}
     # api-availability 99.9 % against 99 % (weight 3), api-latency 99.7 % against 99.9 %, web 99.5 % against 99 %
     api = levels["service", "api"]

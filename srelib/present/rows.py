@@ -106,8 +106,7 @@ def correction_rows(summary: PeriodSummary, slo: str | None = None) -> list[dict
             "slo": c.slo,
             "kind": c.kind.replace("_", " "),
             "reason": c.reason or show.MISSING,
-            "when": _local_time(c.start.replace("Z", "+00:00")[:16] + "+00:00")
-            + (f", repeating ({c.rrule})" if c.rrule else ""),
+            "when": _local_time(c.start[:16] + "+00:00") + (f", repeating ({c.rrule})" if c.rrule else ""),
             "windows": show.count(c.windows),
             "minutes": show.minutes(c.minutes),
             "events": show.count(c.events),
@@ -138,12 +137,10 @@ def ledger_rows(summary: PeriodSummary, slo: str | None = None) -> list[dict[str
         gap = gaps.get((e.day, e.slo, e.kind, e.incident_id))
         decision, wait = "", ""
         if gap is not None:
-            taken = decisions.get((gap.decided, gap.service)) if gap.decided else None
             if gap.decided is None:
                 decision = "none recorded"
-            elif taken is None:  # (a decision follows its event, so it is among the period's)
-                decision = f"recorded on {gap.decided}"
-            else:
+            else:  # a decision follows its event, so it is among the period's
+                taken = decisions[(gap.decided, gap.service)]
                 decision = taken.decision + (f" ({taken.by})" if taken.by else "")
             wait = show.days(gap.days) + (" (late)" if gap.late else "")
         rows.append(

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -33,19 +33,27 @@ from srelib.metrics.slo import slo_definitions
 STATE_FILE = ".alerts.json"
 
 
-def ingest_workbench(workbench: Workbench, log: Callable[[str], None] = print) -> str:
-    """``srelib ingest`` with the workbench's defaults: its data folder and configured sources,
-    validated, then loaded into its warehouse in one transaction. Returns what was ingested."""
+def ingest_workbench(
+    workbench: Workbench,
+    log: Callable[[str], None] = print,
+    directory: Path | None = None,
+    target: Path | None = None,
+    extracts: list[Any] | None = None,
+) -> str:
+    """``srelib ingest``: the data folder (``directory``, default the workbench's) and the sources
+    (``extracts``, default those params/sources.yaml configures), validated, then loaded into the
+    warehouse (``target``, default the workbench's) in one transaction. Returns what was ingested."""
     from srelib.ingest.sources import load_config, read_sources
     from srelib.ingest.validate import validate_directory
     from srelib.ingest.warehouse import load
 
-    directory, target = workbench.data_path, workbench.warehouse_path
-    sources = workbench.root / "params" / "sources.yaml"
-    extracts = read_sources(load_config(sources), workbench.root, directory, target) if sources.is_file() else []
-    for extract in extracts:
-        for note in extract.notes:
-            log(f"{extract.file}: {note}")
+    directory, target = directory or workbench.data_path, target or workbench.warehouse_path
+    if extracts is None:
+        sources = workbench.root / "params" / "sources.yaml"
+        extracts = read_sources(load_config(sources), workbench.root, directory, target) if sources.is_file() else []
+        for extract in extracts:
+            for note in extract.notes:
+                log(f"{extract.file}: {note}")
     dataset = validate_directory(directory, extracts, workbench.activities)
     try:
         counts = load(dataset, target, workbench.org.timezone)
@@ -139,7 +147,3 @@ def explorer_link(explorer_url: str | None, slo: str) -> str | None:
     if not explorer_url:
         return None
     return f"{explorer_url.rstrip('/')}/?slo={quote(slo, safe='')}"
-
-
-def _now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
