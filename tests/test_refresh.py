@@ -12,7 +12,7 @@ import yaml
 
 from srelib.config import Workbench
 from srelib.errors import ConfigError
-from srelib.run.refresh import alert_changes, explorer_link, ingest_workbench
+from srelib.run.refresh import alert_changes, explorer_link, ingest_workbench, record_alerts
 from tests.conftest import write_csv
 from tests.test_data_quality import SLI_COLUMNS, _buckets, _workbench
 from tests.test_notify import Hook
@@ -47,18 +47,22 @@ def test_an_alert_is_reported_once_when_it_fires_and_once_when_it_clears(tmp_pat
     page = first[0]
     assert (page.burn_rate_long, page.burn_rate_short, page.factor) == (100.0, 100.0, 14.4)
     assert page.at == "2026-10-04T11:59:00.000001Z"  # the newest bucket counts
+    assert alert_changes(workbench) == first  # until recorded as announced, they are news
+    record_alerts(workbench, first)
     assert alert_changes(workbench) == []  # nothing new: nothing posted twice
     # three good hours later the page clears; the ticket's second row (3 d at 100 / 72 = 1.39 and
     # 6 h at 100 / 6 = 16.7, both ≥ 1) still fires
     _data(workbench, end - timedelta(hours=1), end + timedelta(hours=3), bad_until=end)
     ingest_workbench(workbench, log=lambda line: None)
-    assert [(c.severity, c.state) for c in alert_changes(workbench)] == [("page", "cleared")]
+    cleared = alert_changes(workbench)
+    assert [(c.severity, c.state) for c in cleared] == [("page", "cleared")]
+    record_alerts(workbench, cleared)
     # seven good hours later the bad hour has left every short window: the ticket clears
     _data(workbench, end - timedelta(hours=1), end + timedelta(hours=7), bad_until=end)
     ingest_workbench(workbench, log=lambda line: None)
-    assert [(c.slo, c.severity, c.state) for c in alert_changes(workbench)] == [
-        ("api-availability", "ticket", "cleared")
-    ]
+    cleared = alert_changes(workbench)
+    assert [(c.slo, c.severity, c.state) for c in cleared] == [("api-availability", "ticket", "cleared")]
+    record_alerts(workbench, cleared)
     assert alert_changes(workbench) == []
 
 
@@ -81,8 +85,8 @@ def test_alerts_go_to_the_webhook_with_a_link_to_the_explorer(tmp_path: Path, mo
             ),
             encoding="utf-8",
         )
-        problems = post_alerts(Workbench.load(tmp_path), changes, load_config(Workbench.load(tmp_path)))
-    assert problems == []
+        sent, problems = post_alerts(Workbench.load(tmp_path), changes, load_config(Workbench.load(tmp_path)))
+    assert (sent, problems) == (changes, [])
     assert len(hook.bodies) == 2  # one message per alert
     page = hook.bodies[0]
     assert page["text"].startswith("Test Org · SLO alert firing: api-availability (page): Page alert: ")
@@ -141,6 +145,30 @@ def test_the_scheduler_ingests_then_posts_what_changed(tmp_path: Path, monkeypat
     assert "ingest every 15m: ingested" in said
     assert "ingest every 15m: posted 2 alert change(s)" in said
     assert said.count("posted") == 1
+
+
+def test_an_alert_whose_post_failed_is_posted_at_the_next_ingest(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    from srelib.run.daemon import Daemon
+
+    workbench = _workbench(tmp_path)
+    end = datetime(2026, 10, 4, 12)
+    _data(workbench, end - timedelta(hours=1), end)
+    (workbench.root / "params" / "publish.yaml").write_text(
+        yaml.safe_dump({"webhook": {"kind": "slack", "url_env": "SLACK_HOOK"}}), encoding="utf-8"
+    )
+    lines: list[str] = []
+    daemon = Daemon(Workbench.load(tmp_path), log=lines.append)
+    with Hook(status=400) as refusing:  # the receiver refuses: nothing is recorded as announced
+        monkeypatch.setenv("SLACK_HOOK", refusing.url)
+        daemon.refresh("ingest")
+    assert len(refusing.bodies) == 2
+    assert "ingest: posted 0 alert change(s)" in lines[-1]
+    assert sum("could not post an SLO alert (tried again at the next ingest)" in line for line in lines) == 2
+    with Hook() as hook:
+        monkeypatch.setenv("SLACK_HOOK", hook.url)
+        daemon.refresh("ingest")
+        daemon.refresh("ingest")
+    assert len(hook.bodies) == 2  # posted once, when the receiver took them
 
 
 def test_the_current_month_is_offered_so_far_and_labelled_partial(tmp_path: Path):

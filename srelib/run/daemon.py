@@ -109,7 +109,7 @@ class Daemon:
         if self.stop.is_set():
             return
         from srelib.run.notify import load_config, post_alerts
-        from srelib.run.refresh import alert_changes, ingest_workbench
+        from srelib.run.refresh import alert_changes, ingest_workbench, record_alerts
 
         with self.busy:
             try:
@@ -121,13 +121,14 @@ class Daemon:
             if not changes:
                 return
             try:
-                problems = post_alerts(self.workbench, changes, load_config(self.workbench))
+                sent, problems = post_alerts(self.workbench, changes, load_config(self.workbench))
+                record_alerts(self.workbench, sent)  # what failed is posted at the next ingest
             except Exception as exc:
                 self._say(f"{why}: could not post the SLO alerts: {exc}")
                 return
             for problem in problems:
-                self._say(f"{why}: could not post an SLO alert: {problem}")
-            self._say(f"{why}: posted {len(changes) - len(problems)} alert change(s)")
+                self._say(f"{why}: could not post an SLO alert (tried again at the next ingest): {problem}")
+            self._say(f"{why}: posted {len(sent)} alert change(s)")
 
     def serve(self) -> int:
         """Run until SIGTERM or SIGINT; returns the exit code (0 after a clean stop)."""

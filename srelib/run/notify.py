@@ -295,18 +295,23 @@ def alert_message(workbench: Workbench, change: AlertChange, config: PublishConf
     return _adaptive_card(announcement) if config.webhook.kind == "teams" else _block_kit(announcement)
 
 
-def post_alerts(workbench: Workbench, changes: Sequence[AlertChange], config: PublishConfig) -> list[str]:
-    """Post each alert change to the configured webhook (none configured: nothing); returns the
-    deliveries that failed, in words (the others are sent)."""
+def post_alerts(
+    workbench: Workbench, changes: Sequence[AlertChange], config: PublishConfig
+) -> tuple[list[AlertChange], list[str]]:
+    """Post each alert change to the configured webhook; returns the changes announced (all of
+    them when no webhook is configured: there is nothing to deliver) and the deliveries that
+    failed, in words."""
     if config.webhook is None:
-        return []
-    problems = []
+        return list(changes), []
+    sent, problems = [], []
     for change in changes:
         try:
             post_webhook(config.webhook, alert_message(workbench, change, config))
         except DeliveryError as exc:
             problems.append(f"{change.slo} ({change.severity} {change.state}): {exc}")
-    return problems
+        else:
+            sent.append(change)
+    return sent, problems
 
 
 def _one_line(text: str) -> str:

@@ -7,14 +7,15 @@ from the bucket after the newest one held) on that cadence, exactly as ``srelib 
 After each such ingest, the SRE Workbook's multiwindow burn-rate alerts (srelib.metrics.alerts)
 are evaluated at the end of the data: an SLO whose page or ticket alert would fire now is posted
 once to the webhook of params/publish.yaml (Slack or Teams), with a link to the SLO explorer
-(``explorer_url``), and once more when it clears. What was last posted is kept in
-``outputs/.alerts.json`` (written whole or not at all), so a restart posts nothing twice.
+(``explorer_url``), and once more when it clears. What was posted is kept in
+``outputs/.alerts.json`` (written whole or not at all), so a restart posts nothing twice, and a
+post that failed is tried again at the next ingest.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -100,9 +101,9 @@ def firing_now(
 
 
 def alert_changes(workbench: Workbench, now: datetime | None = None) -> list[AlertChange]:
-    """What started and stopped firing since the last check (``outputs/.alerts.json``), at the
-    end of the data (``now``: naive UTC; default: the newest SLI bucket's start, plus a
-    microsecond so that it counts); the state file is updated to the alerts firing now."""
+    """What started and stopped firing since the alerts last recorded (``outputs/.alerts.json``,
+    :func:`record_alerts`), at the end of the data (``now``: naive UTC; default: the newest SLI
+    bucket's start, plus a microsecond so that it counts)."""
     con = connect(workbench.warehouse_path)
     try:
         if now is None:
@@ -120,11 +121,23 @@ def alert_changes(workbench: Workbench, now: datetime | None = None) -> list[Ale
     for key in sorted(before.keys() - firing.keys()):
         slo, severity = key
         changes.append(AlertChange(slo, before[key].get("service", ""), severity, "cleared", at))
-    if changes or not path.is_file():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        state = {f"{slo}|{severity}": asdict(change) for (slo, severity), change in sorted(firing.items())}
-        atomic_write(path, json.dumps(state, indent=2, sort_keys=True) + "\n")
     return changes
+
+
+def record_alerts(workbench: Workbench, changes: Sequence[AlertChange]) -> None:
+    """Record ``changes`` as announced (those posted, or all when no webhook is configured): a
+    change whose post failed is not recorded, so the next check finds and posts it again. The
+    state file is written whole or not at all."""
+    path = workbench.outputs_path / STATE_FILE
+    state = {f"{slo}|{severity}": value for (slo, severity), value in _read_state(path).items()}
+    for change in changes:
+        key = f"{change.slo}|{change.severity}"
+        if change.state == "firing":
+            state[key] = asdict(change)
+        else:
+            state.pop(key, None)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(path, json.dumps(state, indent=2, sort_keys=True) + "\n")
 
 
 def _read_state(path: Path) -> dict[tuple[str, str], dict[str, Any]]:
