@@ -277,6 +277,56 @@ def test_the_slo_explorer_shows_burn_down_burn_rates_and_alerts(served, demo_end
         server.stop()
 
 
+@pytest.mark.browser
+@pytest.mark.timeout(300)
+def test_a_reader_drills_down_from_the_organisation_to_one_slo(served, demo_end: Period, browser):
+    """org → team (its button) → service (the filter) → SLO (its link opens the SLO explorer on it,
+    for the same period); a link into a view opens the dashboard on that view."""
+    workbench, server = served
+    explorer = Server(workbench.root, "slo_explorer", "--no-warm")
+    publish = workbench.root / "params" / "publish.yaml"
+    publish.write_text(f"explorer_url: {explorer.url}\n", encoding="utf-8")
+    try:
+        period = demo_end.previous()  # not the first the menu offers: the link chose it
+        page, problems = open_offline(browser, f"{server.url}?period={period.label}")
+        page.wait_for_function(
+            "title => document.body.innerText.includes(title)",
+            arg=f"Executive dashboard: {period.title}",
+            timeout=60_000,
+        )
+        page.wait_for_selector(".vega-embed svg, .vega-embed canvas", timeout=30_000)  # the widgets are live
+        page.get_by_role("button", name="payments ›").click()  # the organisation → a team
+        page.wait_for_function("() => document.body.innerText.toLowerCase().includes('team payments')")
+        slos = metrics(workbench, period, "payments")["slos"]
+        service = slos["checkout-availability"]["service"]
+        page.select_option("select >> nth=2", label=service)  # the team → one of its services
+        expected = sorted(name for name, slo in slos.items() if slo["service"] == service)
+        links = page.locator("a.srelib-explore")
+        page.wait_for_function("n => document.querySelectorAll('a.srelib-explore').length === n", arg=len(expected))
+        assert sorted(links.all_inner_texts()) == expected
+        rollup = page.locator("table", has_text="Composite").last.locator("tbody tr").all_inner_texts()
+        assert len(rollup) == 1 and rollup[0].strip().startswith(service)  # the service's roll-up alone
+
+        links.filter(has_text="checkout-availability").click()  # the service → one SLO, in the explorer
+        page.wait_for_url(f"{explorer.url}?slo=checkout-availability&period={period.label}", timeout=30_000)
+        page.wait_for_selector(".vega-embed svg, .vega-embed canvas", timeout=60_000)
+        page.wait_for_function("() => document.body.innerText.includes('Would have fired for')", timeout=30_000)
+        chosen = page.locator("select").evaluate_all("selects => selects.map(s => s.selectedOptions[0].text)")
+        chosen = [text.replace("\xa0", " ") for text in chosen]  # the widget's options keep their spaces
+        assert chosen[0].startswith(period.title) and chosen[2] == "checkout-availability"
+        assert f"SLO explorer: {period.title}" in page.inner_text("body")
+        page.screenshot(path=str(RESULTS / "dashboard_drill_down.png"), full_page=True)
+        assert problems == {"errors": [], "blocked": []}  # the beacon shutting the page's kernel down was taken
+        deadline = time.monotonic() + 20
+        while "Kernel shutdown" not in server.log.read_text():  # the page left: its kernel went with it
+            assert time.monotonic() < deadline, server.log.read_text()
+            time.sleep(0.25)
+        page.close()
+    finally:
+        publish.unlink()
+        explorer.stop()
+
+
 @pytest.mark.timeout(300)
 @pytest.mark.parametrize("name", ["team", "slo_explorer", "executive"])
 def test_every_dashboard_notebook_runs_as_in_jupyterlab(served, name):

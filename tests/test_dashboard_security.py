@@ -316,3 +316,40 @@ def test_a_preheated_kernel_is_kept_until_its_page_connects_and_culled_once_the_
         assert time.monotonic() < deadline, kernels
         time.sleep(0.5)
     assert len(kernels) == POOL  # the pool, refilled
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(180)
+def test_a_page_that_closes_shuts_its_kernel_down_and_no_other_site_can(guarded: Guarded):
+    """voila's page sends a beacon as it closes, without the _xsrf token (voila issue #1458): the
+    kernel of a page a reader left is shut down at once, on the word of this server's own pages."""
+    browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+    deadline = time.monotonic() + 60
+    while (answer := fetch(guarded.url + f"?token={guarded.token}", opener=browser))[0] == 503:
+        assert time.monotonic() < deadline
+        time.sleep(1)
+    assert answer[0] == 200, answer[2][:300]
+    kernel = kernel_of(answer[2])
+    shutdown = f"{guarded.url}voila/api/shutdown/{kernel}"
+
+    def beacon(headers: dict[str, str], opener=browser) -> int:
+        request = urllib.request.Request(shutdown, data=b"", headers=headers, method="POST")
+        try:
+            with opener.open(request, timeout=30) as response:
+                return response.status
+        except urllib.error.HTTPError as exc:
+            return exc.code
+
+    assert beacon({"Origin": "http://evil.example"}) == 403  # another site's page
+    assert beacon({"Origin": f"http://127.0.0.1:{guarded.port + 1}"}) == 403  # another local server's
+    assert beacon({}) == 403  # no Origin: the _xsrf token is required, as jupyter_server requires it
+    assert beacon({"Origin": f"http://127.0.0.1:{guarded.port}"}, urllib.request.build_opener()) in (
+        302,
+        403,
+    )  # no login
+    assert kernel in guarded.kernels()
+    assert beacon({"Origin": f"http://127.0.0.1:{guarded.port}"}) == 204  # the page itself, logged in
+    deadline = time.monotonic() + 20
+    while kernel in guarded.kernels():
+        assert time.monotonic() < deadline
+        time.sleep(0.25)

@@ -108,6 +108,7 @@ def test_the_explorer_link_encodes_the_slo_name():
         explorer_link("https://x.example/explorer/", "a b&c|d>") == "https://x.example/explorer/?slo=a%20b%26c%7Cd%3E"
     )
     assert explorer_link(None, "a") is None
+    assert explorer_link("https://x.example/e", "a/b", "2026-10") == "https://x.example/e/?slo=a%2Fb&period=2026-10"
 
 
 def test_the_schedule_may_ingest_every_so_often(tmp_path: Path):

@@ -142,6 +142,11 @@ def test_reports_show_the_roll_ups_as_a_tree_with_the_breakdown_beside_the_compo
     assert rows[0]["breakdown"] == "1 / 1 / 1 / 0"
     assert rows[0]["lowest"] == "−170 % (checkout-availability)"
     assert rows[0]["composite"] == "100.08 %"  # (0.998298 + 1.000200 + 1.004020) ÷ 3 = 1.000839
+    # a dashboard narrowed to one service shows that service's roll-up alone, at the root
+    from srelib.serve.dashboards import _only_service
+
+    narrowed = rollup_rows(_only_service(summary, "ledger"))
+    assert [(r["scope"], r["level"], r["breakdown"]) for r in narrowed] == [("ledger", "service", "0 / 1 / 0 / 0")]
 
 
 def _summary_with(results: dict[str, SloResult]):

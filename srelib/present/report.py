@@ -7,6 +7,7 @@ returns an IPython display object built from the summary; every value is formatt
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -247,10 +248,12 @@ def kpi_table(summary: PeriodSummary) -> Any:
     return _html("kpis.html.j2", rows=kpi_rows(summary), now=summary.title, before=previous)
 
 
-def slo_table(summary: PeriodSummary) -> Any:
+def slo_table(summary: PeriodSummary, link: Callable[[str], str | None] | None = None) -> Any:
     """The period's SLOs, worst first; an SLO whose figures rest on too little data is marked,
-    and a footnote under the table says why (docs/metrics.md, "Data quality")."""
-    return _html("slos.html.j2", rows=slo_rows(summary), period=summary.title, thin=narrative.data_quality(summary))
+    and a footnote under the table says why (docs/metrics.md, "Data quality"). ``link``: the
+    address of an SLO's own view (the dashboards link each SLO to the SLO explorer)."""
+    rows = [{**row, "link": link(row["name"]) if link else None} for row in slo_rows(summary)]
+    return _html("slos.html.j2", rows=rows, period=summary.title, thin=narrative.data_quality(summary))
 
 
 def incident_table(summary: PeriodSummary, limit: int | None = None) -> Any:

@@ -198,15 +198,15 @@ def rollup_rows(summary: PeriodSummary) -> list[dict[str, str]]:
     ordered = [r for r in summary.rollups if r.level == "organisation"]
     for team in (r for r in summary.rollups if r.level == "team"):
         ordered += [team, *(by_key[("service", s)] for s in team.children if ("service", s) in by_key)]
-    ordered += [r for r in summary.rollups if r.level == "service" and r.parent is None]
-    depth = {"organisation": 0, "team": 1, "service": 2}
-    if summary.team is not None:
-        depth = {"team": 0, "service": 1}
+    # services of no team, or shown without their team (a dashboard narrowed to one service)
+    ordered += [r for r in summary.rollups if r.level == "service" and ("team", r.parent) not in by_key]
+    levels = ["organisation", "team", "service"]
+    top = min((levels.index(r.level) for r in ordered), default=0)  # the tree is indented from its root
     rows = []
     for r in ordered:
         rows.append(
             {
-                "scope": "\u2003" * depth[r.level] + r.name,
+                "scope": "\u2003" * (levels.index(r.level) - top) + r.name,
                 "level": r.level,
                 "slos": str(len(r.slos)),
                 "breakdown": f"{r.met} / {r.at_risk} / {r.breached} / {r.no_data}",

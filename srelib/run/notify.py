@@ -166,6 +166,17 @@ def load_config(workbench: Workbench) -> PublishConfig:
     return config
 
 
+def explorer_url(workbench: Workbench) -> str | None:
+    """Where the SLO explorer is served (``params/publish.yaml: explorer_url``), for the links
+    from each SLO to its view in the other dashboards; None when not set or when the file is
+    invalid (``srelib schedule`` and the runs that announce say why; a dashboard only goes
+    without the links). No secret is needed for it, so none is checked."""
+    try:
+        return _model(PublishConfig, workbench.root / "params" / "publish.yaml").explorer_url
+    except ConfigError:
+        return None
+
+
 def announce(workbench: Workbench, outcomes: Sequence[Outcome], config: PublishConfig | None = None) -> list[str]:
     """Deliver what ``params/publish.yaml`` asks for about this batch; returns what was done.
 

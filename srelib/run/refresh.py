@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import duckdb
 
@@ -155,8 +155,10 @@ def _read_state(path: Path) -> dict[tuple[str, str], dict[str, Any]]:
     return state
 
 
-def explorer_link(explorer_url: str | None, slo: str) -> str | None:
-    """The SLO explorer's address for ``slo`` (its name percent-encoded as the ``slo`` parameter)."""
+def explorer_link(explorer_url: str | None, slo: str, period: str | None = None) -> str | None:
+    """The SLO explorer's address opened on ``slo`` (and ``period``, a period label), each
+    percent-encoded (:mod:`srelib.serve.links` reads them); None without an ``explorer_url``."""
     if not explorer_url:
         return None
-    return f"{explorer_url.rstrip('/')}/?slo={quote(slo, safe='')}"
+    view = [("slo", slo)] + ([("period", period)] if period else [])
+    return f"{explorer_url.rstrip('/')}/?{urlencode(view, quote_via=quote)}"

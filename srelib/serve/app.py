@@ -9,8 +9,12 @@
   same page without it, so the token is not kept in the address bar, the history, a
   ``Referer`` or the kernel's environment; ``/voila/query/<kernel>``, which handed a page's
   query string (token included) to anyone who knew the kernel's id, is not served.
+- **Links to a view.** ``?period=``, ``?team=``, ``?service=``, ``?slo=`` open a dashboard on
+  that view: such a page gets a kernel started for it, not a preheated one
+  (:mod:`srelib.serve.links`).
 - **No override from the URL.** ``?template=`` and ``?theme=`` change nothing (voila's overrides
   are off, see :func:`srelib.serve.server.voila_argv`) and take the preheated kernel as any page.
+- **A page that closes shuts its kernel down** (:class:`KernelShutdown`), not left to the culler.
 - **No traceback to the page.** Kernel messages carrying an error or text written to stderr
   (a failed ``comm_open`` logs a traceback with the server's paths there) are not forwarded.
 """
@@ -27,10 +31,12 @@ from tornado.routing import Matcher, Rule
 from traitlets import Instance
 from voila.app import Voila
 from voila.request_info_handler import RequestInfoSocketHandler
+from voila.shutdown_kernel_handler import VoilaShutdownKernelHandler
 from voila.tornado.handler import TornadoVoilaHandler
 
 from srelib.errors import DashboardBusy
 from srelib.serve.hosts import LOCAL_NAMES, AllowedHosts
+from srelib.serve.links import asks_for_a_view
 
 RETRY_AFTER = 30  # seconds a busy page asks the browser to wait
 
@@ -105,6 +111,9 @@ class DashboardPage(TornadoVoilaHandler):
     ) -> bool:
         # ?template= and ?theme= are ignored (overrides are off): they must not cost a new kernel.
         # A preheated kernel still starting is not waited for: see DashboardKernels.ready_in_pool.
+        # A link to a view (?slo=...) needs a kernel started with the page's query string.
+        if asks_for_a_view(self.request.query_arguments):
+            return False
         return self.kernel_manager.ready_in_pool(self.notebook_path) and super().should_use_rendered_notebook(
             notebook_data, pool_size, None, None, request_args
         )
@@ -124,6 +133,19 @@ class QuietKernelConnection(ZMQChannelsWebsocketConnection):
         super().handle_outgoing_message(stream, outgoing_msg)
 
 
+class KernelShutdown(VoilaShutdownKernelHandler):
+    """A page closing asks for its kernel to be shut down, with a beacon (``navigator.sendBeacon``),
+    which cannot carry jupyter_server's ``_xsrf`` token: refused with a 403, the kernel of every
+    page a reader left stayed until culled (voila issue #1458). A beacon's ``Origin`` names the
+    page that sent it, and one that reaches this handler is this server's own (a foreign one is
+    refused before, :class:`ForeignRequest`), which is what the token proves; without an
+    ``Origin`` the token is required as before. The login is required either way."""
+
+    def check_xsrf_cookie(self) -> None:
+        if self.request.headers.get("Origin") is None:
+            super().check_xsrf_cookie()
+
+
 class DashboardServer(Voila):
     """voila with :class:`DashboardPage` and without ``/voila/query``, answering only
     ``allowed_hosts`` (kernels and their connections are set by :func:`srelib.serve.server.voila_argv`)."""
@@ -135,7 +157,8 @@ class DashboardServer(Voila):
         for pattern, handler, *options in super().init_handlers():
             if handler is RequestInfoSocketHandler:
                 continue  # a page's query string (its token too) to anyone knowing the kernel's id
-            handlers.append((pattern, DashboardPage if handler is TornadoVoilaHandler else handler, *options))
+            ours = {TornadoVoilaHandler: DashboardPage, VoilaShutdownKernelHandler: KernelShutdown}
+            handlers.append((pattern, ours.get(handler, handler), *options))
         # Before every route voila adds: a foreign Host or Origin reaches none of them.
         self.app.default_router.rules.insert(0, Rule(ForeignRequest(self.allowed_hosts), Refused))
         return handlers

@@ -31,11 +31,15 @@ import ipywidgets as widgets
 from IPython.display import display
 
 from srelib.config import Workbench
+from srelib.errors import UsageError
 from srelib.ingest.warehouse import connect
 from srelib.period import Period, zone
 from srelib.present import charts, report
+from srelib.run.notify import explorer_url
+from srelib.run.refresh import explorer_link
 from srelib.run.report import report_folder
 from srelib.run.summary_cache import SummaryCache
+from srelib.serve.links import requested_view
 from srelib.summary import PeriodSummary
 
 ORG = "Whole organisation"
@@ -97,6 +101,18 @@ def _period_title(period: Period) -> str:
     return period.title
 
 
+def _linked_period(wb: Workbench, offered: list[tuple[str, str]], asked: str | None) -> list[tuple[str, str]]:
+    """The period menu, with the period a link asked for first when it is a period and not one
+    the menu offers yet (an older month linked from its report)."""
+    if asked is None or asked in (label for _, label in offered):
+        return offered
+    try:
+        period = Period.parse(asked, wb.org.timezone)
+    except UsageError:
+        return offered  # not a period: the link's choice is ignored
+    return [(_period_title(period), period.label), *offered]
+
+
 def _services(wb: Workbench, team: str | None) -> list[str]:
     return sorted(name for name, s in wb.catalogue.services.items() if team is None or s.team == team)
 
@@ -145,11 +161,17 @@ class Dashboard:
     def __init__(self, wb: Workbench | None = None, team: str | None = None):
         self.workbench = wb or workbench()
         self.summaries = summaries(self.workbench)
+        self.link = requested_view()  # the view the page's address asked for, if any
+        self.explorer_url = explorer_url(self.workbench)
         tz = self.workbench.org.timezone
         offered = [(_period_title(Period.parse(label, tz)), label) for label in periods(self.workbench)]
-        self.period = _dropdown("Period", offered, offered[0][1])
+        offered = _linked_period(self.workbench, offered, self.link.get("period"))
+        labels = [label for _, label in offered]
+        asked = self.link.get("period")
+        self.period = _dropdown("Period", offered, asked if asked in labels else labels[0])
         teams = list(self.workbench.catalogue.teams)
         options = [ORG, *teams] if self.whole_org else teams
+        team = team or self.link.get("team")
         self.team = _dropdown("Team", options, team if team in teams else options[0])
         self.status = widgets.HTML(layout=widgets.Layout(min_height="1.5em"))
         self.status.add_class("srelib-dashboard-status")
@@ -178,6 +200,12 @@ class Dashboard:
 
         self.views.append((draw, view))
         return view
+
+    def slo_table(self, summary: PeriodSummary) -> Any:
+        """The SLO table, each SLO linked to its view in the SLO explorer when it is served."""
+        if not self.explorer_url:
+            return report.slo_table(summary)
+        return report.slo_table(summary, lambda slo: explorer_link(self.explorer_url, slo, self.period.value))
 
     def summary(self) -> PeriodSummary:
         return self.summaries.get(Period.parse(self.period.value, self.workbench.org.timezone), self.chosen_team)
@@ -251,7 +279,10 @@ class Executive(Dashboard):
 
     def __init__(self, wb: Workbench | None = None, team: str | None = None):
         super().__init__(wb, team)
-        self.service = _dropdown("Service (SLOs)", [ALL_SERVICES, *_services(self.workbench, None)], ALL_SERVICES)
+        services = _services(self.workbench, self.chosen_team)
+        service = self.link.get("service")
+        chosen = service if service in services else ALL_SERVICES
+        self.service = _dropdown("Service (SLOs)", [ALL_SERVICES, *services], chosen)
         self.service.observe(lambda change: self.refresh(), names="value")
         self.team.observe(lambda change: self._services_of_team(), names="value")
 
@@ -294,7 +325,7 @@ class Executive(Dashboard):
                     ),
                 ),
                 _section("SLOs rolled up", self.html_view(report.rollup_table)),
-                _section("SLOs", self.html_view(report.slo_table)),
+                _section("SLOs", self.html_view(self.slo_table)),
                 _section("SLO status by period", self.chart_view(charts.slo_status_grid, "No SLO data.")),
                 _section("Notable incidents", self.html_view(lambda s: report.incident_table(s, INCIDENT_ROWS))),
             ]
@@ -314,7 +345,7 @@ class Team(Dashboard):
                 self.status,
                 self.html_view(report.tiles),
                 _section("SLOs rolled up", self.html_view(report.rollup_table)),
-                _section("SLOs", self.html_view(report.slo_table)),
+                _section("SLOs", self.html_view(self.slo_table)),
                 _section("Error budgets and alerts", self.html_view(report.budget_table)),
                 _section("Incidents", self.html_view(lambda s: report.incident_table(s, INCIDENT_ROWS))),
                 _section("Delivery (the four keys)", self.html_view(report.delivery_table)),
@@ -330,6 +361,7 @@ class SloExplorer(Dashboard):
         super().__init__(wb)
         first = self.summary()
         names = sorted(first.slos)
+        slo = slo or self.link.get("slo")
         self.slo = _dropdown("SLO", names, slo if slo in names else (names[0] if names else None))
         self.slo.observe(lambda change: self.refresh(), names="value")
 
