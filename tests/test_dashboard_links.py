@@ -112,4 +112,3 @@ def test_without_an_explorer_the_slos_are_not_linked(workbench, monkeypatch):
     dashboard = dashboards.Executive(workbench)
     assert dashboard.explorer_url is None  # invalid: the dashboard goes without the links
     assert "<a " not in dashboards._html(dashboard.slo_table(dashboard.summary()))
-

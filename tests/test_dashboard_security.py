@@ -87,6 +87,17 @@ class Guarded:
                 found[match.group(1)] = pid
         return found
 
+    def log_in(self, query: str = "") -> tuple[urllib.request.OpenerDirector, str]:
+        """A browser (its cookies) logged in by ``?token=`` (plus ``query``), and the page it was
+        redirected to: when the server is busy, asked again until a kernel is free."""
+        browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+        deadline = time.monotonic() + 60
+        while (answer := fetch(self.url + f"?token={self.token}{query}", opener=browser))[0] == 503:
+            assert time.monotonic() < deadline
+            time.sleep(1)
+        assert answer[0] == 200, answer[2][:300]
+        return browser, answer[2]
+
     def page(self, query: str = "", wait: float = 60) -> str:
         """The dashboard page, logged in by the token's header (no ?token= to redirect), taking a
         kernel: when the server is busy, asked again until one is free."""
@@ -209,13 +220,8 @@ def test_a_request_for_another_host_name_or_from_another_origin_is_refused(guard
 @pytest.mark.timeout(180)
 def test_the_token_logs_the_browser_in_leaves_the_url_and_no_page_hands_it_out(guarded: Guarded):
     """voila's /voila/query/<kernel> gave a page's query string, token included, to anyone."""
-    browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
-    deadline = time.monotonic() + 60
-    while (answer := fetch(guarded.url + f"?token={guarded.token}&view=1", opener=browser))[0] == 503:
-        assert time.monotonic() < deadline
-        time.sleep(1)
-    assert answer[0] == 200, answer[2][:300]
-    seen = talk(websocket(f"ws://127.0.0.1:{guarded.port}/voila/query/{kernel_of(answer[2])}", {}, listen=3))
+    _, page = guarded.log_in("&view=1")
+    seen = talk(websocket(f"ws://127.0.0.1:{guarded.port}/voila/query/{kernel_of(page)}", {}, listen=3))
     assert guarded.token not in json.dumps(seen)
     status, headers, _ = fetch(guarded.url + f"?token={guarded.token}&view=1")
     assert status == 302 and headers["Location"] == "/?view=1" and "Set-Cookie" in headers
@@ -323,13 +329,8 @@ def test_a_preheated_kernel_is_kept_until_its_page_connects_and_culled_once_the_
 def test_a_page_that_closes_shuts_its_kernel_down_and_no_other_site_can(guarded: Guarded):
     """voila's page sends a beacon as it closes, without the _xsrf token (voila issue #1458): the
     kernel of a page a reader left is shut down at once, on the word of this server's own pages."""
-    browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
-    deadline = time.monotonic() + 60
-    while (answer := fetch(guarded.url + f"?token={guarded.token}", opener=browser))[0] == 503:
-        assert time.monotonic() < deadline
-        time.sleep(1)
-    assert answer[0] == 200, answer[2][:300]
-    kernel = kernel_of(answer[2])
+    browser, page = guarded.log_in()
+    kernel = kernel_of(page)
     shutdown = f"{guarded.url}voila/api/shutdown/{kernel}"
 
     def beacon(headers: dict[str, str], opener=browser) -> int:
