@@ -24,6 +24,11 @@ FIRST_YEAR, LAST_YEAR = 1900, 2999  # a period's neighbours and a year of trend 
 FORMS = "a year (2026), month (2026-10), quarter (2026-Q4) or ISO week (2026-W43)"
 
 
+def now_utc() -> datetime:
+    """The clock (UTC, naive, as the warehouse keeps times): the one place a period asks it."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
 def zone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
@@ -160,6 +165,19 @@ class Period:
     def days(self) -> float:
         """Length in days (23- and 25-hour DST days count as they are)."""
         return self.minutes / 1440
+
+    @property
+    def ended(self) -> bool:
+        """Whether the period is over (its end has passed on the clock, :func:`now_utc`)."""
+        return self.end_utc <= now_utc()
+
+    def so_far(self) -> Window:
+        """The part of the period that has passed (the whole period once it has ended): what a
+        period still going is measured over. Counts of a period still going are compared with
+        other periods, and turned into rates (per day, MTBF, incidents avoided), over this
+        part, not over days that have not happened yet (docs/metrics.md, "Partial periods")."""
+        end = min(self.end_utc, max(self.start_utc, now_utc()))
+        return Window(f"{self.label} so far" if end < self.end_utc else self.label, self.start_utc, end)
 
     def local_days(self) -> list[date]:
         """Every calendar day of the period, in the org time zone."""

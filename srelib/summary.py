@@ -398,7 +398,7 @@ def _data_quality(
 def _partial(con: duckdb.DuckDBPyConnection, period: Period) -> tuple[bool, str | None]:
     """Whether ``period`` is still going (it ends after now), and then when its newest data is
     from: the newest SLI bucket or incident start, in the org time zone."""
-    if period.end_utc <= datetime.now(UTC).replace(tzinfo=None):
+    if period.ended:
         return False, None
     row = con.execute("""SELECT greatest((SELECT max("timestamp") FROM sli WHERE "timestamp" < ?),
                                          (SELECT max(started_at) FROM incidents WHERE started_at < ?))""",

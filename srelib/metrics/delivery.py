@@ -124,6 +124,11 @@ def _scoped_deployments(scope: Scope, span: Period | Window, services: Sequence[
     return sql, [*params, span.start_utc, span.end_utc, scope.team, scope.team, list(services), list(services)]
 
 
+def _per_day(count: int, days: float) -> float:
+    """``count`` per day over ``days`` (the period so far: a period that has just begun has none)."""
+    return round(count / days, 4) if days > 0 else 0.0
+
+
 def delivery(con: duckdb.DuckDBPyConnection, period: Period, scope: Scope) -> Delivery:
     last_month = Period.containing("month", period.end.date() - timedelta(days=1), period.timezone)
     three_months = Window(
@@ -133,7 +138,7 @@ def delivery(con: duckdb.DuckDBPyConnection, period: Period, scope: Scope) -> De
     look_back = _figures(con, three_months, scope)
     return Delivery(
         deployments=here["deployments"],
-        deployments_per_day=round(here["deployments"] / period.days, 4),
+        deployments_per_day=_per_day(here["deployments"], period.so_far().days),
         deployment_frequency_band=_frequency(con, three_months, scope, period.timezone)
         if look_back["deployments"]
         else None,

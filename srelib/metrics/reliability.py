@@ -120,12 +120,13 @@ def reliability(
     durations = _durations(con, [period, *(s for s, _ in spans.values())], scope)
     counts = _counts(con, [period, *(s for s, _ in spans.values())], scope)
     here = counts.get(period.label, (0, 0))
+    days = period.so_far().days  # a period still going is compared over its part so far
     comparisons = {}
     for key, (span, title) in spans.items():
         covered = data_start is not None and span.end_utc > data_start
         there = counts.get(span.label, (0, 0))
         span_days = (span.end_utc - span.start_utc).total_seconds() / 86400
-        scale = period.days / span_days
+        scale = days / span_days
         comparisons[key] = PeriodComparison(
             label=span.label,
             title=title,
@@ -136,7 +137,7 @@ def reliability(
             customer_impacting=_change(span.label, here[1], there[1], scale, covered),
             mttr=compare(durations[span.label]["mttr_minutes"], durations[period.label]["mttr_minutes"]),
             mtta=compare(durations[span.label]["mtta_minutes"], durations[period.label]["mtta_minutes"]),
-            incident_rate=compare_rates(there[0], span_days, here[0], period.days) if covered else None,
+            incident_rate=compare_rates(there[0], span_days, here[0], days) if covered else None,
         )
     repeats = repeat_incidents(con, period, scope)
     return Reliability(
@@ -182,19 +183,20 @@ def _durations(
 
 
 def mtbf(con: duckdb.DuckDBPyConnection, period: Period, scope: Scope) -> dict[str, ServiceMtbf]:
-    """MTBF per service with at least one incident in the period."""
+    """MTBF per service with at least one incident in the period (so far, if still going)."""
+    so_far = period.so_far()
     scoped, params = scoped_incidents(scope, [period])
     rows = con.execute(
         f"SELECT service, started_at, resolved_at FROM ({scoped}) ORDER BY service, started_at", params
     ).fetchall()
     by_service: dict[str, list[tuple[datetime, datetime]]] = {}
     for service, started, resolved in rows:
-        end = min(resolved or period.end_utc, period.end_utc)
+        end = min(resolved or so_far.end_utc, so_far.end_utc)  # an open incident: down until now
         by_service.setdefault(service, []).append((started, max(started, end)))
     result = {}
     for service, intervals in sorted(by_service.items()):
         downtime = _union_minutes(intervals)
-        uptime = period.minutes - downtime
+        uptime = so_far.minutes - downtime
         result[service] = ServiceMtbf(
             failures=len(intervals),
             downtime_minutes=round(downtime, 4),

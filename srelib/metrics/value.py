@@ -136,9 +136,10 @@ def value(
     settings = workbench.value
     toil, hours = _toil(con, period, scope, settings.hourly_rate.base)
     costs = _costs(con, period, scope, workbench.initiatives.initiatives, settings.currency)
-    avoided, interval = _downtime_avoided(con, period, scope, baseline)
+    so_far = period.so_far()  # a period still going is valued over its part so far
+    avoided, interval = _downtime_avoided(con, so_far, scope, baseline)
     by_initiative = {i.name: i.savings for i in costs.initiatives if i.savings is not None}
-    inputs = RoiInputs(hours, costs.savings, avoided, period.days, scope.team is None, by_initiative)
+    inputs = RoiInputs(hours, costs.savings, avoided, so_far.days, scope.team is None, by_initiative)
     base = roi_at_base(inputs, settings)
     return Value(
         toil=toil,
@@ -427,9 +428,9 @@ def _saving(con: duckdb.DuckDBPyConnection, period: Period, scope: Scope, initia
         'SELECT count(*) FROM costs WHERE "ChargePeriodStart" < ? AND "ChargePeriodStart" >= ?',
         [start_utc, baseline_from],
     ).fetchall()[0][0]
-    effect_from = max(start_utc, period.start_utc)
-    days = max(0.0, (period.end_utc - effect_from).total_seconds() / 86400)
-    actual, _, _ = _cost_between(con, effect_from, period.end_utc, initiative.services, scope) if days else (0.0, 0, {})
+    effect_from, until = max(start_utc, period.start_utc), period.so_far().end_utc  # a period still going: so far
+    days = max(0.0, (until - effect_from).total_seconds() / 86400)
+    actual, _, _ = _cost_between(con, effect_from, until, initiative.services, scope) if days else (0.0, 0, {})
     daily = baseline_cost / initiative.baseline_days if has_baseline else None
     expected = None if daily is None else daily * days
     return InitiativeSaving(
@@ -459,7 +460,7 @@ def impact_minutes(con: duckdb.DuckDBPyConnection, span: Period | Window, scope:
 
 
 def _downtime_avoided(
-    con: duckdb.DuckDBPyConnection, period: Period, scope: Scope, baseline: Window | None
+    con: duckdb.DuckDBPyConnection, period: Period | Window, scope: Scope, baseline: Window | None
 ) -> tuple[float | None, tuple[float, float] | None]:
     """The minutes avoided against the baseline rate, and their 95 % interval: the baseline's
     minutes per day from a percentile bootstrap over its days (each resample draws as many days

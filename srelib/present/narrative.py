@@ -58,6 +58,7 @@ def context(summary: PeriodSummary) -> dict[str, Any]:
     previous = summary.previous
     prev_count = previous.incidents.count if previous else None
     change = None
+    comparisons = summary.reliability.comparisons if summary.reliability else {}
     if previous is not None:
         diff = incidents.count - prev_count  # type: ignore[operator]
         change = {
@@ -65,10 +66,12 @@ def context(summary: PeriodSummary) -> dict[str, Any]:
             "direction": "more" if diff > 0 else "fewer" if diff < 0 else "same",
             "title": previous.title,
             "count": prev_count,
+            "pace": None,
         }
+        if summary.partial and "previous" in comparisons:  # a count so far against a whole period's
+            change["pace"] = f"{comparisons['previous'].incidents.other_scaled:.1f}"
     severities = [f"{n} {sev}" for sev, n in incidents.by_severity.items() if n and sev in ("SEV1", "SEV2")]
     mttr_now = incidents.mttr_minutes.median
-    comparisons = summary.reliability.comparisons if summary.reliability else {}
     mttr = None
     if mttr_now is not None:
         mttr = {"median": show.minutes(mttr_now), "n": incidents.mttr_minutes.n, "against": None}

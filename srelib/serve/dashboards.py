@@ -96,7 +96,7 @@ def periods(wb: Workbench, count: int = 12) -> list[str]:
 
 def _period_title(period: Period) -> str:
     """A period as the period menu names it: a month still going is "December 2026 so far"."""
-    if period.end_utc > datetime.now(UTC).replace(tzinfo=None):
+    if not period.ended:
         return f"{period.title} so far (partial)"
     return period.title
 
