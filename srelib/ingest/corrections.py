@@ -21,13 +21,16 @@ raw ``sli`` table stays as delivered, for audit and re-ingest. When the time zon
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import duckdb
-import pandas as pd
 
 from srelib.errors import Problem
 from srelib.ingest.specs import SloCatalogue
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 WINDOWS_TABLE = "correction_windows"
 BUCKETS_TABLE = "corrected_buckets"  # (slo, timestamp) of every bucket a window takes out: an equality anti-join

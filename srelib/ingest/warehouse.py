@@ -15,6 +15,7 @@ import time
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 
@@ -23,7 +24,9 @@ from srelib.errors import UsageError
 from srelib.ingest import corrections
 from srelib.ingest.schemas import TABLES
 from srelib.ingest.specs import SloSpec
-from srelib.ingest.validate import Dataset
+
+if TYPE_CHECKING:  # reading the warehouse needs none of validation's sources
+    from srelib.ingest.validate import Dataset
 
 SCHEMA_VERSION = 1
 

@@ -24,7 +24,6 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
-from scipy import stats
 
 MIN_SAMPLE = 5
 RESAMPLES = 10_000
@@ -60,6 +59,8 @@ def compare(before: Sequence[float], after: Sequence[float], lower_is_better: bo
         difference = None if median_a is None or median_b is None else _round(median_b - median_a)
         return Comparison(a.size, b.size, median_a, median_b, difference, None, None, None, "too_few", lower_is_better)
     low, high = _bootstrap_interval(a, b)
+    from scipy import stats  # imported when a comparison is made: it takes most of a second
+
     p_value = float(stats.mannwhitneyu(a, b, alternative="two-sided").pvalue)
     verdict = verdict_of(low, high, 0.0, lower_is_better)
     return Comparison(
@@ -147,6 +148,8 @@ def compare_rates(
             lower_is_better,
         )
     share = days_after / (days_before + days_after)
+    from scipy import stats
+
     test = stats.binomtest(count_after, total, share)
     interval = test.proportion_ci(confidence_level=0.95, method="exact")
     scale = days_before / days_after
@@ -213,6 +216,8 @@ def compare_means(before: Sequence[float], after: Sequence[float], lower_is_bett
         low = high = float(b[0] - a[0])
         p_value = 1.0 if low == 0 else 0.0
     else:
+        from scipy import stats
+
         test = stats.ttest_ind(b, a, equal_var=False)
         interval = test.confidence_interval(0.95)
         low, high, p_value = float(interval.low), float(interval.high), float(test.pvalue)
