@@ -337,50 +337,56 @@ def _repeats(
     by_incident: dict[str, list[_ActionRow]] = {}
     for a in actions:
         by_incident.setdefault(a.incident_id, []).append(a)
+    # Each service's earlier incidents, newest first, with their match keys worked out once:
+    # an incident is compared only with its own service's incidents of the window before it.
+    of_service: dict[str, list[tuple[str, datetime, tuple[str | None, str | None]]]] = {}
+    for e_id, e_service, e_started, e_cause, e_title in earlier:
+        of_service.setdefault(e_service, []).append((e_id, e_started, _keys(e_cause, e_title)))
     repeats = 0
     with_open: list[RepeatWithOpenActions] = []
     per_service: dict[str, int] = {}
     for incident_id, service, severity, started, cause, title in current:
-        matches = [
-            (e, how)
-            for e in earlier
-            if e[1] == service
-            and e[0] != incident_id
-            and started - window <= e[2] < started
-            and (how := _match(settings.repeat_match, (cause, title), (e[3], e[4]))) is not None
-        ]
+        keys = _keys(cause, title)
+        matches = []
+        for e_id, e_started, e_keys in of_service.get(service, []):
+            if e_started >= started:
+                continue  # newest first: not before this one yet
+            if e_started < started - window:
+                break  # and older ones are all outside the window
+            if e_id != incident_id and (how := _match(settings.repeat_match, keys, e_keys)) is not None:
+                matches.append((e_id, e_started, how))
         if not matches:
             continue
         repeats += 1
         per_service[service] = per_service.get(service, 0) + 1
-        for e, how in matches:  # the most recent earlier incident with actions open
-            still_open = [a for a in by_incident.get(e[0], []) if _open_at(a, started)]
+        for e_id, e_started, how in matches:  # the most recent earlier incident with actions open
+            still_open = [a for a in by_incident.get(e_id, []) if _open_at(a, started)]
             if still_open:
                 late = sum(1 for a in still_open if a.due is not None and deadline(a.due, tz) <= started)
-                days = round((started - e[2]).total_seconds() / 86400, 4)
+                days = round((started - e_started).total_seconds() / 86400, 4)
                 with_open.append(
-                    RepeatWithOpenActions(incident_id, service, severity, e[0], how, days, len(still_open), late)
+                    RepeatWithOpenActions(incident_id, service, severity, e_id, how, days, len(still_open), late)
                 )
                 break
     return repeats, with_open, dict(sorted(per_service.items()))
 
 
-def _match(keys: list[str], this: tuple[str | None, str | None], other: tuple[str | None, str | None]) -> str | None:
-    """How an incident (cause, title) matches an earlier one of its service, by the first of ``keys`` that does."""
-    for key in keys:
+def _keys(cause: str | None, title: str | None) -> tuple[str | None, str | None]:
+    """What an incident is matched by: its cause (case and surrounding blanks ignored) and its
+    title's fingerprint (:func:`title_fingerprint`)."""
+    return (cause.strip().lower() or None if cause else None), title_fingerprint(title)
+
+
+def _match(by: list[str], this: tuple[str | None, str | None], other: tuple[str | None, str | None]) -> str | None:
+    """How an incident matches an earlier one of its service (each given by :func:`_keys`): the
+    first of ``by`` that does."""
+    for key in by:
         if key == "service":
             return key
-        if key == "cause":
-            a, b = (_cause(v) for v in (this[0], other[0]))
-        else:
-            a, b = title_fingerprint(this[1]), title_fingerprint(other[1])
+        a, b = (this[0], other[0]) if key == "cause" else (this[1], other[1])
         if a and a == b:
             return key
     return None
-
-
-def _cause(value: str | None) -> str | None:
-    return value.strip().lower() or None if value else None
 
 
 def _by_service(
