@@ -283,7 +283,8 @@ def test_a_reader_drills_down_from_the_organisation_to_one_slo(served, demo_end:
     """org → team (its button) → service (the filter) → SLO (its link opens the SLO explorer on it,
     for the same period); a link into a view opens the dashboard on that view."""
     workbench, server = served
-    explorer = Server(workbench.root, "slo_explorer", "--no-warm")
+    # no preheated kernel: a page opened by a link gets a kernel started for it
+    explorer = Server(workbench.root, "slo_explorer", "--no-warm", "--pool-size", "0", ready="is running at")
     publish = workbench.root / "params" / "publish.yaml"
     publish.write_text(f"explorer_url: {explorer.url}\n", encoding="utf-8")
     try:
@@ -308,8 +309,10 @@ def test_a_reader_drills_down_from_the_organisation_to_one_slo(served, demo_end:
         assert len(rollup) == 1 and rollup[0].strip().startswith(service)  # the service's roll-up alone
 
         links.filter(has_text="checkout-availability").click()  # the service → one SLO, in the explorer
-        page.wait_for_url(f"{explorer.url}?slo=checkout-availability&period={period.label}", timeout=30_000)
-        page.wait_for_selector(".vega-embed svg, .vega-embed canvas", timeout=60_000)
+        # voila streams the page while a kernel started for it runs the notebook: the address
+        # changes at once, the page has loaded once the dashboard is drawn
+        page.wait_for_url(f"{explorer.url}?slo=checkout-availability&period={period.label}", wait_until="commit")
+        page.wait_for_selector(".vega-embed svg, .vega-embed canvas", timeout=90_000)
         page.wait_for_function("() => document.body.innerText.includes('Would have fired for')", timeout=30_000)
         chosen = page.locator("select").evaluate_all("selects => selects.map(s => s.selectedOptions[0].text)")
         chosen = [text.replace("\xa0", " ") for text in chosen]  # the widget's options keep their spaces

@@ -718,7 +718,7 @@ def test_float_sums_are_exact_so_threads_cannot_change_their_last_digits():
     the rounding of each value to 12 decimals (DuckDB's cast is within a few units of the 12th)."""
     from decimal import Decimal
 
-    from srelib.metrics.stats import exact_sum_sql
+    from srelib.ingest.sql import exact_sum_sql
 
     rng = np.random.default_rng(7)
     values = rng.lognormal(3, 2, 400_000) * rng.choice([-1, 1], 400_000)  # several row groups, mixed signs

@@ -21,7 +21,7 @@ import duckdb
 
 from srelib import __version__
 from srelib.errors import UsageError
-from srelib.ingest import corrections
+from srelib.ingest import corrections, rollups
 from srelib.ingest.schemas import TABLES
 from srelib.ingest.specs import SloSpec
 
@@ -123,7 +123,8 @@ def load(dataset: Dataset, target: Path | None, timezone: str = "UTC") -> dict[s
 
     Everything happens in one transaction: either all tables are updated or none is. The SLO
     corrections' windows are rebuilt in it, repeated in ``timezone`` (the org's; see
-    :mod:`srelib.ingest.corrections`).
+    :mod:`srelib.ingest.corrections`), and the SLI roll-ups brought up to date
+    (:mod:`srelib.ingest.rollups`).
     """
     con = dataset.con
     catalog = "memory"
@@ -148,7 +149,9 @@ def load(dataset: Dataset, target: Path | None, timezone: str = "UTC") -> dict[s
         if slo_rows:
             con.execute(f"DELETE FROM {catalog}.slos WHERE name IN (SELECT unnest(?))", [[r[0] for r in slo_rows]])
             con.executemany(f"INSERT INTO {catalog}.slos VALUES ({', '.join('?' * len(SLO_COLUMNS))})", slo_rows)
+        rollups.snapshot_corrected(con, catalog)
         corrections.expand(con, catalog, timezone)
+        rollups.refresh(con, catalog, "staged_sli" if "sli" in dataset.tables else None)
         counts = {**dataset.row_counts, "slos": len(slo_rows)}
         con.execute(f"DELETE FROM {catalog}.meta WHERE key = 'schema_version'")
         con.execute(f"INSERT INTO {catalog}.meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])

@@ -16,9 +16,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 import duckdb
 
+from srelib.ingest import rollups
 from srelib.metrics.alerts import AlertEvaluation, alert_evaluations, burn_rates
 from srelib.metrics.scope import Scope
 from srelib.metrics.slo import (
@@ -169,10 +171,47 @@ def _daily(
 ) -> dict[str, dict[date, tuple[float, float, float, float, float]]]:
     """Per SLO and local day: good, total, slices with traffic, good slices, sum of slice ratios.
 
-    Buckets are first summed into 15-minute blocks (Occurrences) or the SLO's time slices, in
-    DuckDB; only those few rows are converted to the org's local days.
+    Read from the roll-up's 15-minute blocks (:mod:`srelib.ingest.rollups`; a local day is
+    whole blocks); otherwise, and for a time-sliced SLO whose slice does not divide 15 minutes,
+    the buckets are first summed into 15-minute blocks (Occurrences) or the SLO's time slices, in
+    DuckDB. Only those few rows are converted to the org's local days.
     """
-    rows = con.execute(
+    raw = list(definitions)
+    rows: list[tuple[Any, ...]] = []
+    if rollups.available(con) and rollups.aligned(start_utc, period.end_utc):
+        rolled = [
+            d.name
+            for d in definitions
+            if d.budgeting_method == "Occurrences" or rollups.sliced_in_blocks(d.time_slice_seconds)
+        ]
+        raw = [d for d in definitions if d.name not in rolled]
+        rows += con.execute(
+            f"""SELECT slo, CAST(timezone(?, timezone('UTC', "timestamp")) AS DATE) AS day, sum(good), sum(total),
+                       sum(slices), sum(good_slices), sum(ratio_sum)
+                FROM {rollups.ROLLUP}
+                WHERE list_contains(?::VARCHAR[], slo) AND "timestamp" >= ? AND "timestamp" < ?
+                GROUP BY ALL""",
+            [period.timezone, rolled, start_utc, period.end_utc],
+        ).fetchall()
+    if raw:
+        rows += _daily_from_buckets(con, raw, start_utc, period)
+    result: dict[str, dict[date, tuple[float, float, float, float, float]]] = {}
+    for slo, day, good, total, slices, good_slices, ratio_sum in rows:
+        result.setdefault(slo, {})[day] = (
+            float(good or 0),
+            float(total or 0),
+            float(slices or 0),
+            float(good_slices or 0),
+            float(ratio_sum or 0),
+        )
+    return result
+
+
+def _daily_from_buckets(
+    con: duckdb.DuckDBPyConnection, definitions: Sequence[SloDefinition], start_utc: datetime, period: Period
+) -> list[tuple[Any, ...]]:
+    """:func:`_daily`'s rows (slo, day and the five sums) from the SLI buckets."""
+    return con.execute(
         f"""
         WITH b AS (
             SELECT s.slo, s."timestamp", s.good, s.total, d.budgeting_method AS method,
@@ -205,13 +244,3 @@ def _daily(
         FROM events e LEFT JOIN slices s USING (slo, day)""",
         [[d.name for d in definitions], start_utc, period.end_utc, period.timezone],
     ).fetchall()
-    result: dict[str, dict[date, tuple[float, float, float, float, float]]] = {}
-    for slo, day, good, total, slices, good_slices, ratio_sum in rows:
-        result.setdefault(slo, {})[day] = (
-            float(good or 0),
-            float(total or 0),
-            float(slices or 0),
-            float(good_slices or 0),
-            float(ratio_sum or 0),
-        )
-    return result

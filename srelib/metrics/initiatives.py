@@ -24,11 +24,11 @@ from datetime import UTC, datetime, timedelta
 import duckdb
 
 from srelib.config import Initiative
+from srelib.ingest.sql import exact_sum_sql
 from srelib.metrics.compare import Comparison, RateComparison, compare, compare_rates
 from srelib.metrics.delivery import DeliveryComparison, compare_delivery
 from srelib.metrics.incidents import minutes_to_resolve_sql
 from srelib.metrics.scope import Scope
-from srelib.metrics.stats import exact_sum_sql
 from srelib.metrics.value import toil_hours
 from srelib.period import Period, Window
 

@@ -23,9 +23,10 @@ from typing import Any
 
 import duckdb
 
+from srelib.ingest import rollups
 from srelib.ingest.corrections import BUCKETS_TABLE
+from srelib.ingest.sql import slice_sums_sql, time_slice_sql
 from srelib.metrics.scope import Scope
-from srelib.metrics.stats import exact_sum_sql
 from srelib.period import Period, Window
 
 
@@ -47,21 +48,6 @@ def attainment(
     if budgeting_method == "Timeslices":
         return attainment_ratio(good_slices, slices)
     return attainment_ratio(slice_ratio_sum, slices)
-
-
-def time_slice_sql(seconds: str) -> str:
-    """SQL: the number of the time slice of ``seconds`` seconds an SLI bucket falls in (by its start)."""
-    return f'epoch_us("timestamp") // (CAST({seconds} AS BIGINT) * 1000000)'
-
-
-def slice_sums_sql(slice_target: str) -> str:
-    """SQL: over slices with traffic (columns ``good``, ``total``), the slices, the good ones (good/total ≥
-    ``slice_target``) and the sum of their ratios, the inputs of :func:`attainment`."""
-    return (
-        "count(*) FILTER (WHERE total > 0) AS slices, "
-        f"count(*) FILTER (WHERE total > 0 AND good / total >= {slice_target}) AS good_slices, "
-        f"{exact_sum_sql('CASE WHEN total > 0 THEN good / total END')} AS ratio_sum"
-    )
 
 
 def error_budget_remaining(attainment: float | None, target: float) -> float | None:
@@ -172,14 +158,16 @@ def slo_results(
     # A few SLOs (a team's) are picked out of the rows first; all of them, after aggregating.
     picked = "AND slo IN (SELECT unnest(?::VARCHAR[]))" if len(names) < known else ""
     source = sli_source(con)
+    rolled = rollups.available(con) and all(rollups.aligned(p.start_utc, p.end_utc) for p in periods)
     events, params = _per_period(
         periods,
         "slo, sum(good) AS good, sum(total) AS total",
         picked,
         [names] if picked else [],
-        source=source,
+        source=rollups.ROLLUP if rolled else source,
     )
-    # Time slices: per slice width, the slices of the SLOs that have it, then their summary.
+    # Time slices: per slice width, the SLOs that have it: their slices' sums from the roll-up
+    # when their slices lie within its blocks, else their slices from the buckets, then summed.
     widths: dict[int, list[str]] = {}
     for d in definitions:
         if d.budgeting_method != "Occurrences" and (d.time_slice_seconds or 0) > 0:
@@ -187,7 +175,20 @@ def slo_results(
     none = "NULL::VARCHAR AS period, NULL::VARCHAR AS slo, NULL::HUGEINT AS good, NULL::HUGEINT AS total"
     slice_parts = [f"SELECT {none} WHERE false"]
     slice_params: list[Any] = []
+    summed_parts: list[str] = []
+    summed_params: list[Any] = []
     for width, sliced in widths.items():
+        if rolled and rollups.sliced_in_blocks(width):
+            query, query_params = _per_period(
+                periods,
+                "slo, sum(slices) AS slices, sum(good_slices) AS good_slices, sum(ratio_sum) AS ratio_sum",
+                "AND slo IN (SELECT unnest(?::VARCHAR[]))",
+                [sliced],
+                source=rollups.ROLLUP,
+            )
+            summed_parts.append(f"UNION ALL SELECT period, slo, slices, good_slices, ratio_sum FROM ({query})")
+            summed_params += query_params
+            continue
         query, query_params = _per_period(
             periods,
             f"slo, {time_slice_sql(str(width))} AS slice, sum(good) AS good, sum(total) AS total",
@@ -205,11 +206,12 @@ def slo_results(
         slice_summary AS (
             SELECT period, slo, {slice_sums_sql("d.time_slice_target")}
             FROM slices JOIN slos d ON d.name = slices.slo GROUP BY ALL
+            {" ".join(summed_parts)}
         )
         SELECT e.period, e.slo, e.good, e.total, s.slices, s.good_slices, s.ratio_sum
         FROM events e LEFT JOIN slice_summary s USING (period, slo)
         WHERE list_contains(?::VARCHAR[], e.slo)""",
-        [*params, *slice_params, names],
+        [*params, *slice_params, *summed_params, names],
     ).fetchall()
     measured = {(r[0], r[1]): r[2:] for r in rows}
     for period in periods:

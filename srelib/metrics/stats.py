@@ -40,10 +40,3 @@ def duration_sql(expr: str) -> str:
 def median_sql(expr: str) -> str:
     """The median of ``expr``, interpolated between the two middle values (numpy's ``median``)."""
     return f"quantile_cont({expr}, 0.5)"
-
-
-def exact_sum_sql(expr: str) -> str:
-    """Σ ``expr`` over DECIMAL(38, 12): exact, so the same rows give the same bits however DuckDB's
-    threads split them (a parallel ``sum`` of DOUBLE adds in an order that varies run to run).
-    Each value is rounded to 12 decimals first; the result is a ``Decimal``."""
-    return f"sum(CAST({expr} AS DECIMAL(38, 12)))"

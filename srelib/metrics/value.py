@@ -41,10 +41,10 @@ import duckdb
 import numpy as np
 
 from srelib.config import Initiative, ValueConfig, Workbench
+from srelib.ingest.sql import exact_sum_sql
 from srelib.metrics.compare import RESAMPLES, SEED
 from srelib.metrics.satisfaction import Satisfaction, satisfaction
 from srelib.metrics.scope import Scope
-from srelib.metrics.stats import exact_sum_sql
 from srelib.period import Period, Window
 
 DAYS_PER_MONTH = 365.25 / 12
