@@ -337,29 +337,44 @@ def _repeats(
     by_incident: dict[str, list[_ActionRow]] = {}
     for a in actions:
         by_incident.setdefault(a.incident_id, []).append(a)
-    # Each service's earlier incidents, newest first, with their match keys worked out once:
-    # an incident is compared only with its own service's incidents of the window before it.
-    of_service: dict[str, list[tuple[str, datetime, tuple[str | None, str | None]]]] = {}
-    for e_id, e_service, e_started, e_cause, e_title in earlier:
-        of_service.setdefault(e_service, []).append((e_id, e_started, _keys(e_cause, e_title)))
+    # The earlier incidents, newest first, with their match keys worked out once, filed under
+    # their service and under each (service, cause) and (service, title): an incident is compared
+    # only with those it can match, of the window before it, in that order.
+    filed: dict[tuple[str, ...], list[tuple[int, str, datetime, tuple[str | None, str | None]]]] = {}
+    for position, (e_id, e_service, e_started, e_cause, e_title) in enumerate(earlier):
+        entry = (position, e_id, e_started, _keys(e_cause, e_title))
+        filed.setdefault((e_service,), []).append(entry)
+        for key, value in zip(("cause", "title"), entry[3], strict=True):
+            if value:
+                filed.setdefault((e_service, key, value), []).append(entry)
+    by = settings.repeat_match
     repeats = 0
     with_open: list[RepeatWithOpenActions] = []
     per_service: dict[str, int] = {}
     for incident_id, service, severity, started, cause, title in current:
         keys = _keys(cause, title)
-        matches = []
-        for e_id, e_started, e_keys in of_service.get(service, []):
+        if "service" in by:
+            candidates = filed.get((service,), [])
+        else:
+            lists = [
+                filed.get((service, key, value), []) if value else []
+                for key, value in zip(("cause", "title"), keys, strict=True)
+            ]
+            chosen = [lst for key, lst in zip(("cause", "title"), lists, strict=True) if key in by]
+            candidates = chosen[0] if len(chosen) == 1 else sorted({e[0]: e for lst in chosen for e in lst}.values())
+        repeated = False
+        for _, e_id, e_started, e_keys in candidates:
             if e_started >= started:
                 continue  # newest first: not before this one yet
             if e_started < started - window:
                 break  # and older ones are all outside the window
-            if e_id != incident_id and (how := _match(settings.repeat_match, keys, e_keys)) is not None:
-                matches.append((e_id, e_started, how))
-        if not matches:
-            continue
-        repeats += 1
-        per_service[service] = per_service.get(service, 0) + 1
-        for e_id, e_started, how in matches:  # the most recent earlier incident with actions open
+            if e_id == incident_id or (how := _match(by, keys, e_keys)) is None:
+                continue
+            if not repeated:
+                repeated = True
+                repeats += 1
+                per_service[service] = per_service.get(service, 0) + 1
+            # the most recent earlier incident with actions still open when this one started
             still_open = [a for a in by_incident.get(e_id, []) if _open_at(a, started)]
             if still_open:
                 late = sum(1 for a in still_open if a.due is not None and deadline(a.due, tz) <= started)
@@ -368,6 +383,8 @@ def _repeats(
                     RepeatWithOpenActions(incident_id, service, severity, e_id, how, days, len(still_open), late)
                 )
                 break
+            if not by_incident:
+                break  # no actions at all: a match is all there is to find
     return repeats, with_open, dict(sorted(per_service.items()))
 
 
