@@ -115,21 +115,39 @@ def refresh(con: duckdb.DuckDBPyConnection, catalog: str, staged_sli: str | None
         con.execute(f"DELETE FROM {table} WHERE list_contains(?::VARCHAR[], slo)", [redefined])
         _insert(con, catalog, "list_contains(?::VARCHAR[], s.slo)", [redefined])
     block = f'time_bucket(INTERVAL {BLOCK_SECONDS} SECOND, "timestamp")'
-    parts = [
-        f"""SELECT slo, {block} AS block FROM (
+    # The staged buckets' SLOs, over the blocks from the staged buckets' first to their last:
+    # two range-filtered statements (summing a block again from the buckets is always right).
+    slos, low, high = [], None, None
+    if staged_sli is not None:
+        slos, low, high = con.execute(
+            f"SELECT list(DISTINCT slo), min({block}), max({block}) FROM {staged_sli} "
+            "WHERE NOT list_contains(?::VARCHAR[], slo)",
+            [redefined],
+        ).fetchall()[0]
+    if low is not None:
+        con.execute(
+            f'DELETE FROM {table} WHERE list_contains(?::VARCHAR[], slo) AND "timestamp" BETWEEN ? AND ?',
+            [slos, low, high],
+        )
+        _insert(
+            con,
+            catalog,
+            f"""list_contains(?::VARCHAR[], s.slo)
+                AND s."timestamp" >= ? AND s."timestamp" < ? + INTERVAL {BLOCK_SECONDS} SECOND""",
+            [slos, low, high],
+        )
+    # The blocks whose corrected buckets changed, other than those just summed.
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE rollup_affected AS
+            SELECT DISTINCT slo, {block} AS block FROM (
                 (SELECT slo, "timestamp" FROM rollup_corrected_before
                  EXCEPT SELECT slo, "timestamp" FROM {catalog}.{BUCKETS_TABLE})
                 UNION ALL
                 (SELECT slo, "timestamp" FROM {catalog}.{BUCKETS_TABLE}
-                 EXCEPT SELECT slo, "timestamp" FROM rollup_corrected_before))"""
-    ]
-    if staged_sli is not None:
-        parts.append(f"SELECT slo, {block} AS block FROM {staged_sli}")
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE rollup_affected AS SELECT DISTINCT slo, block FROM ("
-        + " UNION ALL ".join(parts)
-        + ") WHERE NOT list_contains(?::VARCHAR[], slo)",
-        [redefined],
+                 EXCEPT SELECT slo, "timestamp" FROM rollup_corrected_before))
+            WHERE NOT list_contains(?::VARCHAR[], slo)
+              AND NOT (list_contains(?::VARCHAR[], slo) AND {block} BETWEEN ? AND ?)""",
+        [redefined, slos or [], low, high],
     )
     low, high = con.execute("SELECT min(block), max(block) FROM rollup_affected").fetchall()[0]
     if low is None:
@@ -164,13 +182,18 @@ def _slice_target(d: str) -> str:
 def _insert(con: duckdb.DuckDBPyConnection, catalog: str, where: str, params: list[object]) -> None:
     """Sum the raw buckets of ``{catalog}.sli`` (alias ``s``) matching ``where``, less the
     corrected ones, into their blocks."""
-    block = f'time_bucket(INTERVAL {BLOCK_SECONDS} SECOND, "timestamp")'
+    block = f'epoch_us("timestamp") // {BLOCK_SECONDS * 1_000_000}'  # its number: cheaper to group by
+    corrected = con.execute(f"SELECT EXISTS (SELECT 1 FROM {catalog}.{BUCKETS_TABLE})").fetchall()[0][0]
+    less_corrected = (
+        f'ANTI JOIN {catalog}.{BUCKETS_TABLE} x ON x.slo = s.slo AND x."timestamp" = s."timestamp"'
+        if corrected
+        else ""  # no correction: nothing to leave out, no join to make
+    )
     con.execute(
         f"""
         INSERT INTO {catalog}.{ROLLUP}
         WITH b AS (
-            SELECT s.slo, s."timestamp", s.good, s.total FROM {catalog}.sli s
-            ANTI JOIN {catalog}.{BUCKETS_TABLE} x ON x.slo = s.slo AND x."timestamp" = s."timestamp"
+            SELECT s.slo, s."timestamp", s.good, s.total FROM {catalog}.sli s {less_corrected}
             WHERE {where}
         ), d AS (
             SELECT name, {_slice_seconds("s")} AS seconds, {_slice_target("s")} AS target FROM {catalog}.slos s
@@ -188,7 +211,8 @@ def _insert(con: duckdb.DuckDBPyConnection, catalog: str, where: str, params: li
                    {slice_sums_sql("slice_target")}
             FROM slices GROUP BY ALL
         )
-        SELECT k.slo, k.block, k.good, k.total, k.buckets, d.seconds, d.target,
+        SELECT k.slo, make_timestamp(k.block * {BLOCK_SECONDS * 1_000_000}), k.good, k.total, k.buckets,
+               d.seconds, d.target,
                coalesce(c.slices, CASE WHEN d.seconds IS NOT NULL THEN 0 END),
                coalesce(c.good_slices, CASE WHEN d.seconds IS NOT NULL THEN 0 END),
                coalesce(c.ratio_sum, CASE WHEN d.seconds IS NOT NULL THEN 0 END)
