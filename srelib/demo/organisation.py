@@ -88,6 +88,9 @@ LOW_TRAFFIC = {"refunds-availability": 0.09}  # events per 5 minutes at the dail
 SLI_STREAM = 32  # added to the demo's seed: the low-traffic SLOs' random stream
 # A scrape outage in the last month: recommendations' SLI has no buckets for five hours.
 SLI_OUTAGE = ("recommendations-availability", 20, 9, 14)  # SLO, day of the month, from hour, to hour (UTC)
+# A failed refund in the last month, in the first bucket with traffic from this day (UTC): one bad
+# event spends the low-traffic SLO's whole budget, and no decision about it is on record.
+FAILED_REFUND = ("refunds-availability", 9)
 
 CAUSES = [
     "bad deploy",
@@ -335,8 +338,8 @@ def _annotations(plan: DemoPlan) -> pd.DataFrame:
 def _decisions(plan: DemoPlan) -> pd.DataFrame:
     """What the error budget policy led to, as a team records it: the release freeze on checkout the
     day after the last month's SEV1 spent its budget, and an earlier reliability sprint. The
-    refunds SLO's budget, spent by a single failed refund in a month of a few hundred, has no
-    decision on record: the policy ledger shows the gap."""
+    refunds SLO's budget, spent by a single failed refund on the 9th of the last month (a month of
+    a few hundred, :data:`FAILED_REFUND`), has no decision on record: the policy ledger shows the gap."""
     last, before = plan.periods[-1].first_day, plan.periods[-2].first_day
     return pd.DataFrame(
         [
@@ -629,6 +632,11 @@ def _write_sli(plan: DemoPlan, rng: np.random.Generator, incidents: pd.DataFrame
     outage = (sli.slo == slo) & (sli.timestamp >= pd.Timestamp(first.replace(day=day)) + pd.Timedelta(hours=since))
     outage &= sli.timestamp < pd.Timestamp(first.replace(day=day)) + pd.Timedelta(hours=until)
     sli = sli[~outage]
+    slo, day = FAILED_REFUND
+    traffic = (sli.slo == slo) & (sli.timestamp >= pd.Timestamp(first.replace(day=day))) & (sli.total > 0)
+    if traffic.any():
+        failed = traffic.idxmax()  # the first such bucket
+        sli.loc[failed, "good"] = min(sli.loc[failed, "good"], sli.loc[failed, "total"] - 1)
     with duckdb.connect() as con:
         con.execute("SET TimeZone = 'UTC'")
         con.register("sli_frame", sli)
