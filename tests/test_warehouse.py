@@ -64,6 +64,23 @@ def test_overlapping_data_replaces_rows_by_key(tmp_path):
     assert sum(r[2] for r in contents["sli"]) == 6 * 9 + 6 * 10 + 1
 
 
+@pytest.mark.parametrize("chunk_rows", [1, 2, 5])
+def test_restated_buckets_are_replaced_in_stretches_of_time_whatever_their_number(tmp_path, monkeypatch, chunk_rows):
+    """A re-ingest deletes the rows its buckets restate a stretch of time at a time (a year of
+    minute buckets restated whole is more than the ingest's memory): every stretch, its last
+    moment included, replaces exactly the buckets it restates."""
+    from srelib.ingest import warehouse as module
+
+    monkeypatch.setattr(module, "DELETE_CHUNK_ROWS", chunk_rows)
+    warehouse = tmp_path / "w.duckdb"
+    _ingest(_data(tmp_path / "a", [INCIDENT], BUCKETS), warehouse)
+    restated = [{**b, "good": 10} for b in BUCKETS[2:9]]  # 7 buckets: 1 to 7 stretches
+    _ingest(_data(tmp_path / "b", [INCIDENT], restated), warehouse)
+    sli = _contents(warehouse)["sli"]
+    assert len(sli) == len(BUCKETS)
+    assert sum(r[2] for r in sli) == (len(BUCKETS) - 7) * 9 + 7 * 10
+
+
 def test_timestamps_are_stored_in_utc(tmp_path):
     warehouse = tmp_path / "w.duckdb"
     _ingest(_data(tmp_path / "a", [{**INCIDENT, "started_at": "2026-10-01T12:00:00+02:00"}], BUCKETS), warehouse)

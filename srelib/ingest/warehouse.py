@@ -29,6 +29,7 @@ if TYPE_CHECKING:  # reading the warehouse needs none of validation's sources
     from srelib.ingest.validate import Dataset
 
 SCHEMA_VERSION = 1
+DELETE_CHUNK_ROWS = 10_000_000  # staged rows a re-ingest's DELETE matches at once (see _delete_matching)
 
 SLO_COLUMNS = (
     ("name", "VARCHAR"),
@@ -202,13 +203,28 @@ def _delete_matching(
         match = f'CASE WHEN {given} THEN t."{identity}" = s."{identity}" ELSE {match} END'
 
     if "timestamp" in key:
-        low, high = con.execute(f'SELECT min("timestamp"), max("timestamp") FROM {staged}').fetchone() or (None, None)
+        low, high, rows = con.execute(f'SELECT min("timestamp"), max("timestamp"), count(*) FROM {staged}').fetchall()[
+            0
+        ]
         if low is None:
             return
         overlap = f'{table} t WHERE t."timestamp" BETWEEN ? AND ?'
         if not con.execute(f"SELECT count(*) FROM {overlap}", [low, high]).fetchall()[0][0]:
             return
-        con.execute(f"DELETE FROM {overlap} AND EXISTS (SELECT 1 FROM {staged} s WHERE {match})", [low, high])
+        # In stretches of time of at most DELETE_CHUNK_ROWS staged rows each (if spread evenly):
+        # the staged rows a DELETE matches against are held in memory, and a year of minute
+        # buckets restated whole (105M rows) is more than the ingest's memory limit.
+        chunks = max(1, -(-rows // DELETE_CHUNK_ROWS))
+        step = (high - low) / chunks
+        for i in range(chunks):
+            start, end = low + step * i, high if i == chunks - 1 else low + step * (i + 1)
+            last = i == chunks - 1  # its stretch includes its end; the others stop just before it
+            within = '"timestamp" >= ? AND ' + ('"timestamp" <= ?' if last else '"timestamp" < ?')
+            con.execute(
+                f"DELETE FROM {table} t WHERE t.{within} "
+                f"AND EXISTS (SELECT 1 FROM {staged} s WHERE s.{within} AND {match})",
+                [start, end, start, end],
+            )
     elif con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]:
         con.execute(f"DELETE FROM {table} t WHERE EXISTS (SELECT 1 FROM {staged} s WHERE {match})")
 
