@@ -38,14 +38,17 @@ def test_sli_ingest_benchmark_runs_and_prints_its_ratios(tmp_path):
 
 def test_metrics_benchmark_checks_its_baseline_and_meets_the_period_summary_target(tmp_path):
     result = _benchmark(
-        "metrics.py", "--slos", "10", "--days", "62", "--incidents", "500", "--workdir", str(tmp_path / "bench")
-    )
+        "metrics.py", "--slos", "10", "--days", "62", "--incidents", "500", "--workdir", str(tmp_path / "bench"),
+        "--compare-raw",
+    )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr  # 1: a target missed
     assert "Traceback" not in result.stderr  # the raw SQL and srelib agreed on the headline figures
     assert "892,800 SLI rows, 500 incidents; period 2025-02" in result.stdout
     assert "srelib metrics (processes)" in result.stdout and "PeriodSummary (one process)" in result.stdout
     assert "target for the PeriodSummary: ratio ≤ 2.0×: met" in result.stdout
     assert "target for srelib metrics: ratio ≤ 2.0×, peak < 1.5 GB: not judged below" in result.stdout
+    # the summaries from the SLI roll-ups and from the raw buckets, in three time zones, a team too
+    assert result.stdout.count(": the same") == 5 and "target: the same in every case: met" in result.stdout
 
 
 @pytest.fixture(scope="module")
