@@ -34,9 +34,12 @@ in the warehouse counts with its own team only, and is counted as ``unlinked``.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from bisect import bisect_right
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from heapq import merge
+from itertools import islice
 from zoneinfo import ZoneInfo
 
 import duckdb
@@ -339,29 +342,26 @@ def _repeats(
         by_incident.setdefault(a.incident_id, []).append(a)
     # The earlier incidents, newest first, with their match keys worked out once, filed under
     # their service and under each (service, cause) and (service, title): an incident is compared
-    # only with those it can match, of the window before it, in that order.
-    filed: dict[tuple[str, ...], list[tuple[int, str, datetime, tuple[str | None, str | None]]]] = {}
+    # only with those it can match, from the newest before it (found by bisection) back to the
+    # window's start, in that order.
+    filed: dict[tuple[str, ...], _Filed] = {}
     for position, (e_id, e_service, e_started, e_cause, e_title) in enumerate(earlier):
         entry = (position, e_id, e_started, _keys(e_cause, e_title))
-        filed.setdefault((e_service,), []).append(entry)
-        for key, value in zip(("cause", "title"), entry[3], strict=True):
-            if value:
-                filed.setdefault((e_service, key, value), []).append(entry)
+        for key in [(e_service,)] + [(e_service, k, v) for k, v in zip(("cause", "title"), entry[3], strict=True) if v]:
+            filed.setdefault(key, _Filed()).add(entry)
     by = settings.repeat_match
     repeats = 0
     with_open: list[RepeatWithOpenActions] = []
     per_service: dict[str, int] = {}
     for incident_id, service, severity, started, cause, title in current:
         keys = _keys(cause, title)
+        wanted: list[tuple[str, ...]]
         if "service" in by:
-            candidates = filed.get((service,), [])
+            wanted = [(service,)]
         else:
-            lists = [
-                filed.get((service, key, value), []) if value else []
-                for key, value in zip(("cause", "title"), keys, strict=True)
-            ]
-            chosen = [lst for key, lst in zip(("cause", "title"), lists, strict=True) if key in by]
-            candidates = chosen[0] if len(chosen) == 1 else sorted({e[0]: e for lst in chosen for e in lst}.values())
+            wanted = [(service, k, v) for k, v in zip(("cause", "title"), keys, strict=True) if k in by and v]
+        streams = [filed[key].before(started) for key in wanted if key in filed]
+        candidates = streams[0] if len(streams) == 1 else _merged(streams)
         repeated = False
         for _, e_id, e_started, e_keys in candidates:
             if e_started >= started:
@@ -386,6 +386,36 @@ def _repeats(
             if not by_incident:
                 break  # no actions at all: a match is all there is to find
     return repeats, with_open, dict(sorted(per_service.items()))
+
+
+_EPOCH = datetime(1970, 1, 1)
+_Entry = tuple[int, str, datetime, tuple[str | None, str | None]]  # position, id, started, match keys
+
+
+class _Filed:
+    """Earlier incidents of one service (and cause or title), newest first, as :func:`_repeats`
+    files them, with their start times ready for bisection."""
+
+    def __init__(self) -> None:
+        self.entries: list[_Entry] = []
+        self.since: list[float] = []  # −seconds since the epoch: ascending as the entries get older
+
+    def add(self, entry: _Entry) -> None:
+        self.entries.append(entry)
+        self.since.append(-(entry[2] - _EPOCH).total_seconds())
+
+    def before(self, started: datetime) -> Iterator[_Entry]:
+        """The entries that started before ``started``, newest first."""
+        return islice(self.entries, bisect_right(self.since, -(started - _EPOCH).total_seconds()), None)
+
+
+def _merged(streams: list[Iterator[_Entry]]) -> Iterator[_Entry]:
+    """Entries of several newest-first streams in their one order (their position), each once."""
+    last = None
+    for entry in merge(*streams):
+        if entry[0] != last:
+            last = entry[0]
+            yield entry
 
 
 def _keys(cause: str | None, title: str | None) -> tuple[str | None, str | None]:
