@@ -332,9 +332,10 @@ def browser():
         browser.close()
 
 
-def open_offline(browser, url: str, timeout: float = 30_000):
+def open_offline(browser, url: str, timeout: float = 30_000, wait_until: str = "load"):
     """A page whose every non-local request is blocked and recorded (``timeout``: milliseconds
-    until the page's load event)."""
+    until the page's ``wait_until`` event: its load, or "commit" when the test waits for what it
+    looks for itself)."""
     page = browser.new_page(viewport={"width": 1100, "height": 900})
     problems: dict[str, list[str]] = {"errors": [], "blocked": []}
     page.on("pageerror", lambda exc: problems["errors"].append(str(exc)))
@@ -349,7 +350,7 @@ def open_offline(browser, url: str, timeout: float = 30_000):
             request_route.abort()
 
     page.route("**/*", route)
-    page.goto(url, timeout=timeout)
+    page.goto(url, timeout=timeout, wait_until=wait_until)
     return page, problems
 
 

@@ -87,9 +87,11 @@ def test_notebook_runs_in_jupyterlab_with_its_defaults(lab, browser):
 
 def test_a_dashboard_renders_in_jupyterlabs_voila_preview(lab, browser):
     """What JupyterLab's "Render with Voilà" button opens: the voila server extension's page."""
-    # voila's page loads once the notebook has run (in the kernel it starts): a while on a busy machine
+    # voila streams the page while the notebook runs in the kernel it starts: the test waits for
+    # the dashboard itself, not the page's load event (once, in CI under load, the kernel drew the
+    # dashboard in 0.2 s and the load event had not come 120 s later)
     url = f"{lab}/voila/render/notebooks/dashboards/executive.ipynb?token=test-token"
-    page, problems = open_offline(browser, url, timeout=120_000)
+    page, problems = open_offline(browser, url, timeout=120_000, wait_until="commit")
     page.wait_for_selector(".srelib-tile-value", timeout=120000)
     page.wait_for_selector(".vega-embed svg, .vega-embed canvas", timeout=60000)
     assert "Incidents" in page.locator(".srelib-tile-label").all_inner_texts()
