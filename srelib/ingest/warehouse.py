@@ -203,9 +203,8 @@ def _delete_matching(
         match = f'CASE WHEN {given} THEN t."{identity}" = s."{identity}" ELSE {match} END'
 
     if "timestamp" in key:
-        low, high, rows = con.execute(f'SELECT min("timestamp"), max("timestamp"), count(*) FROM {staged}').fetchall()[
-            0
-        ]
+        span = f'SELECT min("timestamp"), max("timestamp"), count(*) FROM {staged}'
+        low, high, rows = con.execute(span).fetchall()[0]
         if low is None:
             return
         overlap = f'{table} t WHERE t."timestamp" BETWEEN ? AND ?'

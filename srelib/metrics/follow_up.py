@@ -363,9 +363,7 @@ def _repeats(
         streams = [filed[key].before(started) for key in wanted if key in filed]
         candidates = streams[0] if len(streams) == 1 else _merged(streams)
         repeated = False
-        for _, e_id, e_started, e_keys in candidates:
-            if e_started >= started:
-                continue  # newest first: not before this one yet
+        for _, e_id, e_started, e_keys in candidates:  # newest first, each before this one
             if e_started < started - window:
                 break  # and older ones are all outside the window
             if e_id == incident_id or (how := _match(by, keys, e_keys)) is None:

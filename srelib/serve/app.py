@@ -146,6 +146,9 @@ class KernelShutdown(VoilaShutdownKernelHandler):
             super().check_xsrf_cookie()
 
 
+OURS = {TornadoVoilaHandler: DashboardPage, VoilaShutdownKernelHandler: KernelShutdown}  # voila's handler → ours
+
+
 class DashboardServer(Voila):
     """voila with :class:`DashboardPage` and without ``/voila/query``, answering only
     ``allowed_hosts`` (kernels and their connections are set by :func:`srelib.serve.server.voila_argv`)."""
@@ -157,8 +160,7 @@ class DashboardServer(Voila):
         for pattern, handler, *options in super().init_handlers():
             if handler is RequestInfoSocketHandler:
                 continue  # a page's query string (its token too) to anyone knowing the kernel's id
-            ours = {TornadoVoilaHandler: DashboardPage, VoilaShutdownKernelHandler: KernelShutdown}
-            handlers.append((pattern, ours.get(handler, handler), *options))
+            handlers.append((pattern, OURS.get(handler, handler), *options))
         # Before every route voila adds: a foreign Host or Origin reaches none of them.
         self.app.default_router.rules.insert(0, Rule(ForeignRequest(self.allowed_hosts), Refused))
         return handlers
