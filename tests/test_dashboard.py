@@ -7,6 +7,7 @@ the module; every page request outside 127.0.0.1 is blocked and recorded.
 from __future__ import annotations
 
 import json
+import re
 import os
 import signal
 import socket
@@ -51,25 +52,38 @@ def get(url: str, follow: bool = False) -> int:
 
 
 class Server:
+    """``srelib dashboard ARGS`` on a free port, once ``ready`` is in its log. A port taken between
+    :func:`free_port` and the server's start (by a kernel of another test, say) makes the server
+    refuse to start (it never moves to another port), and it is started again on another one."""
+
     def __init__(self, root: Path, *args: str, ready: str = "drawn in kernel"):
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}/"
-        self.log = root / f"dashboard-{self.port}.log"
-        self.tmp = root / f"tmp-{self.port}"  # where the server keeps its summary cache
+        self.tmp = root / f"tmp-{os.getpid()}-{time.monotonic_ns()}"  # where the server keeps its summary cache
         self.tmp.mkdir()
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "srelib", "dashboard", *args, "--port", str(self.port)],
-            cwd=root,
-            env={**os.environ, "TMPDIR": str(self.tmp)},
-            stdout=self.log.open("w"),
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        for _ in range(3):
+            self.port = free_port()
+            self.url = f"http://127.0.0.1:{self.port}/"
+            self.log = root / f"dashboard-{self.port}.log"
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "srelib", "dashboard", *args, "--port", str(self.port)],
+                cwd=root,
+                env={**os.environ, "TMPDIR": str(self.tmp)},
+                stdout=self.log.open("w"),
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+            if self._started(ready):
+                return
+        raise AssertionError(f"no free port in three tries: {self.log.read_text()}")
+
+    def _started(self, ready: str) -> bool:
         deadline = time.monotonic() + 120
         while ready not in self.log.read_text():  # by default: a preheated kernel has drawn the dashboard
-            assert self.process.poll() is None, self.log.read_text()
+            if self.process.poll() is not None:
+                assert re.search("is not free|no available port", self.log.read_text()), self.log.read_text()
+                return False
             assert time.monotonic() < deadline, self.log.read_text()
             time.sleep(0.5)
+        return True
 
     def helpers(self) -> list[int]:
         """The server's child processes: its warmer (and multiprocessing's resource tracker) and kernels."""

@@ -12,6 +12,7 @@ import asyncio
 import http.cookiejar
 import json
 import re
+import socket
 import threading
 import time
 import urllib.error
@@ -25,6 +26,7 @@ from typing import Any, TypeVar
 import pytest
 
 from srelib.serve.hosts import AllowedHosts
+from srelib.serve.server import voila_argv
 from tests.conftest import make_workbench, run_cli
 
 T = TypeVar("T")
@@ -63,6 +65,23 @@ def test_serving_the_network_without_a_token_is_refused_with_the_command_to_use(
     assert f"srelib dashboard team --host {host} --token" in message and "--no-token" in message
     both = run_cli(tmp_path, "dashboard", "--host", host, "--token", "--no-token")
     assert both.returncode == 2 and "contradict" in both.stderr
+
+
+def test_a_port_in_use_is_refused_not_exchanged_for_another(tmp_path: Path):
+    workbench = make_workbench(tmp_path, {"checkout": "payments"})
+    workbench.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
+    workbench.warehouse_path.touch()  # refused before the warehouse is opened
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run_cli(tmp_path, "dashboard", "--port", str(port))
+    assert result.returncode == 2, result.stderr
+    message = " ".join(result.stderr.split())
+    assert f"port {port} on 127.0.0.1 is not free" in message and "choose another with --port" in message
+    assert "serving" not in result.stdout  # no address printed that nothing would answer
+    # Nor does voila move on by itself when the port is taken between this check and its start.
+    assert "--Voila.port_retries=0" in voila_argv(Path("executive.ipynb"), port, "127.0.0.1", None, 1)
 
 
 # Slow: the real server.

@@ -72,6 +72,7 @@ def voila_argv(
         f"--DashboardKernels.cull_idle_timeout={cull_idle}",
         f"--DashboardKernels.cull_interval={max(1, cull_idle // 6)}",
         "--Voila.kernel_websocket_connection_class=srelib.serve.app.QuietKernelConnection",
+        "--Voila.port_retries=0",  # the port asked for, or none: not another one the printed URL does not name
     ]
     if pool_size > 0:
         argv += ["--preheat_kernel=True", f"--pool_size={pool_size}"]
@@ -92,6 +93,23 @@ def check_exposure(name: str, host: str, token: bool, no_token: bool) -> None:
         "reverse proxy that authenticates every visitor, add --no-token (and --allow-host with the name "
         "the proxy forwards)"
     )
+
+
+def check_port(host: str, port: int) -> None:
+    """Refuse a port another program (another dashboard, a kernel) listens on, before starting:
+    voila would otherwise move to a nearby one, and the address printed would answer nothing
+    or, worse, something else."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as tornado binds: a closed socket's port is free
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            shown = f"[{host}]" if ":" in host else host or "every interface"
+            raise UsageError(
+                f"port {port} on {shown} is not free ({exc.strerror}): another dashboard or program listens "
+                f"there; choose another with --port"
+            ) from exc
 
 
 def _stop(process: multiprocessing.process.BaseProcess) -> None:
@@ -124,6 +142,7 @@ def serve(
         raise UsageError(f"unknown dashboard {name!r}: known dashboards are {', '.join(sorted(known))}")
     if not workbench.warehouse_path.is_file():
         raise UsageError(f"no warehouse at {workbench.warehouse_path}: run `srelib ingest` (or `srelib demo`) first")
+    check_port(host, port)
     from srelib.serve.warm import warm_in_background  # pandas and DuckDB: not for a refusal
 
     secret = secrets.token_urlsafe(24) if token else None
