@@ -7,8 +7,8 @@ the module; every page request outside 127.0.0.1 is blocked and recorded.
 from __future__ import annotations
 
 import json
-import re
 import os
+import re
 import signal
 import socket
 import subprocess
