@@ -44,6 +44,12 @@ FIRST_DAY = "2025-01-01"
 def build(root: Path, slos: int, days: int, incidents: int, corrections: bool = True) -> None:
     """A workbench whose warehouse holds ``slos`` × ``days`` × 1440 SLI rows and ``incidents``
     incidents, and (``corrections``) the SLO corrections of :func:`write_corrections`."""
+    write_data(root, slos, days, incidents, corrections)
+    subprocess.run([_srelib(), "ingest"], cwd=root, check=True, capture_output=True)
+
+
+def write_data(root: Path, slos: int, days: int, incidents: int, corrections: bool = True) -> None:
+    """The workbench of :func:`build` with its data files (``data/sli.parquet`` and the rest), not ingested."""
     (root / "params").mkdir(parents=True)
     data = root / "data"
     data.mkdir()
@@ -122,7 +128,6 @@ def build(root: Path, slos: int, days: int, incidents: int, corrections: bool = 
         )
     if corrections:
         write_corrections(data, slos, days)
-    subprocess.run([_srelib(), "ingest"], cwd=root, check=True, capture_output=True)
 
 
 def write_corrections(data: Path, slos: int, days: int) -> None:

@@ -198,6 +198,24 @@ def _typed_parquet(directory: Path, rows: str) -> Path:
     return directory / "sli.parquet"
 
 
+@pytest.mark.parametrize(
+    "stamps",
+    [
+        # the same minute of the day on other days, and the last minute of a day: no duplicate
+        ["2026-10-01T10:00:00Z", "2026-10-02T10:00:00Z", "2026-10-01T23:59:00Z", "2026-10-02T00:00:00Z"],
+        # off the minute grid, a second apart: no duplicate
+        ["2026-10-01T10:00:00Z", "2026-10-01T10:00:01Z", "2026-10-01T10:00:59Z"],
+    ],
+)
+def test_typed_parquet_without_duplicates_is_staged_whole(tmp_path, stamps):
+    dataset(tmp_path)
+    values = ", ".join(f"('{t}', 'api-availability', 1, 4)" for t in stamps)
+    _typed_parquet(tmp_path, values)
+    staged = validate_directory(tmp_path)
+    kind = staged.con.execute("SELECT table_type FROM information_schema.tables WHERE table_name = 'staged_sli'")
+    assert kind.fetchall() == [("VIEW",)] and staged.row_counts["sli"] == len(stamps)
+
+
 def test_typed_parquet_is_staged_without_copying_and_equals_the_csv_path(tmp_path):
     rows = [
         dict(timestamp="2026-10-01T10:00:00Z", slo="api-availability", good=99, total=100),
@@ -228,6 +246,17 @@ def test_typed_parquet_is_staged_without_copying_and_equals_the_csv_path(tmp_pat
         (
             "('2026-10-01 10:00:00+00', 'api-availability', 1, 4), "
             "('2026-10-01 10:00:00+00', 'api-availability', 2, 4)",
+            ["sli.parquet:2:timestamp: duplicate bucket for this slo and timestamp: already on an earlier row"],
+        ),
+        (  # off the minute grid: counted by key hashes, not the minutes' bitmap
+            "('2026-10-01 10:00:30+00', 'api-availability', 1, 4), "
+            "('2026-10-01 10:00:00+00', 'api-availability', 1, 4), "
+            "('2026-10-01 10:00:30+00', 'api-availability', 2, 4)",
+            ["sli.parquet:3:timestamp: duplicate bucket for this slo and timestamp: already on an earlier row"],
+        ),
+        (  # before 1970: the same
+            "('1969-12-31 23:59:00+00', 'api-availability', 1, 4), "
+            "('1969-12-31 23:59:00+00', 'api-availability', 2, 4)",
             ["sli.parquet:2:timestamp: duplicate bucket for this slo and timestamp: already on an earlier row"],
         ),
         (
