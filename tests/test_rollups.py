@@ -23,9 +23,12 @@ from srelib.config import Workbench
 from srelib.ingest import rollups
 from srelib.ingest.validate import validate_directory
 from srelib.ingest.warehouse import connect, load
+from srelib.metrics import policy
+from srelib.metrics.scope import Scope
+from srelib.metrics.slo import slo_definitions
 from srelib.period import Period
 from srelib.summary import build_summary
-from tests.conftest import make_workbench, slo_document, write_csv, write_slos
+from tests.conftest import INCIDENT_COLUMNS, make_workbench, slo_document, write_csv, write_slos
 
 CORRECTION_COLUMNS = ["slo", "service", "start", "end", "rrule", "reason", "kind"]
 SLOS = [
@@ -33,6 +36,17 @@ SLOS = [
     slo_document("api-latency", "api", 0.999, "Timeslices", timeSliceTarget=0.95, timeSliceWindow="5m"),
     slo_document("web-ratio", "web", 0.99, "RatioTimeslices", timeSliceTarget=0.9, timeSliceWindow="1m"),
     slo_document("web-odd", "web", 0.99, "Timeslices", timeSliceTarget=0.9, timeSliceWindow="7m"),
+]
+# Spans off the 5-minute grid at either end, within one block, on it at one end, open, and over
+# a correction: the budget each consumed is summed from the grid's whole blocks and the buckets'.
+INCIDENTS = [
+    ("I1", "api", "2026-10-02T09:58:30Z", "2026-10-02T10:03:10Z"),
+    ("I2", "api", "2026-10-05T10:00:00Z", "2026-10-05T10:04:00Z"),
+    ("I3", "api", "2026-10-06T10:01:00Z", "2026-10-06T10:04:00Z"),
+    ("I4", "web", "2026-10-07T03:17:20Z", "2026-10-07T09:45:00Z"),
+    ("I5", "web", "2026-10-20T22:02:00Z", ""),
+    ("I6", "api", "2026-10-02T10:00:00Z", "2026-10-02T12:01:00Z"),
+    ("I7", "web", "2026-09-30T23:59:00Z", "2026-10-01T00:06:00Z"),
 ]
 CORRECTIONS = [
     dict(slo="api-availability", start="2026-10-02T10:07:00Z", end="2026-10-02T12:52:00Z", kind="false_positive"),
@@ -70,6 +84,11 @@ def _data(root: Path, first: str, days: int, corrections: list[dict], slos: list
     _sli(data / "sli.parquet", first, days, salt)
     write_slos(data, slos)
     write_csv(data / "corrections.csv", CORRECTION_COLUMNS, corrections)
+    incidents = [
+        dict(incident_id=i, title="outage", service=service, severity="SEV2", started_at=start, resolved_at=end)
+        for i, service, start, end in INCIDENTS
+    ]
+    write_csv(data / "incidents.csv", INCIDENT_COLUMNS, incidents if salt == 0 else [])
     return data
 
 
@@ -119,6 +138,8 @@ def test_figures_from_the_roll_ups_are_those_of_the_raw_buckets(warehouses, labe
     rolled, raw = warehouses
     ours, theirs = _summary(rolled, label, timezone, team), _summary(raw, label, timezone, team)
     assert ours["slos"]["api-latency" if team != "web" else "web-ratio"]["total"] > 0  # data were read
+    fired = [a for b in ours["slo_budgets"].values() for a in b["alerts"] if a["fired_minutes"]]
+    assert fired  # alerts were evaluated on the 5-minute grid, and some fired
     assert ours == theirs
 
 
@@ -141,9 +162,26 @@ def test_the_roll_up_sums_the_blocks_less_the_corrected_buckets(warehouses):
         assert widths == {"api-availability": None, "api-latency": 300, "web-ratio": 60, "web-odd": None}
 
 
-def _table(workbench: Workbench) -> list[tuple]:
+@pytest.mark.parametrize("label", ["2026-10", "2026-W40", "2026-Q4"])
+def test_the_budget_each_incident_consumed_is_the_one_the_buckets_give(warehouses, label):
+    found = []
+    for workbench in warehouses:
+        con = connect(workbench.warehouse_path)
+        try:
+            definitions = slo_definitions(con, Scope(catalogue=workbench.catalogue))
+            found.append(policy._incident_shares(con, definitions, Period.parse(label)))
+        finally:
+            con.close()
+    ours, theirs = found
+    assert ours == theirs
+    started_in = {"I1", "I6", "I7"} if label == "2026-W40" else {f"I{i}" for i in range(1, 7)}
+    assert {s.incident_id for s in ours} == started_in
+    assert all(s.budget_share > 0 for s in ours if s.incident_id != "I6")  # I6: the correction took most of it
+
+
+def _table(workbench: Workbench, table: str = rollups.ROLLUP) -> list[tuple]:
     with duckdb.connect(str(workbench.warehouse_path), read_only=True) as con:
-        return con.execute(f'SELECT * FROM {rollups.ROLLUP} ORDER BY slo, "timestamp"').fetchall()
+        return con.execute(f'SELECT * FROM {table} ORDER BY slo, "timestamp"').fetchall()
 
 
 def test_each_ingest_keeps_the_roll_ups_those_of_a_rebuild(tmp_path: Path):
@@ -161,10 +199,11 @@ def test_each_ingest_keeps_the_roll_ups_those_of_a_rebuild(tmp_path: Path):
     write_slos(data, resliced)
     write_csv(data / "corrections.csv", CORRECTION_COLUMNS, CORRECTIONS[1:])
     _ingest(workbench, data)
-    kept = _table(workbench)
+    kept, grid = _table(workbench), _table(workbench, rollups.GRID)
     with duckdb.connect(str(workbench.warehouse_path)) as con:
         con.execute("BEGIN TRANSACTION")
         rollups.refresh(con, con.execute("SELECT current_database()").fetchall()[0][0], None, rebuild=True)
         con.execute("COMMIT")
     assert kept == _table(workbench)
+    assert grid == _table(workbench, rollups.GRID) and len(grid) > 2.9 * len(kept)  # ~3 grid blocks per block
     assert {r[5] for r in kept if r[0] == "api-latency"} == {60}

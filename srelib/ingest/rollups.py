@@ -27,9 +27,15 @@ changed are summed again from the raw table; a warehouse without current roll-up
 earlier srelib) gets all of them. The org's time zone plays no part (blocks are UTC), so a change
 of time zone needs no rebuild, and a change of definitions is found by the ingest that brings it.
 
-Read so far by the SLO results of periods and budget windows and by the daily burn-down; the
-burn rates and multiwindow alerts (5-minute windows) and the data quality figures (gaps between
-buckets) still read the buckets.
+**The 5-minute grid** (``sli_grid``): good and total per SLO and 5-minute block of UTC, the
+corrected buckets left out the same way, kept by the same ingest over the same blocks. It is
+what the burn rates and multiwindow alerts read (their windows and 5-minute evaluation steps
+are whole 5-minute blocks), and the middle of each incident's span when the error budget policy
+measures the budget an incident consumed (the minutes before its first whole block and after
+its last come from the buckets).
+
+The data quality figures (coverage counts every bucket, corrected or not, and finds gaps
+between buckets) read the buckets.
 """
 
 from __future__ import annotations
@@ -43,7 +49,10 @@ from srelib.ingest.sql import slice_sums_sql, time_slice_sql
 
 ROLLUP = "sli_rollup"
 BLOCK_SECONDS = 900
-VERSION = "1"  # meta key 'sli_rollup': a warehouse whose roll-ups are of another version is rebuilt
+VERSION = "2"  # meta key 'sli_rollup': a warehouse whose roll-ups are of another version is rebuilt
+GRID = "sli_grid"
+GRID_SECONDS = 300
+GRID_COLUMNS = (("slo", "VARCHAR"), ("timestamp", "TIMESTAMP"), ("good", "HUGEINT"), ("total", "HUGEINT"))
 COLUMNS = (
     ("slo", "VARCHAR"),
     ("timestamp", "TIMESTAMP"),
@@ -64,9 +73,10 @@ def sliced_in_blocks(seconds: int | None) -> bool:
     return seconds is not None and 0 < seconds <= BLOCK_SECONDS and BLOCK_SECONDS % seconds == 0
 
 
-def aligned(*moments: datetime) -> bool:
-    """Whether every one of ``moments`` (naive UTC) is the start of a 15-minute block."""
-    return all((m - _EPOCH).total_seconds() % BLOCK_SECONDS == 0 for m in moments)
+def aligned(*moments: datetime, seconds: int = BLOCK_SECONDS) -> bool:
+    """Whether every one of ``moments`` (naive UTC) is the start of a block of ``seconds`` (by
+    default a 15-minute block of the roll-up; :data:`GRID_SECONDS` for the 5-minute grid)."""
+    return all((m - _EPOCH).total_seconds() % seconds == 0 for m in moments)
 
 
 def available(con: duckdb.DuckDBPyConnection) -> bool:
@@ -93,17 +103,20 @@ def snapshot_corrected(con: duckdb.DuckDBPyConnection, catalog: str) -> None:
 def refresh(con: duckdb.DuckDBPyConnection, catalog: str, staged_sli: str | None, rebuild: bool = False) -> None:
     """Bring ``{catalog}.sli_rollup`` up to date after the ingest's rows and corrections are in
     (see the module's docstring); ``staged_sli``: the staged SLI table of this ingest, if any."""
-    table = f"{catalog}.{ROLLUP}"
-    columns = ", ".join(f'"{name}" {sql_type}' for name, sql_type in COLUMNS)
-    con.execute(f"CREATE TABLE IF NOT EXISTS {table} ({columns})")
+    table, grid = f"{catalog}.{ROLLUP}", f"{catalog}.{GRID}"
+    for name, columns in ((table, COLUMNS), (grid, GRID_COLUMNS)):
+        listed = ", ".join(f'"{column}" {sql_type}' for column, sql_type in columns)
+        con.execute(f"CREATE TABLE IF NOT EXISTS {name} ({listed})")
     current = con.execute(f"SELECT value FROM {catalog}.meta WHERE key = ?", [ROLLUP]).fetchall()
     if rebuild or not current or current[0][0] != VERSION:
         con.execute(f"DELETE FROM {table}")
+        con.execute(f"DELETE FROM {grid}")
         _insert(con, catalog, "true", [])
         con.execute(f"DELETE FROM {catalog}.meta WHERE key = ?", [ROLLUP])
         con.execute(f"INSERT INTO {catalog}.meta VALUES (?, ?)", [ROLLUP, VERSION])
         return
-    # SLOs whose time slices changed since their blocks were summed: all their blocks again.
+    # SLOs whose time slices changed since their blocks were summed: all their blocks again
+    # (their grid, which has no slices, stays).
     redefined = [
         name
         for (name,) in con.execute(f"""
@@ -113,7 +126,7 @@ def refresh(con: duckdb.DuckDBPyConnection, catalog: str, staged_sli: str | None
     ]
     if redefined:
         con.execute(f"DELETE FROM {table} WHERE list_contains(?::VARCHAR[], slo)", [redefined])
-        _insert(con, catalog, "list_contains(?::VARCHAR[], s.slo)", [redefined])
+        _insert(con, catalog, "list_contains(?::VARCHAR[], s.slo)", [redefined], grid=False)
     block = f'time_bucket(INTERVAL {BLOCK_SECONDS} SECOND, "timestamp")'
     # The staged buckets' SLOs, over the blocks from the staged buckets' first to their last:
     # two range-filtered statements (summing a block again from the buckets is always right).
@@ -127,6 +140,11 @@ def refresh(con: duckdb.DuckDBPyConnection, catalog: str, staged_sli: str | None
     if low is not None:
         con.execute(
             f'DELETE FROM {table} WHERE list_contains(?::VARCHAR[], slo) AND "timestamp" BETWEEN ? AND ?',
+            [slos, low, high],
+        )
+        con.execute(
+            f"""DELETE FROM {grid} WHERE list_contains(?::VARCHAR[], slo)
+                AND "timestamp" >= ? AND "timestamp" < ? + INTERVAL {BLOCK_SECONDS} SECOND""",
             [slos, low, high],
         )
         _insert(
@@ -156,6 +174,11 @@ def refresh(con: duckdb.DuckDBPyConnection, catalog: str, staged_sli: str | None
         DELETE FROM {table} r WHERE r."timestamp" BETWEEN ? AND ?
             AND EXISTS (SELECT 1 FROM rollup_affected a WHERE a.slo = r.slo AND a.block = r."timestamp")""",
                 [low, high])  # fmt: skip
+    con.execute(f"""
+        DELETE FROM {grid} g WHERE g."timestamp" >= ? AND g."timestamp" < ? + INTERVAL {BLOCK_SECONDS} SECOND
+            AND EXISTS (SELECT 1 FROM rollup_affected a WHERE a.slo = g.slo
+                        AND a.block = time_bucket(INTERVAL {BLOCK_SECONDS} SECOND, g."timestamp"))""",
+                [low, high])  # fmt: skip
     _insert(
         con,
         catalog,
@@ -179,9 +202,9 @@ def _slice_target(d: str) -> str:
     return f"CASE WHEN {_slice_seconds(d)} IS NOT NULL THEN {d}.time_slice_target END"
 
 
-def _insert(con: duckdb.DuckDBPyConnection, catalog: str, where: str, params: list[object]) -> None:
+def _insert(con: duckdb.DuckDBPyConnection, catalog: str, where: str, params: list[object], grid: bool = True) -> None:
     """Sum the raw buckets of ``{catalog}.sli`` (alias ``s``) matching ``where``, less the
-    corrected ones, into their blocks."""
+    corrected ones, into their blocks (and, with ``grid``, into the 5-minute grid's)."""
     block = f'epoch_us("timestamp") // {BLOCK_SECONDS * 1_000_000}'  # its number: cheaper to group by
     corrected = con.execute(f"SELECT EXISTS (SELECT 1 FROM {catalog}.{BUCKETS_TABLE})").fetchall()[0][0]
     less_corrected = (
@@ -219,3 +242,13 @@ def _insert(con: duckdb.DuckDBPyConnection, catalog: str, where: str, params: li
         FROM blocks k LEFT JOIN d ON d.name = k.slo LEFT JOIN sliced c USING (slo, block)""",
         params,
     )
+    if grid:
+        con.execute(
+            f"""
+            INSERT INTO {catalog}.{GRID}
+            SELECT slo, make_timestamp(block * {GRID_SECONDS * 1_000_000}), good, total FROM (
+                SELECT s.slo, epoch_us(s."timestamp") // {GRID_SECONDS * 1_000_000} AS block,
+                       sum(s.good) AS good, sum(s.total) AS total
+                FROM {catalog}.sli s {less_corrected} WHERE {where} GROUP BY ALL)""",
+            params,
+        )

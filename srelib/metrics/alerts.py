@@ -8,6 +8,9 @@
   both 1 d and 2 h exceeds 3, or over both 3 d and 6 h exceeds 1. The factors assume a 30-day
   budget; other windows scale them by window days ÷ 30 (28 days: 13.44, 5.6, 2.8, 0.933).
   Evaluated every 5 minutes through the period on 5-minute blocks of the SLI buckets.
+
+Both read the 5-minute grid kept at ingest (:mod:`srelib.ingest.rollups`) when their windows
+end on its blocks (a period's end always does; "now", between two blocks, reads the buckets).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from typing import Any, NamedTuple
 import duckdb
 import numpy as np
 
+from srelib.ingest import rollups
 from srelib.ingest.specs import parse_duration
 from srelib.metrics.slo import SloDefinition, sli_source
 from srelib.period import Period
@@ -97,7 +101,7 @@ def burn_rates(
         for w in BURN_WINDOWS
     )
     rows = con.execute(
-        f"""SELECT slo, {sums} FROM {sli_source(con)} AS sli
+        f"""SELECT slo, {sums} FROM {_blocks(con, end - timedelta(minutes=longest), end)} AS sli
             WHERE slo IN (SELECT unnest(?::VARCHAR[])) AND "timestamp" >= ? AND "timestamp" < ?
             GROUP BY slo""",
         [end] * (2 * len(BURN_WINDOWS)) + [[d.name for d in definitions], end - timedelta(minutes=longest), end],
@@ -108,6 +112,15 @@ def burn_rates(
         values = measured.get(d.name, (None,) * (2 * len(BURN_WINDOWS)))
         result[d.name] = {w: _burn(values[2 * i], values[2 * i + 1], d.target) for i, w in enumerate(BURN_WINDOWS)}
     return result
+
+
+def _blocks(con: duckdb.DuckDBPyConnection, start: datetime, end: datetime) -> str:
+    """Where to read the SLI from ``start`` to ``end``: the 5-minute grid when both are on its
+    blocks (each window and evaluation step then holds whole blocks: the same sums), else the
+    buckets."""
+    if rollups.available(con) and rollups.aligned(start, end, seconds=rollups.GRID_SECONDS):
+        return rollups.GRID
+    return sli_source(con)
 
 
 def _burn(bad: float | None, total: float | None, target: float) -> float | None:
@@ -136,7 +149,8 @@ def alert_evaluations(
         WITH blocks AS (
             SELECT slo, epoch_us(time_bucket(INTERVAL {step} MINUTE, "timestamp")) // 60000000 AS minute,
                    sum(total - good)::DOUBLE AS bad, sum(total)::DOUBLE AS total
-            FROM {sli_source(con)} AS sli WHERE "timestamp" >= ? AND "timestamp" < ?
+            FROM {_blocks(con, period.start_utc - timedelta(minutes=longest), period.end_utc)} AS sli
+            WHERE "timestamp" >= ? AND "timestamp" < ?
             GROUP BY ALL
         ), wanted AS (
             SELECT unnest(?::VARCHAR[]) AS slo, generate_subscripts(?::VARCHAR[], 1) - 1 AS slo_index

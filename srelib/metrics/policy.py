@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import duckdb
 
 from srelib.config import ErrorBudgetPolicy
+from srelib.ingest import rollups
 from srelib.ingest.specs import parse_duration
 from srelib.metrics.scope import Scope
 from srelib.metrics.slo import SloDefinition, error_budget, sli_source, slo_definitions, slo_results
@@ -86,30 +87,59 @@ def _incident_shares(
         return []
     names = list(budgeted)
     source = sli_source(con)
+    grid = rollups.available(con)
     events = dict(
         con.execute(
-            f"""SELECT slo, sum(total) FROM {source} AS sli
+            f"""SELECT slo, sum(total) FROM {_read(con, window)} AS sli
                WHERE slo IN (SELECT unnest(?::VARCHAR[])) AND "timestamp" >= ? AND "timestamp" < ?
                GROUP BY slo""",
             [names, window.start_utc, window.end_utc],
         ).fetchall()
     )
-    rows = con.execute(
-        f"""
-        SELECT i.incident_id, s.slo, sum(s.total - s.good) AS bad
-        FROM incidents i
-        JOIN slos d ON d.service = i.service AND d.name IN (SELECT unnest(?::VARCHAR[]))
-        JOIN {source} AS s ON s.slo = d.name
-                  AND s."timestamp" >= i.started_at
-                  AND s."timestamp" < least(coalesce(i.resolved_at, ?::TIMESTAMP), ?::TIMESTAMP)
-        WHERE i.started_at >= ? AND i.started_at < ?
-        GROUP BY ALL
-        ORDER BY ALL""",
-        [names, window.end_utc, window.end_utc, window.start_utc, window.end_utc],
-    ).fetchall()
+    spans = """
+        SELECT i.incident_id, d.name AS slo, i.started_at AS lo,
+               least(coalesce(i.resolved_at, ?::TIMESTAMP), ?::TIMESTAMP) AS hi
+        FROM incidents i JOIN slos d ON d.service = i.service AND d.name IN (SELECT unnest(?::VARCHAR[]))
+        WHERE i.started_at >= ? AND i.started_at < ?"""
+    params = [window.end_utc, window.end_utc, names, window.start_utc, window.end_utc]
+    if grid:
+        # The whole 5-minute blocks of each span from the grid, the minutes before the first and
+        # after the last from the buckets (found by their block: an equality join).
+        step = f"INTERVAL {rollups.GRID_SECONDS} SECOND"
+        bad = f"""
+            WITH spans AS ({spans}), cut AS (
+                SELECT *, time_bucket({step}, lo) AS first_block, time_bucket({step}, hi) AS last_block,
+                       CASE WHEN lo = time_bucket({step}, lo) THEN lo ELSE time_bucket({step}, lo) + {step} END AS whole
+                FROM spans WHERE hi > lo
+            ), edges AS (
+                SELECT incident_id, slo, first_block AS block, lo, least(hi, whole) AS hi FROM cut WHERE lo < whole
+                UNION ALL
+                SELECT incident_id, slo, last_block, greatest(lo, last_block), hi FROM cut
+                WHERE hi > last_block AND last_block >= whole
+            )
+            SELECT c.incident_id, c.slo, g.total - g.good AS bad FROM cut c
+            JOIN {rollups.GRID} g ON g.slo = c.slo AND g."timestamp" >= c.whole AND g."timestamp" < c.last_block
+            UNION ALL
+            SELECT e.incident_id, e.slo, b.total - b.good FROM edges e
+            JOIN (SELECT *, time_bucket({step}, "timestamp") AS block FROM {source} AS s
+                  WHERE "timestamp" >= ? AND "timestamp" < ?) b
+              ON b.slo = e.slo AND b.block = e.block AND b."timestamp" >= e.lo AND b."timestamp" < e.hi"""
+        params += [window.start_utc, window.end_utc]
+    else:
+        bad = f"""
+            SELECT c.incident_id, c.slo, s.total - s.good AS bad FROM ({spans}) c
+            JOIN {source} AS s ON s.slo = c.slo AND s."timestamp" >= c.lo AND s."timestamp" < c.hi"""
+    rows = con.execute(f"SELECT incident_id, slo, sum(bad) FROM ({bad}) GROUP BY ALL ORDER BY ALL", params).fetchall()
     shares = []
-    for incident_id, slo, bad in rows:
+    for incident_id, slo, bad_events in rows:
         allowed = error_budget(budgeted[slo].target, float(events.get(slo) or 0))
         if allowed > 0:
-            shares.append(IncidentBudgetShare(incident_id, slo, round(float(bad) / allowed, 6)))
+            shares.append(IncidentBudgetShare(incident_id, slo, round(float(bad_events) / allowed, 6)))
     return shares
+
+
+def _read(con: duckdb.DuckDBPyConnection, window: Window) -> str:
+    """The 5-minute grid when the window lies on its blocks, else the buckets."""
+    if rollups.available(con) and rollups.aligned(window.start_utc, window.end_utc, seconds=rollups.GRID_SECONDS):
+        return rollups.GRID
+    return sli_source(con)
