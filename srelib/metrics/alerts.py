@@ -144,15 +144,19 @@ def alert_evaluations(
     longest = max(_minutes(long) for _, long, _, _ in ALERTS)
     # 5-minute blocks in DuckDB (the heavy part); the rolling window sums over those few rows
     # with cumulative sums in numpy, exact whatever gaps the data has.
+    source = _blocks(con, period.start_utc - timedelta(minutes=longest), period.end_utc)
+    if source == rollups.GRID:  # its rows are the 5-minute blocks already
+        rows = f"""SELECT slo, epoch_us("timestamp") // 60000000 AS minute,
+                          (total - good)::DOUBLE AS bad, total::DOUBLE AS total
+                   FROM {source} WHERE "timestamp" >= ? AND "timestamp" < ?"""
+    else:
+        rows = f"""SELECT slo, epoch_us(time_bucket(INTERVAL {step} MINUTE, "timestamp")) // 60000000 AS minute,
+                          sum(total - good)::DOUBLE AS bad, sum(total)::DOUBLE AS total
+                   FROM {source} AS sli WHERE "timestamp" >= ? AND "timestamp" < ?
+                   GROUP BY ALL"""
     blocks = con.execute(
         f"""
-        WITH blocks AS (
-            SELECT slo, epoch_us(time_bucket(INTERVAL {step} MINUTE, "timestamp")) // 60000000 AS minute,
-                   sum(total - good)::DOUBLE AS bad, sum(total)::DOUBLE AS total
-            FROM {_blocks(con, period.start_utc - timedelta(minutes=longest), period.end_utc)} AS sli
-            WHERE "timestamp" >= ? AND "timestamp" < ?
-            GROUP BY ALL
-        ), wanted AS (
+        WITH blocks AS ({rows}), wanted AS (
             SELECT unnest(?::VARCHAR[]) AS slo, generate_subscripts(?::VARCHAR[], 1) - 1 AS slo_index
         )
         SELECT w.slo_index, b.minute, b.bad, b.total FROM blocks b JOIN wanted w USING (slo)""",

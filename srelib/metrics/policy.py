@@ -53,10 +53,15 @@ def error_budget_policy(
         return {}
     window = Window(policy.window, period.end_utc - parse_duration(policy.window), period.end_utc)
     results = slo_results(con, [window], scope, names=[d.name for d in definitions])[window.label]
-    shares = _incident_shares(con, definitions, window)
+    over: dict[str, list[IncidentBudgetShare]] = {}  # per SLO, the incidents over the share
+    for share in _incident_shares(con, definitions, window):
+        if share.budget_share > policy.single_incident_budget_share:
+            over.setdefault(share.slo, []).append(share)
+    by_service: dict[str, list[SloDefinition]] = {}
+    for d in definitions:
+        by_service.setdefault(d.service, []).append(d)
     services: dict[str, PolicyState] = {}
-    for service in sorted({d.service for d in definitions}):
-        slos = [d for d in definitions if d.service == service]
+    for service, slos in sorted(by_service.items()):
         remaining = {d.name: results[d.name].error_budget_remaining for d in slos}
         spent = {
             n: round(1 - r, 6)
@@ -64,8 +69,7 @@ def error_budget_policy(
             if r is not None and r <= policy.freeze_when_remaining_below
         }
         required = sorted(
-            (s for s in shares if s.slo in remaining and s.budget_share > policy.single_incident_budget_share),
-            key=lambda s: (-s.budget_share, s.incident_id),
+            (s for name in remaining for s in over.get(name, [])), key=lambda s: (-s.budget_share, s.incident_id)
         )
         services[service] = PolicyState(
             state="release_freeze" if spent else "normal",
@@ -104,7 +108,8 @@ def _incident_shares(
     params = [window.end_utc, window.end_utc, names, window.start_utc, window.end_utc]
     if grid:
         # The whole 5-minute blocks of each span from the grid, the minutes before the first and
-        # after the last from the buckets (found by their block: an equality join).
+        # after the last from the buckets: both found by their block, an equality join (a range
+        # join of the spans with the grid compares every block of the window with every span).
         step = f"INTERVAL {rollups.GRID_SECONDS} SECOND"
         bad = f"""
             WITH spans AS ({spans}), cut AS (
@@ -117,14 +122,17 @@ def _incident_shares(
                 SELECT incident_id, slo, last_block, greatest(lo, last_block), hi FROM cut
                 WHERE hi > last_block AND last_block >= whole
             )
-            SELECT c.incident_id, c.slo, g.total - g.good AS bad FROM cut c
-            JOIN {rollups.GRID} g ON g.slo = c.slo AND g."timestamp" >= c.whole AND g."timestamp" < c.last_block
+            SELECT c.incident_id, c.slo, g.total - g.good AS bad
+            FROM (SELECT incident_id, slo, unnest(generate_series(whole, last_block - {step}, {step})) AS block
+                  FROM cut WHERE whole < last_block) c
+            JOIN (SELECT * FROM {rollups.GRID} WHERE "timestamp" >= ? AND "timestamp" < ?) g
+              ON g.slo = c.slo AND g."timestamp" = c.block
             UNION ALL
             SELECT e.incident_id, e.slo, b.total - b.good FROM edges e
             JOIN (SELECT *, time_bucket({step}, "timestamp") AS block FROM {source} AS s
                   WHERE "timestamp" >= ? AND "timestamp" < ?) b
               ON b.slo = e.slo AND b.block = e.block AND b."timestamp" >= e.lo AND b."timestamp" < e.hi"""
-        params += [window.start_utc, window.end_utc]
+        params += [window.start_utc, window.end_utc] * 2
     else:
         bad = f"""
             SELECT c.incident_id, c.slo, s.total - s.good AS bad FROM ({spans}) c
