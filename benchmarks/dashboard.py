@@ -1,17 +1,17 @@
 """Dashboard speed, measured in a real browser against the real voila server.
 
-The issue's targets: the first KPI is visible within 5 s of opening the page (preheated
-kernel); a filter change updates the numbers within 0.5 s on the demo data, within 1 s on a
-warehouse with ~100M SLI rows. This starts ``srelib dashboard`` on a workbench and opens it in
-Debian's Chromium several times. Then, twice, it switches the team filter through every team
-and back and the period filter through the periods before and back, timing each change until
-the page shows the new figures: right after the page opened (while the server is still
-computing the views ahead), and once the server says the views it visits are ready (each
-period with its teams: ``dashboard views of P ready``). Team changes are held to the target in
-both phases, period changes once their views are ready: a period the server has not computed
-yet costs its organisation summary, and the benchmark prints that figure too. As a baseline
-it times ``srelib metrics --period P --json`` (the same figures from the command line) and
-prints the ratios.
+The targets: the first KPI is visible within 2 s of opening the page (preheated kernel; issue
+19, which tightened the first wave's 5 s); a filter change updates the numbers within 0.5 s on
+the demo data, within 1 s on a warehouse with ~100M SLI rows. This starts ``srelib dashboard``
+on a workbench and opens it in Debian's Chromium several times. Then, twice, it switches the
+team filter through every team and back and the period filter through the periods before and
+back, timing each change until the page shows the new figures: right after the page opened
+(while the server is still computing the views ahead), and once the server says the views it
+visits are ready (each period with its teams: ``dashboard views of P ready``). Team changes are
+held to the target in both phases, period changes once their views are ready: a period the
+server has not computed yet costs its organisation summary, and the benchmark prints that figure
+too. As a baseline it times ``srelib metrics --period P --json`` (the same figures from the
+command line) and prints the ratios.
 
     python benchmarks/dashboard.py                      # the demo workbench, built in a temp folder
     python benchmarks/dashboard.py --workbench DIR      # any workbench, e.g. the one
@@ -33,7 +33,7 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-FIRST_KPI_TARGET = 5.0
+FIRST_KPI_TARGET = 2.0
 FILTER_TARGET = {"demo": 0.5, "large": 1.0}  # seconds; "large": ~100M SLI rows
 LARGE_SLI_ROWS = 50_000_000
 OPENED, READY = "right after opening", "once the views visited are computed"

@@ -226,6 +226,38 @@ def test_repeat_incidents_match_service_and_cause_within_thirty_days(warehouse):
     assert repeats == []
 
 
+def test_a_repeat_is_matched_to_the_latest_earlier_incident_of_its_service_and_cause(tmp_path: Path):
+    from srelib.ingest.warehouse import connect
+    from tests.conftest import ingest_small
+
+    workbench = make_workbench(tmp_path, {"api": "platform", "web": "web"})
+    at = lambda day, hour: datetime(2026, 10, day, hour, tzinfo=UTC)  # noqa: E731
+    ingest_small(
+        workbench,
+        [
+            _incident("E1", "api", at(1, 10), 30, cause="Bug"),  # the oldest: X1's latest is later
+            _incident("T-b", "api", at(20, 8), 30, cause=" bug "),  # two at the same moment: the first
+            _incident("T-a", "api", at(20, 8), 30, cause="BUG"),  # by id is the one repeated
+            _incident("E4", "api", datetime(2026, 9, 20, tzinfo=UTC), 30, cause="config"),  # 38 days before X2
+            _incident("X1", "api", at(27, 8), 30, cause="bug"),
+            _incident("X2", "api", at(28, 9), 30, cause="config"),
+            _incident("X3", "api", at(29, 12), 30, cause="bug"),
+            _incident("X4", "api", at(29, 12), 30, cause=""),
+            _incident("Y1", "web", at(28, 9), 30, cause="bug"),  # another service's cause
+        ],
+        "2026-10-27T00:00:00Z",
+    )
+    con = connect(workbench.warehouse_path)
+    try:
+        repeats = reliability.repeat_incidents(con, WEEK, Scope(None, workbench.catalogue))
+    finally:
+        con.close()
+    assert [(r.incident_id, r.repeats, r.days_after) for r in repeats] == [
+        ("X1", "T-a", 7.0),
+        ("X3", "X1", round(52 / 24, 4)),
+    ]
+
+
 def test_prevention_counts_incidents_caught_before_customer_impact(warehouse):
     con, workbench = warehouse
     found = reliability.prevention(con, WEEK, Scope(None, workbench.catalogue))
