@@ -80,6 +80,10 @@ def test_a_port_in_use_is_refused_not_exchanged_for_another(tmp_path: Path):
     message = " ".join(result.stderr.split())
     assert f"port {port} on 127.0.0.1 is not free" in message and "choose another with --port" in message
     assert "serving" not in result.stdout  # no address printed that nothing would answer
+    # An address this machine does not have (TEST-NET-1) is refused as such.
+    elsewhere = run_cli(tmp_path, "dashboard", "--host", "192.0.2.1", "--token", "--port", str(port))
+    assert elsewhere.returncode == 2, elsewhere.stderr
+    assert f"cannot listen on 192.0.2.1 port {port}" in " ".join(elsewhere.stderr.split())
     # Nor does voila move on by itself when the port is taken between this check and its start.
     assert "--Voila.port_retries=0" in voila_argv(Path("executive.ipynb"), port, "127.0.0.1", None, 1)
 

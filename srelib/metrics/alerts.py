@@ -25,7 +25,7 @@ import numpy as np
 
 from srelib.ingest import rollups
 from srelib.ingest.specs import parse_duration
-from srelib.metrics.slo import SloDefinition, sli_source
+from srelib.metrics.slo import SloDefinition, grid_or_buckets
 from srelib.period import Period
 
 
@@ -101,7 +101,7 @@ def burn_rates(
         for w in BURN_WINDOWS
     )
     rows = con.execute(
-        f"""SELECT slo, {sums} FROM {_blocks(con, end - timedelta(minutes=longest), end)} AS sli
+        f"""SELECT slo, {sums} FROM {grid_or_buckets(con, end - timedelta(minutes=longest), end)} AS sli
             WHERE slo IN (SELECT unnest(?::VARCHAR[])) AND "timestamp" >= ? AND "timestamp" < ?
             GROUP BY slo""",
         [end] * (2 * len(BURN_WINDOWS)) + [[d.name for d in definitions], end - timedelta(minutes=longest), end],
@@ -112,15 +112,6 @@ def burn_rates(
         values = measured.get(d.name, (None,) * (2 * len(BURN_WINDOWS)))
         result[d.name] = {w: _burn(values[2 * i], values[2 * i + 1], d.target) for i, w in enumerate(BURN_WINDOWS)}
     return result
-
-
-def _blocks(con: duckdb.DuckDBPyConnection, start: datetime, end: datetime) -> str:
-    """Where to read the SLI from ``start`` to ``end``: the 5-minute grid when both are on its
-    blocks (each window and evaluation step then holds whole blocks: the same sums), else the
-    buckets."""
-    if rollups.available(con) and rollups.aligned(start, end, seconds=rollups.GRID_SECONDS):
-        return rollups.GRID
-    return sli_source(con)
 
 
 def _burn(bad: float | None, total: float | None, target: float) -> float | None:
@@ -144,7 +135,7 @@ def alert_evaluations(
     longest = max(_minutes(long) for _, long, _, _ in ALERTS)
     # 5-minute blocks in DuckDB (the heavy part); the rolling window sums over those few rows
     # with cumulative sums in numpy, exact whatever gaps the data has.
-    source = _blocks(con, period.start_utc - timedelta(minutes=longest), period.end_utc)
+    source = grid_or_buckets(con, period.start_utc - timedelta(minutes=longest), period.end_utc)
     if source == rollups.GRID:  # its rows are the 5-minute blocks already
         rows = f"""SELECT slo, epoch_us("timestamp") // 60000000 AS minute,
                           (total - good)::DOUBLE AS bad, total::DOUBLE AS total

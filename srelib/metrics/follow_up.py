@@ -341,26 +341,22 @@ def _repeats(
     for a in actions:
         by_incident.setdefault(a.incident_id, []).append(a)
     # The earlier incidents, newest first, with their match keys worked out once, filed under
-    # their service and under each (service, cause) and (service, title): an incident is compared
+    # what an incident is matched by: its service (``service`` in ``repeat_match``), else each of
+    # (service, cause) and (service, title) that ``repeat_match`` names. An incident is compared
     # only with those it can match, from the newest before it (found by bisection) back to the
     # window's start, in that order.
+    by = settings.repeat_match
     filed: dict[tuple[str, ...], _Filed] = {}
     for position, (e_id, e_service, e_started, e_cause, e_title) in enumerate(earlier):
         entry = (position, e_id, e_started, _keys(e_cause, e_title))
-        for key in [(e_service,)] + [(e_service, k, v) for k, v in zip(("cause", "title"), entry[3], strict=True) if v]:
+        for key in _filed_under(by, e_service, entry[3]):
             filed.setdefault(key, _Filed()).add(entry)
-    by = settings.repeat_match
     repeats = 0
     with_open: list[RepeatWithOpenActions] = []
     per_service: dict[str, int] = {}
     for incident_id, service, severity, started, cause, title in current:
         keys = _keys(cause, title)
-        wanted: list[tuple[str, ...]]
-        if "service" in by:
-            wanted = [(service,)]
-        else:
-            wanted = [(service, k, v) for k, v in zip(("cause", "title"), keys, strict=True) if k in by and v]
-        streams = [filed[key].before(started) for key in wanted if key in filed]
+        streams = [filed[key].before(started) for key in _filed_under(by, service, keys) if key in filed]
         candidates = streams[0] if len(streams) == 1 else _merged(streams)
         repeated = False
         for _, e_id, e_started, e_keys in candidates:  # newest first, each before this one
@@ -384,6 +380,14 @@ def _repeats(
             if not by_incident:
                 break  # no actions at all: a match is all there is to find
     return repeats, with_open, dict(sorted(per_service.items()))
+
+
+def _filed_under(by: list[str], service: str, keys: tuple[str | None, str | None]) -> list[tuple[str, ...]]:
+    """Where :func:`_repeats` files an incident of ``service`` with match ``keys`` (by
+    :func:`_keys`), and so where it looks for the earlier ones it can match."""
+    if "service" in by:
+        return [(service,)]
+    return [(service, k, v) for k, v in zip(("cause", "title"), keys, strict=True) if k in by and v]
 
 
 _EPOCH = datetime(1970, 1, 1)

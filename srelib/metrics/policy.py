@@ -21,7 +21,14 @@ from srelib.config import ErrorBudgetPolicy
 from srelib.ingest import rollups
 from srelib.ingest.specs import parse_duration
 from srelib.metrics.scope import Scope
-from srelib.metrics.slo import SloDefinition, error_budget, sli_source, slo_definitions, slo_results
+from srelib.metrics.slo import (
+    SloDefinition,
+    error_budget,
+    grid_or_buckets,
+    sli_source,
+    slo_definitions,
+    slo_results,
+)
 from srelib.period import Period, Window
 
 
@@ -94,7 +101,7 @@ def _incident_shares(
     grid = rollups.available(con)
     events = dict(
         con.execute(
-            f"""SELECT slo, sum(total) FROM {_read(con, window)} AS sli
+            f"""SELECT slo, sum(total) FROM {grid_or_buckets(con, window.start_utc, window.end_utc)} AS sli
                WHERE slo IN (SELECT unnest(?::VARCHAR[])) AND "timestamp" >= ? AND "timestamp" < ?
                GROUP BY slo""",
             [names, window.start_utc, window.end_utc],
@@ -144,10 +151,3 @@ def _incident_shares(
         if allowed > 0:
             shares.append(IncidentBudgetShare(incident_id, slo, round(float(bad_events) / allowed, 6)))
     return shares
-
-
-def _read(con: duckdb.DuckDBPyConnection, window: Window) -> str:
-    """The 5-minute grid when the window lies on its blocks, else the buckets."""
-    if rollups.available(con) and rollups.aligned(window.start_utc, window.end_utc, seconds=rollups.GRID_SECONDS):
-        return rollups.GRID
-    return sli_source(con)

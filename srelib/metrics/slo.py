@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import duckdb
@@ -121,6 +122,15 @@ def sli_source(con: duckdb.DuckDBPyConnection) -> str:
     if not corrected:
         return "sli"
     return f'(SELECT b.* FROM sli b ANTI JOIN {BUCKETS_TABLE} x ON x.slo = b.slo AND x."timestamp" = b."timestamp")'
+
+
+def grid_or_buckets(con: duckdb.DuckDBPyConnection, start: datetime, end: datetime) -> str:
+    """What to read good and total from ``start`` to ``end`` in 5-minute steps: the 5-minute grid
+    kept at ingest (:mod:`srelib.ingest.rollups`) when both lie on its blocks, so every window and
+    step holds whole blocks and the sums are the buckets'; else :func:`sli_source`."""
+    if rollups.available(con) and rollups.aligned(start, end, seconds=rollups.GRID_SECONDS):
+        return rollups.GRID
+    return sli_source(con)
 
 
 def slo_definitions(con: duckdb.DuckDBPyConnection, scope: Scope) -> list[SloDefinition]:

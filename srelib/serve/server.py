@@ -20,6 +20,7 @@ See ``docs/dashboards.md`` and ``docs/security.md``.
 from __future__ import annotations
 
 import atexit
+import errno
 import multiprocessing
 import os
 import secrets
@@ -106,10 +107,12 @@ def check_port(host: str, port: int) -> None:
             probe.bind((host, port))
         except OSError as exc:
             shown = f"[{host}]" if ":" in host else host or "every interface"
-            raise UsageError(
-                f"port {port} on {shown} is not free ({exc.strerror}): another dashboard or program listens "
-                f"there; choose another with --port"
-            ) from exc
+            if exc.errno == errno.EADDRINUSE:
+                raise UsageError(
+                    f"port {port} on {shown} is not free ({exc.strerror}): another dashboard or program "
+                    f"listens there; choose another with --port"
+                ) from exc
+            raise UsageError(f"cannot listen on {shown} port {port}: {exc.strerror or exc}") from exc
 
 
 def _stop(process: multiprocessing.process.BaseProcess) -> None:
