@@ -338,7 +338,7 @@ def to_html(summary: PeriodSummary, report: str, title: str, org: OrgConfig) -> 
         deck=built,
         org=org.name,
         colours=org.colours.model_dump(),
-        style=(templates_dir() / "report" / "style.css").read_text(encoding="utf-8"),
+        style=pages.style(),
         libraries=charts.bundle_html(),
         version=__version__,
         generated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),

@@ -213,12 +213,16 @@ def _html(template: str, **values: Any) -> Any:
     return HTML(_env(templates_dir() / "report").get_template(template).render(**values))
 
 
+def style() -> str:
+    """The reports' style sheet (CSS)."""
+    return (templates_dir() / "report" / "style.css").read_text(encoding="utf-8")
+
+
 def setup() -> Any:
     """Enable offline charts and the report styles; display the result once, before the first chart."""
     from IPython.display import HTML
 
-    style = (templates_dir() / "report" / "style.css").read_text(encoding="utf-8")
-    return HTML(f"<style>{style}</style>{charts.enable().data}")
+    return HTML(f"<style>{style()}</style>{charts.enable().data}")
 
 
 def header(summary: PeriodSummary, report_title: str) -> Any:

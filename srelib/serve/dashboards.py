@@ -39,6 +39,7 @@ from srelib.run.notify import explorer_url
 from srelib.run.refresh import explorer_link
 from srelib.run.report import report_folder
 from srelib.run.summary_cache import SummaryCache
+from srelib.serve import first_paint
 from srelib.serve.links import requested_view
 from srelib.summary import PeriodSummary
 
@@ -260,10 +261,14 @@ class Dashboard:
         the server's log (a kernel's own stderr), where voila only says it *started* a kernel."""
         started = time.monotonic()
         display(report.setup())
-        display(self.banner())
+        banner = self.banner()
         page = self.layout()
         page.add_class("srelib-dashboard")
         self.refresh()
+        if first_paint.wanted():  # the page shows this view before its widgets are live
+            display(first_paint.bundle(report.style(), banner, page), raw=True)
+        page.children = (*page.children, first_paint.marker())
+        display(banner)
         display(page)
         if sys.__stderr__ is not None:
             print(

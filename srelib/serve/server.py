@@ -33,6 +33,7 @@ from pathlib import Path
 from srelib.config import Workbench
 from srelib.errors import UsageError
 from srelib.resources import notebooks_dir, templates_dir
+from srelib.serve import first_paint
 from srelib.serve.hosts import EVERY_INTERFACE, AllowedHosts, is_loopback
 
 DEFAULT = "executive"
@@ -154,6 +155,7 @@ def serve(
     cache = tempfile.mkdtemp(prefix="srelib-dashboard-")  # summaries shared by this server's kernels
     atexit.register(shutil.rmtree, cache, True)
     os.environ["SRELIB_DASHBOARD_CACHE"] = cache
+    os.environ[first_paint.ENVIRONMENT] = "1"  # our template shows each page's first view at once
     if warm:
         warmer = multiprocessing.get_context("spawn").Process(
             target=warm_in_background, args=(workbench.root, Path(cache), os.getpid()), name="srelib-warm", daemon=True
