@@ -5,6 +5,7 @@ them, the summary's list of what each correction took out, and the problems of a
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -181,6 +182,11 @@ def test_a_service_wide_weekly_window_in_berlin_across_the_change_of_summer_time
 
     said = narrative.render(march, "monthly_reliability", fmt="text")
     assert "1 correction (maintenance) took 40 events over 2 h out of 2 SLOs (api-availability, api-latency)" in said
+    # A window when nothing was measured (a paused pipeline) is said so, not "took 0 events".
+    quiet = [dataclasses.replace(c, events=0, bad_events=0) for c in march.corrections]
+    said = narrative.render(march.model_copy(update={"corrections": quiet}), "monthly_reliability", fmt="text")
+    assert "1 correction (maintenance) took 2 h (no events were recorded in them) out of 2 SLOs (api-" in said
+    assert "0 events" not in said
     assert [(c.slo, c.windows, c.events) for c in april.corrections] == [
         ("api-availability", 1, 10),  # 4 April: the windows end with the data (the day after its newest bucket)
         ("api-latency", 1, 10),

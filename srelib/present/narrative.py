@@ -151,6 +151,7 @@ def corrections(summary: PeriodSummary, slo: str | None = None) -> dict[str, Any
         "slos": sorted({c.slo for c in applied}),
         "minutes": show.minutes(sum(minutes.values())),
         "events": show.count(sum(c.events for c in applied)),
+        "no_events": not any(c.events for c in applied),  # a window when nothing was measured (a paused pipeline)
         "kinds": kinds,
         "reasons": sorted({c.reason for c in applied if c.reason}),
     }
