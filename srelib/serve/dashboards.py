@@ -262,13 +262,13 @@ class Dashboard:
         started = time.monotonic()
         display(report.setup())
         banner = self.banner()
+        display(banner)
         page = self.layout()
         page.add_class("srelib-dashboard")
         self.refresh()
         if first_paint.wanted():  # the page shows this view before its widgets are live
             display(first_paint.bundle(report.style(), banner, page), raw=True)
         page.children = (*page.children, first_paint.marker())
-        display(banner)
         display(page)
         if sys.__stderr__ is not None:
             print(

@@ -10,6 +10,8 @@ writes into the page as it is, above the cells, where the browser shows it as so
 read it. The filters show the chosen values, disabled; a chart waits for the widgets. When the
 widgets have drawn (their last child, the :data:`DRAWN` marker, is on the page), the template's
 script removes the first paint, in the same frame, so the page holds one copy of each figure.
+A page whose widgets have not drawn after ``LIVE_WITHIN`` seconds (a proxy that does not pass
+websockets, a kernel gone) says so on the first paint, which would otherwise look complete.
 
 The first paint is the same HTML as the widgets' (the same report functions, run once), so its
 figures cannot differ from the live ones. Only ``srelib dashboard`` asks for it
@@ -57,8 +59,8 @@ def _layout(widget: widgets.DOMWidget) -> str:
 
 def static_html(widget: widgets.Widget) -> str:
     """``widget`` (a dashboard's boxes, HTML views, dropdowns, buttons and chart outputs) as
-    static HTML. An HTML widget's value is written as it is (the widget would show it as it is);
-    every other text is escaped."""
+    static HTML; any other widget is left out until the widgets are live. An HTML widget's value
+    (the report functions' escaped HTML) is written as it is; every other text is escaped."""
     import ipywidgets as widgets  # not for ``srelib dashboard``'s own process, which only sets ENVIRONMENT
 
     if isinstance(widget, widgets.Box):
@@ -78,7 +80,7 @@ def static_html(widget: widgets.Widget) -> str:
         return f'<button class="{_classes(widget, "srelib-fp-button")}" disabled>{label}</button>'
     if isinstance(widget, widgets.Output):
         return f'<div class="srelib-fp-pending">{html.escape(CHART_PENDING)}</div>'
-    raise TypeError(f"no first paint for a {type(widget).__name__} widget")
+    return ""  # a widget a workbench's own dashboard adds, drawn once the widgets are live
 
 
 def bundle(style: str, *shown: widgets.Widget) -> dict[str, Any]:
