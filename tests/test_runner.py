@@ -26,6 +26,39 @@ from tests.runs import alive, leftovers, probe, runs, srelib, start, wait_for
 # ---------------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_a_reused_kernel_hands_each_notebook_a_client_that_misses_no_output(tmp_path):
+    """The runner connects to its warm kernel once a report, checking that the kernel answers and
+    that its outputs reach the client (srelib.run.kernels._answering), and hands that client to
+    papermill: a cell's first output, written at once, is in every executed notebook."""
+    import nbformat
+    import papermill
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    from srelib.run.kernels import ENGINE, ReusableKernel
+
+    source = tmp_path / "first.ipynb"
+    nbformat.write(new_notebook(cells=[new_code_cell("print('first', flush=True)"), new_code_cell("2 + 2")]), source)
+    kernel = ReusableKernel()
+    pids = set()
+    try:
+        for run in range(12):
+            executed = tmp_path / f"run-{run}.ipynb"
+            papermill.execute_notebook(
+                str(source), str(executed), engine_name=ENGINE, km=kernel.ready(tmp_path), kc=kernel.client,
+                kernel_name="python3", progress_bar=False,
+            )  # fmt: skip
+            cells = nbformat.read(executed, as_version=4).cells
+            assert [o.get("text") for o in cells[0].outputs] == ["first\n"], run
+            assert cells[1].outputs[0]["data"]["text/plain"] == "4", run
+            assert kernel.client is not None and not kernel.client.channels_running  # closed after the notebook
+            pids.add(kernel.pid)
+    finally:
+        kernel.close()
+    assert len(pids) == 1  # one warm kernel for all of them
+
+
 @pytest.mark.timeout(300)
 def test_reused_kernels_start_every_report_with_an_empty_namespace(bench: Workbench, demo_end: Period):
     """One worker runs three reports on one kernel: none sees what the one before it left."""

@@ -26,7 +26,9 @@ import os
 import shutil
 import signal
 import tempfile
+import time
 from pathlib import Path
+from queue import Empty
 from typing import Any
 
 from jupyter_client.manager import AsyncKernelManager
@@ -61,10 +63,12 @@ class ReusableKernel:
         self.km: AsyncKernelManager | None = None
         self.uses = 0
         self.pid: int | None = None
+        self.client: Any = None  # the connected client :meth:`ready` leaves for the next notebook
         self._sockets: str | None = None
 
     def ready(self, cwd: Path) -> AsyncKernelManager:
-        """A kernel with an empty namespace, working in ``cwd``: the warm one, or a new one."""
+        """A kernel with an empty namespace, working in ``cwd``: the warm one, or a new one; its
+        :attr:`client` is connected and answering, for the next notebook."""
         if self.km is not None and (self.uses >= self.max_uses or not run_sync(self.km.is_alive)()):
             self.discard()
         if self.km is None:
@@ -85,24 +89,36 @@ class ReusableKernel:
         run_sync(km.start_kernel)(cwd=str(cwd), preexec_fn=functools.partial(die_with_parent, os.getpid()))
         self.km, self.uses = km, 0
         self.pid = getattr(km.provisioner, "pid", None)
+        self.client = run_sync(_answering)(km, STARTUP_TIMEOUT)
 
     def _reset(self, cwd: Path) -> None:
         assert self.km is not None
         code = f"%reset -f\nimport os as _srelib_os\n_srelib_os.chdir({str(cwd)!r})\ndel _srelib_os\n"
-        client = self.km.client()
-        client.start_channels()
+        self._close_client()
         try:
-            run_sync(client.wait_for_ready)(timeout=STARTUP_TIMEOUT)
-            reply = run_sync(client.execute_interactive)(
-                code, silent=True, store_history=False, timeout=STARTUP_TIMEOUT, output_hook=lambda msg: None
-            )
+            client = run_sync(_answering)(self.km, STARTUP_TIMEOUT)
         except Exception:
-            reply = None
-        finally:
-            client.stop_channels()
-        if reply is None or reply["content"].get("status") != "ok":  # a kernel that cannot reset is replaced
+            client, reply = None, None
+        else:
+            try:
+                reply = run_sync(client.execute_interactive)(
+                    code, silent=True, store_history=False, timeout=STARTUP_TIMEOUT, output_hook=lambda msg: None
+                )
+            except Exception:
+                reply = None
+        if client is None or reply is None or reply["content"].get("status") != "ok":  # replaced
+            if client is not None:
+                client.stop_channels()
             self.discard()
             self._start(cwd)
+            return
+        self.client = client
+
+    def _close_client(self) -> None:
+        client, self.client = self.client, None
+        if client is not None:
+            with contextlib.suppress(Exception):
+                client.stop_channels()
 
     def interrupt(self) -> None:
         """Interrupt the running cell (SIGINT, as Jupyter's interrupt button); safe from any thread."""
@@ -119,6 +135,7 @@ class ReusableKernel:
 
     def discard(self) -> None:
         """Shut this kernel down; the next :meth:`ready` starts a fresh one."""
+        self._close_client()
         km, self.km, self.pid, self.uses = self.km, None, None, 0
         if km is None:
             return
@@ -132,8 +149,40 @@ class ReusableKernel:
             self._sockets = None
 
 
+async def _answering(km: AsyncKernelManager, timeout: float) -> Any:
+    """A client of ``km``'s kernel with its channels started, once the kernel has answered a
+    kernel_info request on the shell channel and a message has come on IOPub (a subscription the
+    kernel has not accepted yet would miss a cell's first outputs; then it asks again).
+
+    jupyter_client's ``wait_for_ready`` checks the same, then waits for 0.2 s of silence on IOPub:
+    twice a report, here and in nbclient, which takes this client instead. What is left on IOPub
+    is ignored by nbclient, which reads only the replies to its own requests."""
+    client = km.client()
+    client.start_channels()
+    client.allow_stdin = False
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            asked = client.kernel_info()
+            try:
+                reply = await client.shell_channel.get_msg(timeout=1)
+                if reply["parent_header"].get("msg_id") == asked:
+                    await client.iopub_channel.get_msg(timeout=0.2)
+                    return client
+            except Empty:
+                pass
+            if not await km.is_alive():
+                raise RuntimeError("the kernel died before it answered")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the kernel did not answer in {timeout:g} s")
+    except BaseException:
+        client.stop_channels()
+        raise
+
+
 class ReusedKernelEngine(NBClientEngine):
-    """papermill's nbclient engine on a kernel it is given (``km=``), closing its client afterwards."""
+    """papermill's nbclient engine on a kernel it is given (``km=``) through the client it is given
+    (``kc=``, connected and answering: :func:`_answering`), closing that client afterwards."""
 
     @classmethod
     def execute_managed_notebook(
@@ -147,6 +196,7 @@ class ReusedKernelEngine(NBClientEngine):
         execution_timeout: int | None = None,
         **kwargs: Any,
     ) -> Any:
+        given = kwargs.pop("kc", None)
         safe = remove_args(["input_path", "timeout", "startup_timeout"], **kwargs)
         client = PapermillNotebookClient(
             nb_man,
@@ -160,6 +210,7 @@ class ReusedKernelEngine(NBClientEngine):
                 stderr_file=stderr_file,
             ),
         )
+        client.kc = given  # None: nbclient connects a client of its own
         try:
             return client.execute()
         finally:

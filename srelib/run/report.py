@@ -165,6 +165,7 @@ def run_report(
                         parameters=values,
                         engine_name=ENGINE,
                         km=kernel.ready(source.parent),
+                        kc=kernel.client,
                         kernel_name=KERNEL,
                         progress_bar=False,
                         request_save_on_cell_execute=False,
